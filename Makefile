@@ -1,0 +1,40 @@
+# snowpiped — every target installs what it needs first (scripts/install-deps.sh is idempotent).
+SHELL := /bin/bash
+SWIFT ?= swift
+VENV := .venv
+FORMAT_PATHS := Package.swift Sources Tests
+
+.DEFAULT_GOAL := help
+
+.PHONY: help deps build test test-swift test-python lint format demo emulator
+
+help: ## Show this help
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-12s %s\n", $$1, $$2}'
+
+deps: ## Install missing apt packages and the Python venv
+	@bash scripts/install-deps.sh
+
+build: deps ## Build everything (debug), tests included
+	$(SWIFT) build --build-tests
+
+test: build ## Run every test: Swift suites, then the official-SDK compatibility tests
+	$(MAKE) --no-print-directory test-swift
+	$(MAKE) --no-print-directory test-python
+
+test-swift:
+	$(SWIFT) test --skip-build
+
+test-python:
+	SNOWPIPED_BIN_DIR=$$($(SWIFT) build --show-bin-path) $(VENV)/bin/python -m pytest -q tests/python
+
+lint: ## Check formatting with swift format (fails on any difference)
+	$(SWIFT) format lint --strict --recursive $(FORMAT_PATHS)
+
+format: ## Reformat the sources in place
+	$(SWIFT) format format --in-place --recursive $(FORMAT_PATHS)
+
+emulator: build ## Run the Snowpipe emulator on 127.0.0.1 (demo configuration)
+	bash scripts/demo.sh --emulator-only
+
+demo: build ## Run the demo: emulator on loopback, a scripted insertFiles/insertReport round trip
+	bash scripts/demo.sh

@@ -1,0 +1,122 @@
+import Foundation
+
+/// Everything the emulator is told at start: who may call it, which pipes exist, and how it behaves.
+///
+/// Decoded from JSON (`snowpipe-emulator --config FILE`); every field but `pipes` and `users` has a default
+/// named below, so a minimal file lists only users and pipes.
+public struct EmulatorConfiguration: Codable, Sendable {
+    /// Default: an event is loaded this many seconds after insertFiles accepted it.
+    public static let defaultLoadDelaySeconds = 1.0
+    /// insertReport keeps at most this many events per pipe.
+    public static let defaultReportCapacity = 10_000
+    /// insertReport keeps an event at most this long.
+    public static let defaultReportRetentionSeconds = 600.0
+    /// loadHistoryScan covers this far back.
+    public static let defaultHistoryRetentionSeconds = 14 * 86_400.0
+    /// A path a pipe has received is skipped for this long.
+    public static let defaultDedupWindowSeconds = 14 * 86_400.0
+    /// loadHistoryScan calls allowed per pipe per minute before 429 (0 = unlimited).
+    public static let defaultHistoryScanCallsPerMinute = 30
+
+    /// The account callers must name in their JWT (`iss`/`sub`), e.g. `MYORG-MYACCT`.
+    public var account: String
+    /// Users, their registered public keys and the pipes granted to them.
+    public var users: [User]
+    /// The pipes, by fully qualified name.
+    public var pipes: [PipeDefinition]
+    /// Seconds between acceptance and loading (0 = as soon as the loader runs).
+    public var loadDelaySeconds: Double
+    /// Files larger than this (bytes, after decompression) first report `LOAD_IN_PROGRESS`; nil = never.
+    public var inProgressThresholdBytes: Int?
+    /// How long a large file stays `LOAD_IN_PROGRESS` before its final event.
+    public var inProgressSeconds: Double
+    /// insertReport ring size per pipe.
+    public var reportCapacity: Int
+    /// insertReport retention.
+    public var reportRetentionSeconds: Double
+    /// loadHistoryScan retention.
+    public var historyRetentionSeconds: Double
+    /// Load-metadata (dedup) window.
+    public var dedupWindowSeconds: Double
+    /// Status for more than 5000 files in one insertFiles: 400 as the API page says, or 429 as newer pages say.
+    public var tooManyFilesStatus: Int
+    /// loadHistoryScan rate limit per pipe (calls per rolling minute; 0 = unlimited).
+    public var historyScanCallsPerMinute: Int
+    /// Where loaded rows go: a SQLite file, or nil for an in-memory database.
+    public var databasePath: String?
+    /// Start with the clock frozen at this ISO-8601 instant (manual clock); nil = the system clock.
+    public var manualClockStart: String?
+
+    /// A user allowed to call the API.
+    public struct User: Codable, Sendable {
+        /// User name (matched case-insensitively, as Snowflake uppercases it in the JWT).
+        public var name: String
+        /// Registered keys (like `RSA_PUBLIC_KEY` and `RSA_PUBLIC_KEY_2`): PEM or bare base64 DER.
+        public var publicKeys: [String]
+        /// Fully qualified pipe names this user may use; others answer 404 as Snowflake does.
+        public var pipes: [String]
+
+        public init(name: String, publicKeys: [String], pipes: [String]) {
+            self.name = name
+            self.publicKeys = publicKeys
+            self.pipes = pipes
+        }
+    }
+
+    public init(
+        account: String,
+        users: [User],
+        pipes: [PipeDefinition],
+        loadDelaySeconds: Double = defaultLoadDelaySeconds,
+        inProgressThresholdBytes: Int? = nil,
+        inProgressSeconds: Double = 5,
+        reportCapacity: Int = defaultReportCapacity,
+        reportRetentionSeconds: Double = defaultReportRetentionSeconds,
+        historyRetentionSeconds: Double = defaultHistoryRetentionSeconds,
+        dedupWindowSeconds: Double = defaultDedupWindowSeconds,
+        tooManyFilesStatus: Int = 400,
+        historyScanCallsPerMinute: Int = defaultHistoryScanCallsPerMinute,
+        databasePath: String? = nil,
+        manualClockStart: String? = nil
+    ) {
+        self.account = account
+        self.users = users
+        self.pipes = pipes
+        self.loadDelaySeconds = loadDelaySeconds
+        self.inProgressThresholdBytes = inProgressThresholdBytes
+        self.inProgressSeconds = inProgressSeconds
+        self.reportCapacity = reportCapacity
+        self.reportRetentionSeconds = reportRetentionSeconds
+        self.historyRetentionSeconds = historyRetentionSeconds
+        self.dedupWindowSeconds = dedupWindowSeconds
+        self.tooManyFilesStatus = tooManyFilesStatus
+        self.historyScanCallsPerMinute = historyScanCallsPerMinute
+        self.databasePath = databasePath
+        self.manualClockStart = manualClockStart
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            account: try c.decode(String.self, forKey: .account),
+            users: try c.decode([User].self, forKey: .users),
+            pipes: try c.decode([PipeDefinition].self, forKey: .pipes),
+            loadDelaySeconds: try c.decodeIfPresent(Double.self, forKey: .loadDelaySeconds)
+                ?? Self.defaultLoadDelaySeconds,
+            inProgressThresholdBytes: try c.decodeIfPresent(Int.self, forKey: .inProgressThresholdBytes),
+            inProgressSeconds: try c.decodeIfPresent(Double.self, forKey: .inProgressSeconds) ?? 5,
+            reportCapacity: try c.decodeIfPresent(Int.self, forKey: .reportCapacity) ?? Self.defaultReportCapacity,
+            reportRetentionSeconds: try c.decodeIfPresent(Double.self, forKey: .reportRetentionSeconds)
+                ?? Self.defaultReportRetentionSeconds,
+            historyRetentionSeconds: try c.decodeIfPresent(Double.self, forKey: .historyRetentionSeconds)
+                ?? Self.defaultHistoryRetentionSeconds,
+            dedupWindowSeconds: try c.decodeIfPresent(Double.self, forKey: .dedupWindowSeconds)
+                ?? Self.defaultDedupWindowSeconds,
+            tooManyFilesStatus: try c.decodeIfPresent(Int.self, forKey: .tooManyFilesStatus) ?? 400,
+            historyScanCallsPerMinute: try c.decodeIfPresent(Int.self, forKey: .historyScanCallsPerMinute)
+                ?? Self.defaultHistoryScanCallsPerMinute,
+            databasePath: try c.decodeIfPresent(String.self, forKey: .databasePath),
+            manualClockStart: try c.decodeIfPresent(String.self, forKey: .manualClockStart)
+        )
+    }
+}

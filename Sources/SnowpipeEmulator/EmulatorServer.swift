@@ -1,0 +1,87 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import NIOHTTPTypes
+import ServiceLifecycle
+
+/// Serves a `SnowpipeEmulator` over HTTP/1.1 with Hummingbird, carrying out its delay and dropped-connection
+/// faults, and runs its loader as a service next to the server.
+public enum EmulatorServer {
+    /// Header the engine's dropped-connection answer carries to `ConnectionDropHandler` (never sent to clients).
+    static let dropHeader = HTTPField.Name("X-Snowpipe-Emulator-Drop")!
+
+    /// An application serving `emulator` on `host:port` (port 0 picks a free one). `onBound` receives the bound
+    /// port once the server listens.
+    public static func makeApplication(
+        emulator: SnowpipeEmulator,
+        host: String = "127.0.0.1",
+        port: Int = 0,
+        logger: Logger,
+        onBound: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let responder = CallbackResponder<BasicRequestContext> { request, _ in
+            try await respond(to: request, emulator: emulator)
+        }
+        return Application(
+            responder: responder,
+            server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionDropHandler()])),
+            configuration: .init(address: .hostname(host, port: port), serverName: "snowpipe-emulator"),
+            services: [LoaderService(emulator: emulator)],
+            onServerRunning: { channel in await onBound(channel.localAddress?.port ?? port) },
+            logger: logger
+        )
+    }
+
+    static func respond(to request: Request, emulator: SnowpipeEmulator) async throws -> Response {
+        var request = request
+        let body = try await request.collectBody(upTo: 64 * 1024 * 1024)
+        var headers: [String: String] = [:]
+        for field in request.headers { headers[field.name.canonicalName] = field.value }
+        var query: [String: String] = [:]
+        for (key, value) in request.uri.queryParameters { query[String(key)] = String(value) }
+        let path = request.uri.path.removingPercentEncoding ?? request.uri.path
+        let answer = await emulator.handle(
+            EmulatorRequest(
+                method: request.method.rawValue, path: path, query: query, headers: headers,
+                body: Array(body.readableBytesView)))
+        if let delay = answer.delay { try await Task.sleep(for: delay) }
+        var fields = HTTPFields()
+        for (name, value) in answer.headers {
+            if let fieldName = HTTPField.Name(name) { fields[fieldName] = value }
+        }
+        if answer.dropConnection { fields[dropHeader] = "1" }
+        return Response(
+            status: .init(code: answer.status), headers: fields,
+            body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
+    }
+}
+
+/// Closes the connection instead of writing a response marked with `EmulatorServer.dropHeader`: the client
+/// sees its request vanish, as with a crashed proxy or a reset connection.
+final class ConnectionDropHandler: ChannelOutboundHandler, RemovableChannelHandler, Sendable {
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let part = unwrapOutboundIn(data)
+        if case .head(let head) = part, head.headerFields[EmulatorServer.dropHeader] != nil {
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            context.close(mode: .all, promise: nil)
+            return
+        }
+        context.write(data, promise: promise)
+    }
+}
+
+/// Runs the emulator's loader until graceful shutdown.
+struct LoaderService: Service {
+    let emulator: SnowpipeEmulator
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await emulator.runLoader()
+        }
+    }
+}

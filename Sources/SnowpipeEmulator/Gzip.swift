@@ -1,0 +1,49 @@
+import CZlib
+import Foundation
+
+/// gzip decompression through the system zlib.
+enum Gzip {
+    /// True when `bytes` start with the gzip magic number.
+    static func isGzip(_ bytes: [UInt8]) -> Bool {
+        bytes.count >= 2 && bytes[0] == 0x1F && bytes[1] == 0x8B
+    }
+
+    /// Decompresses a gzip stream (concatenated members included).
+    /// - Throws: `LoadFailure.system` with zlib's message for corrupt or truncated input.
+    static func decompress(_ input: [UInt8]) throws(LoadFailure) -> [UInt8] {
+        var stream = z_stream()
+        guard snowpiped_inflate_init2(&stream, 15 + 32) == Z_OK else {
+            throw .system("cannot initialise gzip decompression")
+        }
+        defer { inflateEnd(&stream) }
+        var output: [UInt8] = []
+        output.reserveCapacity(input.count * 4)
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        var input = input
+        let status: Int32 = input.withUnsafeMutableBufferPointer { inBuffer in
+            stream.next_in = inBuffer.baseAddress
+            stream.avail_in = UInt32(inBuffer.count)
+            while true {
+                let result: Int32 = chunk.withUnsafeMutableBufferPointer { outBuffer in
+                    stream.next_out = outBuffer.baseAddress
+                    stream.avail_out = UInt32(outBuffer.count)
+                    return inflate(&stream, Z_NO_FLUSH)
+                }
+                let produced = chunk.count - Int(stream.avail_out)
+                output.append(contentsOf: chunk[0..<produced])
+                if result == Z_STREAM_END {
+                    if stream.avail_in == 0 { return Z_STREAM_END }
+                    // Another gzip member follows.
+                    guard inflateReset(&stream) == Z_OK else { return Z_DATA_ERROR }
+                    continue
+                }
+                if result != Z_OK { return result }
+                if stream.avail_in == 0 && produced == 0 { return Z_BUF_ERROR }
+            }
+        }
+        guard status == Z_STREAM_END else {
+            throw .system("Invalid data encountered during decompression for file: gzip stream is corrupt or truncated")
+        }
+        return output
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import GRDB
+import Logging
+
+extension SnowpipeEmulator {
+    /// Loads every queued file whose time has come; returns how many jobs ran. Rows are committed to the
+    /// tables before the files' events become visible.
+    @discardableResult
+    public func runDueLoads() async -> Int {
+        let now = clock.now()
+        let due = queue.filter { $0.due <= now }
+        guard due.isEmpty == false else { return 0 }
+        queue.removeAll { $0.due <= now }
+        loadsInFlight += 1
+        defer {
+            loadsInFlight -= 1
+            if loadsInFlight == 0 {
+                for waiter in idleWaiters { waiter.resume() }
+                idleWaiters.removeAll()
+            }
+        }
+        let work = due.map { job in (job, pipes[job.pipe]!, policies[job.pipe]!) }
+        let threshold = configuration.inProgressThresholdBytes
+        let results = await Self.execute(work, inProgressThreshold: threshold)
+        let batches = results.filter { $0.insertRows }.map { (table: pipes[$0.job.pipe]!.table, rows: $0.outcome.rows) }
+        do {
+            try await tables.insert(batches)
+        } catch {
+            logger.error("cannot store loaded rows", metadata: ["error": "\(error)"])
+        }
+        let finishedAt = clock.now()
+        for result in results {
+            record(result, at: finishedAt)
+        }
+        return due.count
+    }
+
+    /// Runs due loads until none is left and no load is running (a manual clock stays where it is).
+    public func flushLoads() async {
+        while true {
+            if await runDueLoads() > 0 { continue }
+            if loadsInFlight == 0 { return }
+            await withCheckedContinuation { idleWaiters.append($0) }
+        }
+    }
+
+    /// Moves the emulator clock forward and performs every load that became due.
+    public func advanceClock(by seconds: TimeInterval) async {
+        clock.advance(by: seconds)
+        await flushLoads()
+    }
+
+    /// The live loader: sleeps until the next load is due (or new work arrives) and loads it. Runs until
+    /// cancelled. With a manual clock it only reacts to new work; tests move time with `advanceClock`.
+    public func runLoader() async {
+        while Task.isCancelled == false {
+            await runDueLoads()
+            let next = queue.map(\.due).min()
+            if let next, clock.isManual == false {
+                let wait = max(0.001, next.timeIntervalSince(clock.now()))
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { [wakeup] in await wakeup.wait() }
+                    group.addTask { try? await Task.sleep(for: .seconds(wait)) }
+                    await group.next()
+                    group.cancelAll()
+                }
+            } else {
+                await wakeup.wait()
+            }
+        }
+    }
+
+    /// One job's result and whether its rows go in now.
+    struct JobResult: Sendable {
+        var job: LoadJob
+        var outcome: LoadOutcome
+        var insertRows: Bool
+        var inProgress: Bool
+    }
+
+    /// Reads and parses the files off the actor.
+    private nonisolated static func execute(
+        _ work: [(LoadJob, PipeDefinition, OnErrorPolicy)], inProgressThreshold: Int?
+    ) async -> [JobResult] {
+        work.map { job, pipe, policy in
+            if let outcome = job.finishing {
+                return JobResult(job: job, outcome: outcome, insertRows: true, inProgress: false)
+            }
+            let outcome = FileLoader(pipe: pipe, policy: policy).load(path: job.path)
+            let large = inProgressThreshold.map { outcome.fileSize > $0 } ?? false
+            let goesInProgress = large && outcome.status != .loadFailed
+            return JobResult(job: job, outcome: outcome, insertRows: !goesInProgress, inProgress: goesInProgress)
+        }
+    }
+
+    private func record(_ result: JobResult, at now: Date) {
+        guard let pipe = pipes[result.job.pipe], var state = states[pipe.name] else { return }
+        let outcome = result.outcome
+        let stamp = state.stamp(now)
+        var entry = FileEntry(
+            path: result.job.path,
+            stageLocation: pipe.stageLocation ?? URL(fileURLWithPath: pipe.stageDirectory).absoluteString,
+            fileSize: outcome.fileSize, timeReceived: result.job.receivedAt, lastInsertTime: stamp,
+            rowsInserted: outcome.rowsInserted, rowsParsed: outcome.rowsParsed, errorsSeen: outcome.errorsSeen,
+            errorLimit: outcome.errorLimit, complete: true, status: outcome.status,
+            firstError: outcome.firstError, systemError: outcome.systemError)
+        if result.inProgress {
+            entry.status = .loadInProgress
+            entry.complete = false
+            entry.rowsInserted = outcome.rowsInserted / 2
+            entry.rowsParsed = outcome.rowsParsed / 2
+            entry.firstError = nil
+            var finish = result.job
+            finish.finishing = outcome
+            finish.due = now.addingTimeInterval(configuration.inProgressSeconds)
+            queue.append(finish)
+        } else {
+            stats.filesByStatus[outcome.status.rawValue, default: 0] += 1
+            stats.rowsByTable[pipe.table, default: 0] += outcome.rowsInserted
+        }
+        state.record(entry, loadID: result.job.id)
+        states[pipe.name] = state
+        stats.eventsProduced += 1
+        logger.debug(
+            "file load event",
+            metadata: ["pipe": "\(pipe.name)", "path": "\(entry.path)", "status": "\(entry.status.rawValue)"])
+    }
+}

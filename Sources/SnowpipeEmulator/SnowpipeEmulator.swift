@@ -1,0 +1,182 @@
+import Foundation
+import Logging
+
+/// A local Snowpipe: the `insertFiles` / `insertReport` / `loadHistoryScan` REST API with Snowflake's
+/// authentication, limits, 14-day load metadata, report retention and asynchronous loading of staged files into
+/// SQLite tables, plus fault injection and an admin API for tests.
+///
+/// This actor is the whole service without sockets: `handle(_:)` takes a request and returns the answer, so
+/// tests can use it in-process; `EmulatorServer` puts it behind Hummingbird. Loading runs in `runLoader()`
+/// (live) or on demand through `flushLoads()` / `advanceClock(by:)` (tests with a manual clock).
+public actor SnowpipeEmulator {
+    /// At most this many files in one insertFiles.
+    public static let maximumFilesPerInsert = 5000
+    /// At most this many UTF-8 bytes in one path.
+    public static let maximumPathBytes = 1024
+    /// At most this many entries in one loadHistoryScan answer.
+    public static let maximumHistoryEntries = 10_000
+
+    let configuration: EmulatorConfiguration
+    /// The emulator's clock; tests move it.
+    public nonisolated let clock: EmulatorClock
+    let logger: Logger
+    var authenticator: Authenticator
+    let pipes: [String: PipeDefinition]
+    let policies: [String: OnErrorPolicy]
+    let patterns: [String: Regex<AnyRegexOutput>]
+    let tables: TableStore
+    var states: [String: PipeState] = [:]
+    var faults: [Endpoint: FaultPlan] = [:]
+    var stats = EmulatorStats()
+    /// Pipe -> path -> times named in an accepted insertFiles call.
+    var receivedCounts: [String: [String: Int]] = [:]
+    var queue: [LoadJob] = []
+    var nextLoadID = 0
+    var loadsInFlight = 0
+    var idleWaiters: [CheckedContinuation<Void, Never>] = []
+    let wakeup = WakeSignal()
+    /// Distinguishes this instance's begin marks from another's (`<instance>_<sequence>`).
+    let instance: String
+
+    /// Builds the emulator from its configuration.
+    /// - Throws: `ConfigurationError` naming the pipe or user whose definition is wrong.
+    public init(configuration: EmulatorConfiguration, clock: EmulatorClock? = nil, logger: Logger? = nil) throws {
+        self.configuration = configuration
+        if let clock {
+            self.clock = clock
+        } else if let start = configuration.manualClockStart {
+            guard let date = Timestamp.parse(start) else {
+                throw ConfigurationError("manualClockStart \"\(start)\" is not an ISO-8601 timestamp")
+            }
+            self.clock = EmulatorClock(manualStart: date)
+        } else {
+            self.clock = EmulatorClock()
+        }
+        self.logger = logger ?? Logger(label: "snowpipe-emulator")
+        do {
+            authenticator = try Authenticator(configuration: configuration)
+        } catch {
+            throw ConfigurationError("a user's public key does not parse: \(error)")
+        }
+        var pipes: [String: PipeDefinition] = [:]
+        var policies: [String: OnErrorPolicy] = [:]
+        var patterns: [String: Regex<AnyRegexOutput>] = [:]
+        for pipe in configuration.pipes {
+            guard pipes[pipe.name] == nil else { throw ConfigurationError("pipe \(pipe.name) is defined twice") }
+            guard let policy = OnErrorPolicy(pipe.onError) else {
+                throw ConfigurationError(
+                    "pipe \(pipe.name): onError \"\(pipe.onError)\" is not one of SKIP_FILE, SKIP_FILE_<n>, "
+                        + "'SKIP_FILE_<n>%', CONTINUE, ABORT_STATEMENT")
+            }
+            if pipe.format.type == .csv, pipe.columns.isEmpty {
+                throw ConfigurationError("pipe \(pipe.name): a CSV pipe needs the target table's columns")
+            }
+            if let pattern = pipe.pattern {
+                do {
+                    patterns[pipe.name] = try Regex(pattern)
+                } catch {
+                    throw ConfigurationError("pipe \(pipe.name): pattern \"\(pattern)\" is not a valid regex: \(error)")
+                }
+            }
+            pipes[pipe.name] = pipe
+            policies[pipe.name] = policy
+        }
+        self.pipes = pipes
+        self.policies = policies
+        self.patterns = patterns
+        do {
+            tables = try TableStore(path: configuration.databasePath, pipes: configuration.pipes)
+        } catch {
+            throw ConfigurationError("cannot open the database \(configuration.databasePath ?? ":memory:"): \(error)")
+        }
+        instance = String(Int(Date().timeIntervalSince1970) % 1_000_000)
+        for name in pipes.keys { states[name] = PipeState() }
+    }
+
+    /// Answers one request: the Snowpipe endpoints, the admin API, and the Java SDK's telemetry sink.
+    public func handle(_ request: EmulatorRequest) async -> EmulatorResponse {
+        let response: EmulatorResponse
+        if request.path.hasPrefix("/admin/") {
+            response = await handleAdmin(request)
+        } else if request.path == "/telemetry/send/sessionless" {
+            response = .json(200, [:])
+        } else if let (pipe, operation) = Self.parsePipePath(request.path) {
+            response = await handlePipe(request, pipe: pipe, operation: operation)
+        } else {
+            response = .snowflakeError(404, code: VendorCode.objectNotFound, message: "Not found: \(request.path)")
+        }
+        return response
+    }
+
+    /// Splits `/v1/data/pipes/{pipe}/{operation}`; the pipe part may contain `/` (clients do not encode it).
+    static func parsePipePath(_ path: String) -> (String, String)? {
+        let prefix = "/v1/data/pipes/"
+        guard path.hasPrefix(prefix) else { return nil }
+        let rest = path.dropFirst(prefix.count)
+        guard let slash = rest.lastIndex(of: "/") else { return nil }
+        let pipe = String(rest[..<slash])
+        let operation = String(rest[rest.index(after: slash)...])
+        guard pipe.isEmpty == false else { return nil }
+        return (pipe, operation)
+    }
+
+    private func handlePipe(_ request: EmulatorRequest, pipe: String, operation: String) async -> EmulatorResponse {
+        let endpoint: Endpoint
+        switch (request.method, operation) {
+        case ("POST", "insertFiles"): endpoint = .insertFiles
+        case ("GET", "insertReport"): endpoint = .insertReport
+        case ("GET", "loadHistoryScan"): endpoint = .loadHistoryScan
+        default:
+            return count(.snowflakeError(404, code: VendorCode.objectNotFound, message: "Not found: \(request.path)"))
+        }
+        stats.apiRequests += 1
+        switch endpoint {
+        case .insertFiles: stats.insertFilesCalls += 1
+        case .insertReport: stats.insertReportCalls += 1
+        case .loadHistoryScan: stats.loadHistoryScanCalls += 1
+        }
+        let fault = faults[endpoint]?.next()
+        if let fault, fault.pass != true { stats.faultsInjected += 1 }
+        if let fault, fault.preventsProcessing {
+            logger.debug("injected fault", metadata: ["endpoint": "\(endpoint)", "fault": "\(fault)"])
+            return count(fault.apply(to: nil))
+        }
+        let response = await process(request, endpoint: endpoint, pipe: pipe)
+        return count(fault.map { $0.apply(to: response) } ?? response)
+    }
+
+    private func process(_ request: EmulatorRequest, endpoint: Endpoint, pipe name: String) async -> EmulatorResponse {
+        let now = clock.now()
+        let principal: (user: String, pipes: Set<String>)
+        switch authenticator.authenticate(request, now: now) {
+        case .success(let value): principal = value
+        case .failure(let refusal):
+            logger.info("refused token", metadata: ["reason": "\(refusal)"])
+            return refusal.response
+        }
+        guard let pipe = pipes[name], principal.pipes.contains(name) else {
+            return .snowflakeError(
+                404, code: VendorCode.objectNotFound,
+                message: "Specified object does not exist or not authorized. Pipe not found: \(name)")
+        }
+        states[name]?.purge(now: now, configuration: configuration)
+        switch endpoint {
+        case .insertFiles: return insertFiles(request, pipe: pipe, now: now)
+        case .insertReport: return insertReport(request, pipe: pipe, now: now)
+        case .loadHistoryScan: return loadHistoryScan(request, pipe: pipe, now: now)
+        }
+    }
+
+    private func count(_ response: EmulatorResponse) -> EmulatorResponse {
+        let key = response.dropConnection ? "dropped" : String(response.status)
+        stats.responsesByStatus[key, default: 0] += 1
+        return response
+    }
+}
+
+/// A configuration the emulator cannot start with.
+public struct ConfigurationError: Error, CustomStringConvertible {
+    /// What is wrong, naming the pipe or user.
+    public let description: String
+    init(_ description: String) { self.description = description }
+}

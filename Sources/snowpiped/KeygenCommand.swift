@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import SnowflakeAuth
+
+/// `snowpiped keygen`: writes a new RSA key pair for Snowflake key-pair authentication.
+struct KeygenCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keygen",
+        abstract: "Write a new RSA key pair (private key 0600) and print the ALTER USER statement to register it."
+    )
+
+    @Option(name: .long, help: "Where to write the private key (PEM, PKCS#8).")
+    var out: String
+
+    @Option(name: .long, help: "Snowflake user the key is for (used in the printed ALTER USER statement).")
+    var user: String = "<user>"
+
+    @Option(name: .long, help: "Read a passphrase from this file and encrypt the key with it (AES-256, PBES2).")
+    var passphraseFile: String?
+
+    @Option(name: .long, help: "Key size in bits.")
+    var bits: Int = 2048
+
+    @Flag(name: .long, help: "Replace an existing file.")
+    var force = false
+
+    func run() throws {
+        guard [2048, 3072, 4096].contains(bits) else {
+            throw ValidationError("--bits must be 2048, 3072 or 4096")
+        }
+        if FileManager.default.fileExists(atPath: out), !force {
+            throw ValidationError("\(out) already exists; pass --force to replace it")
+        }
+        var passphrase: String?
+        if let passphraseFile {
+            guard let data = FileManager.default.contents(atPath: passphraseFile),
+                let text = String(data: data, encoding: .utf8)
+            else { throw ValidationError("cannot read passphrase file \(passphraseFile)") }
+            passphrase = text.trimmingCharacters(in: .newlines)
+            guard passphrase?.isEmpty == false else {
+                throw ValidationError("passphrase file \(passphraseFile) is empty")
+            }
+        }
+        let key = try PrivateKey.generate(bits: bits)
+        let pem = try key.pkcs8PEM(passphrase: passphrase)
+        let descriptor = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw ValidationError("cannot create \(out): \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        fchmod(descriptor, 0o600)
+        let bytes = Array(pem.utf8)
+        guard write(descriptor, bytes, bytes.count) == bytes.count, fsync(descriptor) == 0 else {
+            throw ValidationError("cannot write \(out): \(String(cString: strerror(errno)))")
+        }
+        let publicKey = key.publicKey
+        try publicKey.pem.write(toFile: out + ".pub", atomically: true, encoding: .utf8)
+        print("Wrote \(out) (private, mode 0600\(passphrase == nil ? "" : ", encrypted")) and \(out).pub")
+        print("Fingerprint: \(publicKey.fingerprint)")
+        print("Register it in Snowflake:")
+        print("  ALTER USER \(user) SET RSA_PUBLIC_KEY='\(publicKey.base64DER)';")
+    }
+}

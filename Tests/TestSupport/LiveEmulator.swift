@@ -1,0 +1,37 @@
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import SnowpipeEmulator
+
+/// Runs an emulator behind its real Hummingbird server on 127.0.0.1 and a free port for the duration of `body`.
+public enum LiveEmulator {
+    /// Serves `emulator`, calls `body` with the base URL (`http://127.0.0.1:PORT`), then shuts the server down.
+    public static func withServer<T: Sendable>(
+        _ emulator: SnowpipeEmulator,
+        _ body: @Sendable (String) async throws -> T
+    ) async throws -> T {
+        var logger = Logger(label: "test-emulator")
+        logger.logLevel = .warning
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let app = EmulatorServer.makeApplication(emulator: emulator, logger: logger) { port in
+            continuation.yield(port)
+        }
+        let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next() else { throw CancellationError() }
+            do {
+                let result = try await body("http://127.0.0.1:\(port)")
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+                return result
+            } catch {
+                await group.triggerGracefulShutdown()
+                try? await tasks.waitForAll()
+                throw error
+            }
+        }
+    }
+}
