@@ -21,8 +21,10 @@ test: build ## Run every test: Swift suites, then the official-SDK compatibility
 	$(MAKE) --no-print-directory test-swift
 	$(MAKE) --no-print-directory test-python
 
+# Serial: in-process HTTP servers share the 2-thread cooperative pool with CPU-heavy tests, and a parallel run
+# can starve them into client timeouts. Serial takes well under two minutes.
 test-swift:
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --no-parallel
 
 test-python:
 	SNOWPIPED_BIN_DIR=$$($(SWIFT) build --show-bin-path) $(VENV)/bin/python -m pytest -q tests/python

@@ -19,11 +19,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // System libraries (Debian -dev packages, found through pkg-config).
@@ -41,10 +43,41 @@ let package = Package(
         // Pure core: domain types and decisions, stdlib only.
         .target(name: "IngestCore", swiftSettings: swiftSettings),
 
+        // Wire types, URL building, the typed client and its transport seam (no NIO).
+        .target(name: "SnowpipeAPI", dependencies: ["IngestCore"], swiftSettings: swiftSettings),
+
+        // The production transport: AsyncHTTPClient.
+        .target(
+            name: "SnowpipeHTTPClient",
+            dependencies: [
+                "SnowpipeAPI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // RSA keys, fingerprints and RS256 JWTs through OpenSSL 3 (EVP only).
         .target(
             name: "SnowflakeAuth",
             dependencies: ["COpenSSL"],
+            swiftSettings: swiftSettings
+        ),
+
+        // The daemon: configuration, services, wiring.
+        .target(
+            name: "SnowpipeDaemon",
+            dependencies: [
+                "IngestCore",
+                "SnowpipeAPI",
+                "SnowflakeAuth",
+                "SnowpipeHTTPClient",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
 
@@ -79,6 +112,8 @@ let package = Package(
             dependencies: [
                 "IngestCore",
                 "SnowflakeAuth",
+                "SnowpipeAPI",
+                "SnowpipeDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -93,6 +128,7 @@ let package = Package(
             dependencies: [
                 "SnowflakeAuth",
                 "SnowpipeEmulator",
+                "SnowpipeAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -103,6 +139,21 @@ let package = Package(
         .testTarget(
             name: "SnowflakeAuthTests",
             dependencies: ["SnowflakeAuth", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "IngestCoreTests",
+            dependencies: ["IngestCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SnowpipeAPITests",
+            dependencies: ["SnowpipeAPI", "IngestCore", "SnowflakeAuth", "SnowpipeEmulator", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SnowpipedCLITests",
+            dependencies: ["SnowflakeAuth", "SnowpipeEmulator", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -46,6 +46,11 @@ public final class EmulatorClock: Sendable {
         state.withLock { $0.frozenAt = date }
     }
 
+    /// Follows the system clock again, exactly (no offset).
+    public func followSystemTime() {
+        state.withLock { $0 = State() }
+    }
+
     /// Lets the clock run again from where it stands.
     public func resume() {
         state.withLock { s in

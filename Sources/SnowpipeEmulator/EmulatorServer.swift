@@ -11,6 +11,9 @@ import ServiceLifecycle
 public enum EmulatorServer {
     /// Header the engine's dropped-connection answer carries to `ConnectionDropHandler` (never sent to clients).
     static let dropHeader = HTTPField.Name("X-Snowpipe-Emulator-Drop")!
+    /// Header carrying the emulator clock's HTTP date to `ConnectionDropHandler`, which makes it the `Date`
+    /// header (Hummingbird would otherwise stamp the system time, which a moved emulator clock contradicts).
+    static let dateHeader = HTTPField.Name("X-Snowpipe-Emulator-Date")!
 
     /// An application serving `emulator` on `host:port` (port 0 picks a free one). `onBound` receives the bound
     /// port once the server listens.
@@ -52,10 +55,20 @@ public enum EmulatorServer {
             if let fieldName = HTTPField.Name(name) { fields[fieldName] = value }
         }
         if answer.dropConnection { fields[dropHeader] = "1" }
+        fields[dateHeader] = httpDate(emulator.clock.now())
         return Response(
             status: .init(code: answer.status), headers: fields,
             body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
     }
+}
+
+/// An RFC 9110 HTTP date, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`.
+func httpDate(_ date: Date) -> String {
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.timeZone = TimeZone(identifier: "GMT")
+    formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+    return formatter.string(from: date)
 }
 
 /// Closes the connection instead of writing a response marked with `EmulatorServer.dropHeader`: the client
@@ -66,12 +79,20 @@ final class ConnectionDropHandler: ChannelOutboundHandler, RemovableChannelHandl
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let part = unwrapOutboundIn(data)
-        if case .head(let head) = part, head.headerFields[EmulatorServer.dropHeader] != nil {
+        guard case .head(var head) = part else {
+            context.write(data, promise: promise)
+            return
+        }
+        if head.headerFields[EmulatorServer.dropHeader] != nil {
             promise?.fail(ChannelError.ioOnClosedChannel)
             context.close(mode: .all, promise: nil)
             return
         }
-        context.write(data, promise: promise)
+        if let date = head.headerFields[EmulatorServer.dateHeader] {
+            head.headerFields[EmulatorServer.dateHeader] = nil
+            head.headerFields[.date] = date
+        }
+        context.write(wrapOutboundOut(.head(head)), promise: promise)
     }
 }
 

@@ -1,0 +1,166 @@
+import Foundation
+import Yams
+
+extension ConfigurationLoader {
+    static func readSnowflake(_ node: Node?, _ reader: YAMLReader) -> SnowflakeSettings? {
+        guard let node else {
+            reader.problem("snowflake", nil, "is required (account, user, private_key_file)")
+            return nil
+        }
+        let keys = reader.mapping(
+            node, path: "snowflake",
+            allowed: [
+                "account", "user", "private_key_file", "private_key_passphrase", "host", "port", "scheme",
+                "allow_plain_http", "ca_file",
+            ])
+        let account = reader.string(keys["account"], path: "snowflake.account", required: true) ?? ""
+        let user = reader.string(keys["user"], path: "snowflake.user", required: true) ?? ""
+        let keyFile = reader.string(keys["private_key_file"], path: "snowflake.private_key_file", required: true) ?? ""
+        if keyFile.isEmpty == false, keyFile.hasPrefix("/") == false {
+            reader.problem("snowflake.private_key_file", keys["private_key_file"], "must be an absolute path")
+        }
+        var passphrase = SnowflakeSettings.PassphraseSetting.none
+        if let passphraseNode = keys["private_key_passphrase"], passphraseNode.isNull == false {
+            if passphraseNode.scalar != nil {
+                reader.problem(
+                    "snowflake.private_key_passphrase", passphraseNode,
+                    "a passphrase is never written in the configuration: give `credential: NAME` (systemd "
+                        + "LoadCredential), `file: PATH` or `env: VARIABLE`")
+            } else {
+                let source = reader.mapping(
+                    passphraseNode, path: "snowflake.private_key_passphrase", allowed: ["credential", "file", "env"])
+                if source.count != 1 {
+                    reader.problem(
+                        "snowflake.private_key_passphrase", passphraseNode,
+                        "give exactly one of `credential`, `file` or `env`")
+                }
+                if let name = reader.string(source["credential"], path: "snowflake.private_key_passphrase.credential") {
+                    passphrase = .credential(name)
+                } else if let path = reader.string(source["file"], path: "snowflake.private_key_passphrase.file") {
+                    passphrase = .file(path)
+                } else if let variable = reader.string(source["env"], path: "snowflake.private_key_passphrase.env") {
+                    passphrase = .environment(variable)
+                }
+            }
+        }
+        let host = reader.string(keys["host"], path: "snowflake.host").flatMap { $0.isEmpty ? nil : $0 }
+        let scheme = reader.string(keys["scheme"], path: "snowflake.scheme") ?? "https"
+        let allowPlain = reader.bool(keys["allow_plain_http"], path: "snowflake.allow_plain_http", default: false)
+        let port = reader.integer(
+            keys["port"], path: "snowflake.port", default: scheme == "http" ? 80 : 443, range: 1...65_535)
+        switch scheme {
+        case "https": break
+        case "http":
+            if allowPlain == false {
+                reader.problem(
+                    "snowflake.scheme", keys["scheme"],
+                    "plain http sends the JWT in clear; it is only for a local emulator: set `allow_plain_http: true`")
+            } else if let host, ["127.0.0.1", "localhost", "::1"].contains(host) == false, !host.hasPrefix("127.") {
+                reader.problem("snowflake.scheme", keys["scheme"], "plain http is allowed only to a loopback host")
+            } else if host == nil {
+                reader.problem("snowflake.scheme", keys["scheme"], "plain http needs `host` set to a loopback address")
+            }
+        default:
+            reader.problem("snowflake.scheme", keys["scheme"], "must be `https` (or `http` for a local emulator)")
+        }
+        let caFile = reader.string(keys["ca_file"], path: "snowflake.ca_file").flatMap { $0.isEmpty ? nil : $0 }
+        return SnowflakeSettings(
+            account: account, user: user, privateKeyFile: keyFile, passphrase: passphrase, host: host, port: port,
+            scheme: scheme, allowPlainHTTP: allowPlain, caFile: caFile)
+    }
+
+    static func readWatches(_ node: Node?, _ reader: YAMLReader) -> [WatchRule] {
+        guard let node, node.isNull == false else {
+            reader.problem("watch", nil, "is required: a list of rules, each with `directory` and `pipe`")
+            return []
+        }
+        guard let sequence = node.sequence, sequence.isEmpty == false else {
+            reader.problem("watch", node, "expected a non-empty list of rules, each with `directory` and `pipe`")
+            return []
+        }
+        var rules: [WatchRule] = []
+        for (index, item) in sequence.enumerated() {
+            let path = "watch[\(index)]"
+            let keys = reader.mapping(
+                item, path: path,
+                allowed: [
+                    "directory", "pipe", "stage_prefix", "include", "exclude", "recursive", "settle_seconds",
+                    "after_load", "after_load_directory", "after_failure", "quarantine_directory",
+                ])
+            let directory = reader.string(keys["directory"], path: "\(path).directory", required: true) ?? ""
+            if directory.isEmpty == false, directory.hasPrefix("/") == false {
+                reader.problem("\(path).directory", keys["directory"], "must be an absolute path")
+            }
+            let pipe = reader.string(keys["pipe"], path: "\(path).pipe", required: true) ?? ""
+            if pipe.isEmpty == false, pipe.split(separator: ".").count < 3 {
+                reader.problem("\(path).pipe", keys["pipe"], "must be fully qualified: DATABASE.SCHEMA.PIPE")
+            }
+            var prefix = reader.string(keys["stage_prefix"], path: "\(path).stage_prefix") ?? ""
+            if prefix.hasPrefix("/") { prefix.removeFirst() }
+            let afterLoad = readAfterLoad(keys, path: path, reader)
+            let afterFailure = readAfterFailure(keys, path: path, reader)
+            rules.append(
+                WatchRule(
+                    directory: directory.count > 1 && directory.hasSuffix("/")
+                        ? String(directory.dropLast()) : directory,
+                    pipe: pipe, stagePrefix: prefix,
+                    include: reader.strings(
+                        keys["include"], path: "\(path).include", default: WatchRule.defaultInclude),
+                    exclude: reader.strings(
+                        keys["exclude"], path: "\(path).exclude", default: WatchRule.defaultExclude),
+                    recursive: reader.bool(keys["recursive"], path: "\(path).recursive", default: true),
+                    settleSeconds: reader.number(
+                        keys["settle_seconds"], path: "\(path).settle_seconds", default: WatchRule.defaultSettleSeconds,
+                        range: 0...3600),
+                    afterLoad: afterLoad, afterFailure: afterFailure))
+        }
+        for (index, rule) in rules.enumerated() {
+            for other in rules[..<index] where other.directory == rule.directory && !rule.directory.isEmpty {
+                reader.problem("watch[\(index)].directory", sequence[index], "\(rule.directory) is watched twice")
+            }
+        }
+        return rules
+    }
+
+    private static func readAfterLoad(_ keys: [String: Node], path: String, _ reader: YAMLReader) -> WatchRule.AfterLoad
+    {
+        let action = reader.string(keys["after_load"], path: "\(path).after_load") ?? "keep"
+        let directory = reader.string(keys["after_load_directory"], path: "\(path).after_load_directory")
+        switch action {
+        case "keep": return .keep
+        case "delete": return .delete
+        case "move":
+            guard let directory, directory.hasPrefix("/") else {
+                reader.problem(
+                    "\(path).after_load_directory", keys["after_load_directory"] ?? keys["after_load"],
+                    "`after_load: move` needs an absolute `after_load_directory`")
+                return .keep
+            }
+            return .move(to: directory)
+        default:
+            reader.problem("\(path).after_load", keys["after_load"], "must be `keep`, `delete` or `move`")
+            return .keep
+        }
+    }
+
+    private static func readAfterFailure(_ keys: [String: Node], path: String, _ reader: YAMLReader)
+        -> WatchRule.AfterFailure
+    {
+        let action = reader.string(keys["after_failure"], path: "\(path).after_failure") ?? "keep"
+        let directory = reader.string(keys["quarantine_directory"], path: "\(path).quarantine_directory")
+        switch action {
+        case "keep": return .keep
+        case "quarantine":
+            guard let directory, directory.hasPrefix("/") else {
+                reader.problem(
+                    "\(path).quarantine_directory", keys["quarantine_directory"] ?? keys["after_failure"],
+                    "`after_failure: quarantine` needs an absolute `quarantine_directory`")
+                return .keep
+            }
+            return .quarantine(to: directory)
+        default:
+            reader.problem("\(path).after_failure", keys["after_failure"], "must be `keep` or `quarantine`")
+            return .keep
+        }
+    }
+}

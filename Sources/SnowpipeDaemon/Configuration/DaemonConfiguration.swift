@@ -1,0 +1,128 @@
+import Foundation
+
+/// Everything `snowpiped` is told by its configuration file, validated. Defaults are the `default…` constants;
+/// `config/snowpiped.example.yaml` documents each key.
+public struct DaemonConfiguration: Sendable {
+    /// Default state directory (systemd's `StateDirectory=snowpiped`).
+    public static let defaultStateDirectory = "/var/lib/snowpiped"
+
+    public var snowflake: SnowflakeSettings
+    public var stateDirectory: String
+    public var watches: [WatchRule]
+    public var batching: BatchingSettings
+    public var reporter: ReporterSettings
+    public var scanning: ScanSettings
+    public var retention: RetentionSettings
+
+    /// The Snowpipe database file inside the state directory.
+    public var databasePath: String { stateDirectory + "/outbox.sqlite" }
+
+    /// Distinct pipes named by the watch rules, in order of first appearance.
+    public var pipes: [String] {
+        var seen = Set<String>()
+        return watches.map(\.pipe).filter { seen.insert($0).inserted }
+    }
+}
+
+/// How to reach and authenticate to Snowflake.
+public struct SnowflakeSettings: Sendable {
+    /// Account identifier, e.g. `myorg-myacct` or `xy12345.us-east-2.aws`.
+    public var account: String
+    /// User whose key pair signs the JWT.
+    public var user: String
+    /// PEM private key (PKCS#8, encrypted PKCS#8 or PKCS#1), mode 0600.
+    public var privateKeyFile: String
+    /// Where the passphrase of an encrypted key comes from.
+    public var passphrase: PassphraseSetting
+    /// Host override (default `<account>.snowflakecomputing.com`).
+    public var host: String?
+    /// Port (default 443).
+    public var port: Int
+    /// `https` (default) or `http` (only with `allowPlainHTTP` and a loopback host).
+    public var scheme: String
+    /// Allows `scheme: http`, for a local emulator.
+    public var allowPlainHTTP: Bool
+    /// A PEM CA bundle to trust instead of the system store.
+    public var caFile: String?
+
+    /// The passphrase source as configured.
+    public enum PassphraseSetting: Sendable, Equatable {
+        case none
+        case credential(String)
+        case file(String)
+        case environment(String)
+    }
+}
+
+/// One watched directory and what to do with its files.
+public struct WatchRule: Sendable {
+    /// Default include globs (everything).
+    public static let defaultInclude = ["*"]
+    /// Default exclude globs: dotfiles and files still being written by common tools.
+    public static let defaultExclude = [".*", "*.tmp", "*.part", "*~"]
+    /// Default quiet time before a file found by a scan (not by an event) is taken.
+    public static let defaultSettleSeconds = 5.0
+
+    public var directory: String
+    public var pipe: String
+    /// Prepended to the path relative to `directory` to form the path sent to Snowpipe.
+    public var stagePrefix: String
+    public var include: [String]
+    public var exclude: [String]
+    public var recursive: Bool
+    public var settleSeconds: Double
+    public var afterLoad: AfterLoad
+    public var afterFailure: AfterFailure
+
+    /// What happens to a file once Snowflake loaded it.
+    public enum AfterLoad: Sendable, Equatable {
+        case keep
+        case delete
+        case move(to: String)
+    }
+
+    /// What happens to a file Snowflake did not load (or that was rejected).
+    public enum AfterFailure: Sendable, Equatable {
+        case keep
+        /// Moved to this directory with a `<name>.error.json` sidecar describing the error.
+        case quarantine(to: String)
+    }
+}
+
+/// How files are grouped into insertFiles calls.
+public struct BatchingSettings: Sendable {
+    public static let defaultMaxFiles = 5000
+    public static let defaultLingerMilliseconds = 200
+
+    /// At most this many files per call (≤ 5000, Snowpipe's limit).
+    public var maxFiles: Int
+    /// Wait at most this long for a batch to fill before sending what there is.
+    public var lingerMilliseconds: Int
+}
+
+/// How load reports are followed.
+public struct ReporterSettings: Sendable {
+    public static let defaultPollSeconds = 10.0
+    public static let defaultDeadlineMinutes = 60.0
+
+    /// insertReport polling interval while files are outstanding.
+    public var pollSeconds: Double
+    /// A file with no report after this long gets a last loadHistoryScan, then NOT_REPORTED.
+    public var deadlineMinutes: Double
+}
+
+/// The safety-net scans.
+public struct ScanSettings: Sendable {
+    public static let defaultPeriodicSeconds = 300.0
+
+    /// Full rescan of every watched directory this often (0 = only at startup and on overflow).
+    public var periodicSeconds: Double
+}
+
+/// Pruning of finished rows.
+public struct RetentionSettings: Sendable {
+    public static let defaultFinishedDays = 30.0
+
+    /// Finished rows older than this are deleted (the journal keeps the history).
+    public var finishedDays: Double
+}

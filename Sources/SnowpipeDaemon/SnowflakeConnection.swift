@@ -1,0 +1,90 @@
+import Foundation
+import IngestCore
+import SnowflakeAuth
+import SnowpipeAPI
+import SnowpipeHTTPClient
+
+/// The key, token cache, transport and client built from a configuration: everything needed to talk to
+/// Snowpipe. Call `shutdown()` before dropping it (the HTTP client owns connections).
+public final class SnowflakeConnection: Sendable {
+    public let key: PrivateKey
+    public let tokens: TokenCache
+    public let transport: AsyncHTTPTransport
+    public let endpoint: SnowflakeEndpoint
+    public let settings: SnowflakeSettings
+
+    /// Loads the key (reading the passphrase from its source) and prepares the transport.
+    /// - Throws: `SetupError` naming what failed (passphrase source, key file, CA file).
+    /// - Parameter connectTimeout: how long one connection attempt may take (the HTTP client keeps retrying a
+    ///   refused connection until then).
+    public init(
+        settings: SnowflakeSettings,
+        connectTimeout: Duration = .seconds(10),
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(SetupError) {
+        self.settings = settings
+        key = try Self.loadKey(settings, environment: environment)
+        tokens = TokenCache(key: key, account: settings.account, user: settings.user)
+        if let host = settings.host {
+            endpoint = SnowflakeEndpoint(scheme: settings.scheme, host: host, port: settings.port)
+        } else {
+            var endpoint = SnowflakeEndpoint.forAccount(settings.account)
+            endpoint.port = settings.port
+            self.endpoint = endpoint
+        }
+        do {
+            transport = try AsyncHTTPTransport(
+                caCertificatePath: settings.caFile,
+                connectTimeout: connectTimeout)
+        } catch {
+            throw SetupError("cannot load the CA bundle \(settings.caFile ?? ""): \(error)")
+        }
+    }
+
+    /// Loads the private key with its passphrase; errors name the file or source, never the secret.
+    public static func loadKey(_ settings: SnowflakeSettings, environment: [String: String]) throws(SetupError)
+        -> PrivateKey
+    {
+        let source: PassphraseSource
+        switch settings.passphrase {
+        case .none: source = .none
+        case .credential(let name): source = .credential(name)
+        case .file(let path): source = .file(path)
+        case .environment(let variable): source = .environment(variable)
+        }
+        let passphrase: String?
+        do {
+            passphrase = try source.read(environment: environment)
+        } catch {
+            throw SetupError(error.description)
+        }
+        do {
+            return try PrivateKey.load(path: settings.privateKeyFile, passphrase: passphrase)
+        } catch {
+            throw SetupError(error.description)
+        }
+    }
+
+    /// A client over this connection.
+    public func client(retrying: SnowpipeClient.Retrying, version: String) -> SnowpipeClient {
+        let tokens = self.tokens
+        return SnowpipeClient(
+            endpoint: endpoint, transport: transport,
+            tokens: TokenSource(current: { try await tokens.token() }, renew: { try await tokens.renew() }),
+            retrying: retrying, version: version)
+    }
+
+    /// The `sub` of the tokens (`ACCOUNT.USER`).
+    public var subject: String { AccountIdentifier.qualifiedUser(account: settings.account, user: settings.user) }
+
+    /// Closes the HTTP connections.
+    public func shutdown() async {
+        try? await transport.shutdown()
+    }
+}
+
+/// Setting up failed before anything started; the message says what and how to fix it.
+public struct SetupError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,102 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import SnowpipeAPI
+
+/// The production `HTTPTransport`: AsyncHTTPClient with connection reuse, timeouts and TLS verification on
+/// (the system trust store, or a private CA for tests against a TLS emulator).
+public final class AsyncHTTPTransport: HTTPTransport {
+    /// Default time to establish a connection.
+    public static let defaultConnectTimeout = Duration.seconds(10)
+    /// Default time for a whole exchange.
+    public static let defaultRequestTimeout = Duration.seconds(60)
+    /// Largest answer accepted (a loadHistoryScan page of 10,000 entries is ~4 MB).
+    public static let maximumResponseBytes = 64 * 1024 * 1024
+
+    private let client: HTTPClient
+    private let requestTimeout: TimeAmount
+
+    /// - Parameters:
+    ///   - caCertificatePath: a PEM CA bundle to trust instead of the system store (tests).
+    public init(
+        caCertificatePath: String? = nil,
+        connectTimeout: Duration = defaultConnectTimeout,
+        requestTimeout: Duration = defaultRequestTimeout
+    ) throws {
+        let connectTimeout = TimeAmount(connectTimeout)
+        let requestTimeout = TimeAmount(requestTimeout)
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let caCertificatePath {
+            tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caCertificatePath))
+        }
+        var configuration = HTTPClient.Configuration(
+            tlsConfiguration: tls,
+            timeout: .init(connect: connectTimeout, read: requestTimeout),
+            connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 8)
+        )
+        configuration.httpVersion = .automatic
+        configuration.decompression = .disabled
+        client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
+        self.requestTimeout = requestTimeout
+    }
+
+    /// Closes the connection pool. Must be called before the transport is released.
+    public func shutdown() async throws {
+        try await client.shutdown()
+    }
+
+    public func send(_ request: HTTPRequestData) async throws(TransportError) -> HTTPResponseData {
+        var outgoing = HTTPClientRequest(url: request.url)
+        outgoing.method = HTTPMethod(rawValue: request.method)
+        for header in request.headers { outgoing.headers.add(name: header.name, value: header.value) }
+        if request.body.isEmpty == false { outgoing.body = .bytes(ByteBuffer(bytes: request.body)) }
+        do {
+            let response = try await client.execute(outgoing, timeout: requestTimeout)
+            let body = try await response.body.collect(upTo: Self.maximumResponseBytes)
+            var headers: [String: String] = [:]
+            for header in response.headers { headers[header.name.lowercased()] = header.value }
+            return HTTPResponseData(status: Int(response.status.code), headers: headers, body: Array(buffer: body))
+        } catch {
+            throw Self.classify(error, url: request.url)
+        }
+    }
+
+    /// Maps AsyncHTTPClient/NIO errors to the transport's vocabulary.
+    static func classify(_ error: any Error, url: String) -> TransportError {
+        let host = URL(string: url)?.host ?? url
+        if let client = error as? HTTPClientError {
+            switch client {
+            case .deadlineExceeded, .readTimeout, .writeTimeout: return .timeout
+            case .connectTimeout: return .connectFailed("connect timeout to \(host)")
+            case .remoteConnectionClosed, .cancelled: return .connectionLost("\(client)")
+            default: break
+            }
+        }
+        if error is NIOSSLError || error is BoringSSLError || error is NIOSSLExtraError {
+            return .tls("\(error)")
+        }
+        if let connection = error as? NIOConnectionError {
+            if connection.dnsAError != nil || connection.dnsAAAAError != nil, connection.connectionErrors.isEmpty {
+                return .unresolvableHost(host)
+            }
+            return .connectFailed("\(connection.connectionErrors.first.map { "\($0.error)" } ?? "\(connection)")")
+        }
+        let text = "\(error)"
+        if text.lowercased().contains("refused") || text.contains("errno: 111") || text.contains("unreachable") {
+            return .connectFailed("connection refused by \(host)")
+        }
+        if text.contains("connectTimeout") { return .connectFailed(text) }
+        if error is ChannelError || error is IOError { return .connectionLost(text) }
+        return .other(text)
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

@@ -1,0 +1,119 @@
+import ArgumentParser
+import Foundation
+import IngestCore
+import SnowflakeAuth
+import SnowpipeAPI
+import SnowpipeDaemon
+
+/// `snowpiped check`: validates the configuration, loads the key, shows what the JWT will carry, and (unless
+/// `--offline`) proves authentication and pipe rights with one insertReport per pipe.
+struct CheckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Validate the configuration and key; then call insertReport on each pipe to prove access.",
+        discussion: "With --offline it stops before the network (for ExecStartPre=). Exits non-zero on any problem."
+    )
+
+    @Option(name: .shortAndLong, help: "Configuration file.")
+    var config: String = "/etc/snowpiped/snowpiped.yaml"
+
+    @Flag(name: .long, help: "Stop before contacting Snowflake.")
+    var offline = false
+
+    func run() async throws {
+        let settings: DaemonConfiguration
+        do {
+            settings = try ConfigurationLoader.load(path: config)
+        } catch {
+            throw CheckFailure("configuration: \(error)")
+        }
+        print(
+            "configuration \(config): OK (\(settings.watches.count) watch rule(s), pipes: \(settings.pipes.joined(separator: ", ")))"
+        )
+        let connection: SnowflakeConnection
+        do {
+            // A short connect timeout: check answers quickly when the host is unreachable.
+            connection = try SnowflakeConnection(settings: settings.snowflake, connectTimeout: .seconds(3))
+        } catch {
+            throw CheckFailure("private key: \(error)")
+        }
+        print("private key \(settings.snowflake.privateKeyFile): RSA \(connection.key.bits) bits, OK")
+        print("public key fingerprint: \(connection.key.fingerprint)")
+        print("JWT sub: \(connection.subject)")
+        print("JWT iss: \(connection.subject).\(connection.key.fingerprint)")
+        for rule in settings.watches where FileManager.default.fileExists(atPath: rule.directory) == false {
+            print("warning: watched directory \(rule.directory) does not exist yet (the daemon waits for it)")
+        }
+        if offline {
+            await connection.shutdown()
+            return
+        }
+        print("endpoint: \(connection.endpoint.baseURL)")
+        let client = connection.client(
+            retrying: .init(policy: RetryPolicy(base: .milliseconds(200), cap: .seconds(2)), maximumAttempts: 2),
+            version: Snowpiped.version)
+        var failures: [String] = []
+        for pipe in settings.pipes {
+            do {
+                let report = try await client.insertReport(pipe: pipe, beginMark: nil)
+                print("pipe \(pipe): OK (insertReport answered, \(report.files.count) recent event(s))")
+            } catch {
+                let message = Self.explain(error, pipe: pipe, connection: connection)
+                print("pipe \(pipe): FAILED: \(message)")
+                failures.append(pipe)
+            }
+        }
+        await connection.shutdown()
+        if failures.isEmpty == false {
+            throw CheckFailure("\(failures.count) of \(settings.pipes.count) pipe(s) failed the check")
+        }
+    }
+
+    /// One distinct, actionable message per kind of failure.
+    static func explain(_ error: SnowpipeError, pipe: String, connection: SnowflakeConnection) -> String {
+        switch error.kind {
+        case .http(401):
+            if let skew = clockSkew(serverDate: error.serverDate), abs(skew) > 60 {
+                return "the JWT was refused and this machine's clock is \(Int(abs(skew))) s "
+                    + "\(skew > 0 ? "ahead of" : "behind") Snowflake's: fix the clock (NTP, `timedatectl`)"
+            }
+            return "the JWT was refused (code \(error.code ?? "?")): wrong key or user. Register this key with "
+                + "`ALTER USER \(connection.settings.user) SET RSA_PUBLIC_KEY='<contents of the .pub file>'` and check "
+                + "`DESC USER \(connection.settings.user)` shows RSA_PUBLIC_KEY_FP = \(connection.key.fingerprint)"
+        case .http(404):
+            return "unknown pipe or no rights: pipe names are case-sensitive and fully qualified; the user's default "
+                + "role needs `GRANT OPERATE, MONITOR ON PIPE \(pipe)`"
+        case .http(403):
+            return "the default role of \(connection.settings.user) lacks MONITOR/OPERATE on \(pipe)"
+        case .transport(.unresolvableHost(let host)):
+            return "host \(host) does not resolve: check `snowflake.account` (e.g. myorg-myacct) or `snowflake.host`"
+        case .transport(.connectFailed(let detail)):
+            return
+                "cannot connect to \(connection.endpoint.baseURL) (\(detail)): is the host reachable, a proxy needed?"
+        case .transport(.tls(let detail)):
+            return "TLS failed (\(detail)): the server certificate is not trusted; check the system CA store or "
+                + "`snowflake.ca_file`"
+        case .transport(.timeout):
+            return "no answer from \(connection.endpoint.baseURL) in time: check the network"
+        default:
+            return error.description
+        }
+    }
+
+    /// Seconds this machine is ahead of the server (negative: behind), from an HTTP `Date` header.
+    static func clockSkew(serverDate: String?) -> Double? {
+        guard let serverDate else { return nil }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        guard let date = formatter.date(from: serverDate) else { return nil }
+        return Date().timeIntervalSince(date)
+    }
+}
+
+/// A failed check: printed to stderr, exit status 1.
+struct CheckFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
