@@ -67,6 +67,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // The durable SQLite outbox (GRDB over the system libsqlite3).
+        .target(
+            name: "Outbox",
+            dependencies: ["IngestCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+
+        // inotify watching and directory scanning.
+        .target(name: "FileWatching", dependencies: ["IngestCore"], swiftSettings: swiftSettings),
+
         // The daemon: configuration, services, wiring.
         .target(
             name: "SnowpipeDaemon",
@@ -75,7 +85,10 @@ let package = Package(
                 "SnowpipeAPI",
                 "SnowflakeAuth",
                 "SnowpipeHTTPClient",
+                "Outbox",
+                "FileWatching",
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

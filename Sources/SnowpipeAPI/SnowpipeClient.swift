@@ -144,6 +144,7 @@ public struct SnowpipeClient: Sendable {
                         response.status, retryAfter: RetryPolicy.parseRetryAfter(response.headers["retry-after"]))
                     var httpError = failure(.http(status: response.status), attempts: attempts, envelope: envelope)
                     httpError.serverDate = response.headers["date"]
+                    httpError.retryAfter = RetryPolicy.parseRetryAfter(response.headers["retry-after"])
                     attemptError = httpError
                 }
             } catch let transportError {

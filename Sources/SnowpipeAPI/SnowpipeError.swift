@@ -25,6 +25,8 @@ public struct SnowpipeError: Error, Sendable, CustomStringConvertible {
     public var message: String?
     /// Attempts made before giving up.
     public var attempts: Int
+    /// The server's `Retry-After`, when it sent one.
+    public var retryAfter: Duration?
     /// The server's `Date` header of the failing answer, if any (to detect clock skew behind a 401).
     public var serverDate: String?
 

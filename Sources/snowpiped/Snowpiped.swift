@@ -10,6 +10,6 @@ struct Snowpiped: AsyncParsableCommand {
         commandName: "snowpiped",
         abstract: "Turns a directory into a reliable entry point to Snowflake (Snowpipe REST API).",
         version: version,
-        subcommands: [CheckCommand.self, KeygenCommand.self]
+        subcommands: [RunCommand.self, StatusCommand.self, RetryCommand.self, CheckCommand.self, KeygenCommand.self]
     )
 }

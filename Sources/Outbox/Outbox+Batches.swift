@@ -1,0 +1,146 @@
+import Foundation
+import GRDB
+import IngestCore
+
+extension Outbox {
+    /// The pipe's next batch: an unsent batch left from before (a crash or a failed attempt; same requestId,
+    /// same files), or a new one of up to `maxFiles` pending files, committed before it is returned.
+    public func nextBatch(pipe: String, maxFiles: Int, now: Date, newRequestID: @Sendable () -> String)
+        async throws(OutboxError) -> Batch?
+    {
+        let at = Self.seconds(now)
+        let requestID = newRequestID()
+        return try await write { db in
+            if let open = try Row.fetchOne(
+                db, sql: "SELECT * FROM batches WHERE pipe = ? AND sent_at IS NULL ORDER BY id LIMIT 1", arguments: [pipe])
+            {
+                let id: Int64 = open["id"]
+                let files = try FileRecord.fetchAll(
+                    db, sql: "SELECT * FROM files WHERE batch_id = ? AND state = 'pending' ORDER BY id", arguments: [id])
+                if files.isEmpty == false {
+                    return Batch(id: id, pipe: pipe, requestID: open["request_id"], attempts: open["attempts"], files: files)
+                }
+                try db.execute(sql: "DELETE FROM batches WHERE id = ?", arguments: [id])
+            }
+            let ids = try Int64.fetchAll(
+                db,
+                sql: "SELECT id FROM files WHERE pipe = ? AND state = 'pending' AND batch_id IS NULL ORDER BY id LIMIT ?",
+                arguments: [pipe, maxFiles])
+            guard ids.isEmpty == false else { return nil }
+            try db.execute(
+                sql: "INSERT INTO batches (pipe, request_id, created_at) VALUES (?, ?, ?)",
+                arguments: [pipe, requestID, at])
+            let batchID = db.lastInsertedRowID
+            try Self.assign(ids, to: batchID, db)
+            let files = try FileRecord.fetchAll(
+                db, sql: "SELECT * FROM files WHERE batch_id = ? ORDER BY id", arguments: [batchID])
+            return Batch(id: batchID, pipe: pipe, requestID: requestID, attempts: 0, files: files)
+        }
+    }
+
+    /// Counts an attempt (committed before the HTTP call is made).
+    public func beginAttempt(batchID: Int64) async throws(OutboxError) {
+        try await write { db in
+            try db.execute(sql: "UPDATE batches SET attempts = attempts + 1 WHERE id = ?", arguments: [batchID])
+        }
+    }
+
+    /// Records a 2xx: the batch's files become `submitted`, except those Snowpipe listed as skipped. When this
+    /// was the batch's first attempt, a skipped path was received by Snowpipe before (another file version, or
+    /// another client): `SKIPPED`. On a retry it may be our own earlier attempt that got through: the file
+    /// stays `submitted` (flagged) and the reports decide.
+    /// - Returns: the files that ended `SKIPPED`.
+    @discardableResult
+    public func completeBatch(_ batch: Batch, skippedPaths: Set<String>, now: Date) async throws(OutboxError)
+        -> [FileRecord]
+    {
+        let at = Self.seconds(now)
+        let firstAttempt = batch.attempts == 0
+        return try await write { db in
+            var skipped: [FileRecord] = []
+            for file in batch.files {
+                let wasSkipped = skippedPaths.contains(file.stagePath)
+                if wasSkipped && firstAttempt {
+                    try db.execute(
+                        sql: """
+                            UPDATE files SET state = 'SKIPPED', submitted_at = ?, finished_at = ?, request_id = ?,
+                                detail = ?, action_pending = 1
+                            WHERE id = ? AND state = 'pending'
+                            """,
+                        arguments: [at, at, batch.requestID, SkipExplanation.text, file.id])
+                    if let row = try FileRecord.fetchOne(db, sql: "SELECT * FROM files WHERE id = ?", arguments: [file.id]) {
+                        skipped.append(row)
+                    }
+                } else {
+                    try db.execute(
+                        sql: """
+                            UPDATE files SET state = 'submitted', submitted_at = ?, request_id = ?, maybe_skipped = ?
+                            WHERE id = ? AND state = 'pending'
+                            """,
+                        arguments: [at, batch.requestID, wasSkipped ? 1 : 0, file.id])
+                }
+            }
+            try db.execute(sql: "UPDATE batches SET sent_at = ? WHERE id = ?", arguments: [at, batch.id])
+            return skipped
+        }
+    }
+
+    /// After a 400 for a batch of several files: splits it into two new batches (new requestIds) so the
+    /// offending file can be found by bisection.
+    public func splitBatch(_ batch: Batch, newRequestID: @Sendable () -> String, now: Date) async throws(OutboxError) {
+        let at = Self.seconds(now)
+        let ids = batch.files.map(\.id)
+        let half = ids.count / 2
+        let first = newRequestID()
+        let second = newRequestID()
+        try await write { db in
+            try db.execute(sql: "DELETE FROM batches WHERE id = ?", arguments: [batch.id])
+            for (requestID, part) in [(first, Array(ids[..<half])), (second, Array(ids[half...]))] {
+                try db.execute(
+                    sql: "INSERT INTO batches (pipe, request_id, created_at) VALUES (?, ?, ?)",
+                    arguments: [batch.pipe, requestID, at])
+                try Self.assign(part, to: db.lastInsertedRowID, db)
+            }
+        }
+    }
+
+    /// After a 400 for a single-file batch: the file is `REJECTED` with Snowflake's message.
+    public func rejectBatch(_ batch: Batch, reason: String, now: Date) async throws(OutboxError) -> [FileRecord] {
+        let at = Self.seconds(now)
+        return try await write { db in
+            for file in batch.files {
+                try db.execute(
+                    sql: """
+                        UPDATE files SET state = 'REJECTED', finished_at = ?, detail = ?, request_id = ?,
+                            action_pending = 1
+                        WHERE id = ? AND state = 'pending'
+                        """,
+                    arguments: [at, reason, batch.requestID, file.id])
+            }
+            try db.execute(sql: "UPDATE batches SET sent_at = ? WHERE id = ?", arguments: [at, batch.id])
+            return try FileRecord.fetchAll(
+                db, sql: "SELECT * FROM files WHERE batch_id = ? AND state = 'REJECTED'", arguments: [batch.id])
+        }
+    }
+
+    /// Pending files of a pipe not yet in a batch, plus files in unsent batches.
+    public func pendingCount(pipe: String) async throws(OutboxError) -> Int {
+        try await read { db in
+            try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM files WHERE pipe = ? AND state = 'pending'", arguments: [pipe]) ?? 0
+        }
+    }
+
+    private static func assign(_ ids: [Int64], to batchID: Int64, _ db: Database) throws {
+        let statement = try db.cachedStatement(sql: "UPDATE files SET batch_id = ? WHERE id = ?")
+        for id in ids { try statement.execute(arguments: [batchID, id]) }
+    }
+}
+
+/// The warning given when Snowpipe skips a path (also logged).
+public enum SkipExplanation {
+    public static let text =
+        "Snowpipe skipped this path: the pipe already received a file at this path within the last 14 days "
+        + "(its load metadata), even if the content changed or that load failed. Give new data a new file name; "
+        + "to reload this file, use COPY or recreate the pipe."
+}

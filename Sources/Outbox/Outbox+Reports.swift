@@ -1,0 +1,123 @@
+import Foundation
+import GRDB
+import IngestCore
+
+extension Outbox {
+    /// Where a pipe's report reading stands: the last `nextBeginMark` and the time up to which reports were read.
+    public func reportCursor(pipe: String) async throws(OutboxError) -> (beginMark: String?, reportedThrough: Date?) {
+        try await read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM pipes WHERE pipe = ?", arguments: [pipe]) else {
+                return (nil, nil)
+            }
+            let through: Double? = row["reported_through"]
+            return (row["begin_mark"], through.map { Date(timeIntervalSince1970: $0) })
+        }
+    }
+
+    /// Applies load reports to the pipe's submitted files and advances the cursor, in one transaction. A
+    /// final status ends the oldest submitted file with that stage path; `LOAD_IN_PROGRESS` only updates it.
+    /// Reports for paths we did not submit (another client, or already finished) are ignored.
+    /// - Parameters:
+    ///   - beginMark: the new `nextBeginMark` to persist (nil leaves it unchanged).
+    ///   - reportedThrough: the time up to which reports are now complete (nil leaves it unchanged).
+    /// - Returns: the files that reached a terminal state.
+    public func applyReports(
+        pipe: String, reports: [LoadReport], beginMark: String?, reportedThrough: Date?, now: Date
+    ) async throws(OutboxError) -> [FileRecord] {
+        let at = Self.seconds(now)
+        let through = reportedThrough.map(Self.seconds)
+        return try await write { db in
+            var finished: [FileRecord] = []
+            let find = try db.cachedStatement(
+                sql: "SELECT * FROM files WHERE pipe = ? AND stage_path = ? AND state = 'submitted' ORDER BY id LIMIT 1")
+            for report in reports {
+                guard let file = try FileRecord.fetchOne(find, arguments: [pipe, report.stagePath]) else { continue }
+                guard let state = FileState(snowpipeStatus: report.status) else {
+                    try db.execute(
+                        sql: "UPDATE files SET rows_inserted = ?, rows_parsed = ? WHERE id = ?",
+                        arguments: [report.rowsInserted, report.rowsParsed, file.id])
+                    continue
+                }
+                try db.execute(
+                    sql: """
+                        UPDATE files SET state = ?, finished_at = ?, rows_inserted = ?, rows_parsed = ?,
+                            errors_seen = ?, first_error = ?, first_error_line = ?, first_error_column = ?,
+                            detail = ?, action_pending = 1
+                        WHERE id = ?
+                        """,
+                    arguments: [
+                        state.rawValue, at, report.rowsInserted, report.rowsParsed, report.errorsSeen,
+                        report.firstError, report.firstErrorLine, report.firstErrorColumn, report.systemError, file.id,
+                    ])
+                if let row = try FileRecord.fetchOne(db, sql: "SELECT * FROM files WHERE id = ?", arguments: [file.id]) {
+                    finished.append(row)
+                }
+            }
+            if beginMark != nil || through != nil {
+                try db.execute(
+                    sql: """
+                        INSERT INTO pipes (pipe, begin_mark, reported_through) VALUES (?, ?, ?)
+                        ON CONFLICT (pipe) DO UPDATE SET
+                            begin_mark = COALESCE(excluded.begin_mark, begin_mark),
+                            reported_through = COALESCE(excluded.reported_through, reported_through)
+                        """,
+                    arguments: [pipe, beginMark, through])
+            }
+            return finished
+        }
+    }
+
+    /// How many of the pipe's files await a report.
+    public func submittedCount(pipe: String) async throws(OutboxError) -> Int {
+        try await read { db in
+            try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM files WHERE pipe = ? AND state = 'submitted'", arguments: [pipe]) ?? 0
+        }
+    }
+
+    /// The earliest submission time among the pipe's files awaiting a report.
+    public func oldestSubmission(pipe: String) async throws(OutboxError) -> Date? {
+        try await read { db in
+            try Double.fetchOne(
+                db, sql: "SELECT MIN(submitted_at) FROM files WHERE pipe = ? AND state = 'submitted'", arguments: [pipe]
+            ).map { Date(timeIntervalSince1970: $0) }
+        }
+    }
+
+    /// Submitted files of the pipe sent before `before` (past their report deadline).
+    public func overdue(pipe: String, submittedBefore before: Date) async throws(OutboxError) -> [FileRecord] {
+        let limit = Self.seconds(before)
+        return try await read { db in
+            try FileRecord.fetchAll(
+                db,
+                sql: "SELECT * FROM files WHERE pipe = ? AND state = 'submitted' AND submitted_at < ? ORDER BY id",
+                arguments: [pipe, limit])
+        }
+    }
+
+    /// Ends overdue files: `SKIPPED` for those Snowpipe had listed as skipped on a retry, else `NOT_REPORTED`.
+    public func expire(_ files: [FileRecord], now: Date) async throws(OutboxError) -> [FileRecord] {
+        let at = Self.seconds(now)
+        return try await write { db in
+            var ended: [FileRecord] = []
+            for file in files {
+                let state: FileState = file.maybeSkipped ? .skipped : .notReported
+                let detail =
+                    file.maybeSkipped
+                    ? SkipExplanation.text
+                    : "no load report and no load history for this file before the deadline; check "
+                        + "COPY_HISTORY for the pipe and retry with `snowpiped retry` if it did not load"
+                try db.execute(
+                    sql: """
+                        UPDATE files SET state = ?, finished_at = ?, detail = ?, action_pending = 1
+                        WHERE id = ? AND state = 'submitted'
+                        """,
+                    arguments: [state.rawValue, at, detail, file.id])
+                if let row = try FileRecord.fetchOne(db, sql: "SELECT * FROM files WHERE id = ?", arguments: [file.id]) {
+                    ended.append(row)
+                }
+            }
+            return ended
+        }
+    }
+}

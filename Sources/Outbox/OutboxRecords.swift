@@ -1,0 +1,124 @@
+import Foundation
+import GRDB
+import IngestCore
+
+/// A file found by the watcher or a scan, ready to be recorded.
+public struct DiscoveredFile: Sendable, Equatable {
+    public var pipe: String
+    /// Absolute path on this machine.
+    public var localPath: String
+    /// The path sent to Snowpipe (stage prefix + path relative to the watched directory).
+    public var stagePath: String
+    public var size: Int64
+    public var mtimeNanoseconds: Int64
+    /// Set when the file can never be submitted (the row is recorded `REJECTED` with this reason).
+    public var rejection: String?
+
+    public init(
+        pipe: String, localPath: String, stagePath: String, size: Int64, mtimeNanoseconds: Int64,
+        rejection: String? = nil
+    ) {
+        self.pipe = pipe
+        self.localPath = localPath
+        self.stagePath = stagePath
+        self.size = size
+        self.mtimeNanoseconds = mtimeNanoseconds
+        self.rejection = rejection
+    }
+}
+
+/// One row of the outbox: a file version and what happened to it.
+public struct FileRecord: Sendable, Equatable, FetchableRecord, Codable {
+    public var id: Int64
+    public var pipe: String
+    public var localPath: String
+    public var stagePath: String
+    public var size: Int64
+    public var mtimeNanoseconds: Int64
+    public var state: FileState
+    public var discoveredAt: Date
+    public var batchID: Int64?
+    public var submittedAt: Date?
+    public var finishedAt: Date?
+    /// Snowpipe listed the path as skipped on a retry of its batch: it may be our own earlier attempt.
+    public var maybeSkipped: Bool
+    public var rowsInserted: Int64?
+    public var rowsParsed: Int64?
+    public var errorsSeen: Int64?
+    public var firstError: String?
+    public var firstErrorLine: Int64?
+    public var firstErrorColumn: String?
+    /// Why the row is in its state, in words (rejection reason, system error, skip explanation).
+    public var detail: String?
+    /// The requestId of the insertFiles call that submitted it.
+    public var requestID: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, pipe, size, state, detail
+        case localPath = "local_path"
+        case stagePath = "stage_path"
+        case mtimeNanoseconds = "mtime_ns"
+        case discoveredAt = "discovered_at"
+        case batchID = "batch_id"
+        case submittedAt = "submitted_at"
+        case finishedAt = "finished_at"
+        case maybeSkipped = "maybe_skipped"
+        case rowsInserted = "rows_inserted"
+        case rowsParsed = "rows_parsed"
+        case errorsSeen = "errors_seen"
+        case firstError = "first_error"
+        case firstErrorLine = "first_error_line"
+        case firstErrorColumn = "first_error_column"
+        case requestID = "request_id"
+    }
+}
+
+extension FileState: DatabaseValueConvertible {}
+
+/// An insertFiles call in the making: its id, requestId and files. Persisted before the first attempt.
+public struct Batch: Sendable, Equatable {
+    public var id: Int64
+    public var pipe: String
+    public var requestID: String
+    /// Attempts started before now (0: this will be the first).
+    public var attempts: Int
+    public var files: [FileRecord]
+}
+
+/// A final load status from Snowpipe for one path (from insertReport or loadHistoryScan).
+public struct LoadReport: Sendable, Equatable {
+    public var stagePath: String
+    /// LOADED, PARTIALLY_LOADED, LOAD_FAILED, or LOAD_IN_PROGRESS.
+    public var status: String
+    public var rowsInserted: Int64?
+    public var rowsParsed: Int64?
+    public var errorsSeen: Int64?
+    public var firstError: String?
+    public var firstErrorLine: Int64?
+    public var firstErrorColumn: String?
+    public var systemError: String?
+
+    public init(
+        stagePath: String, status: String, rowsInserted: Int64? = nil, rowsParsed: Int64? = nil,
+        errorsSeen: Int64? = nil, firstError: String? = nil, firstErrorLine: Int64? = nil,
+        firstErrorColumn: String? = nil, systemError: String? = nil
+    ) {
+        self.stagePath = stagePath
+        self.status = status
+        self.rowsInserted = rowsInserted
+        self.rowsParsed = rowsParsed
+        self.errorsSeen = errorsSeen
+        self.firstError = firstError
+        self.firstErrorLine = firstErrorLine
+        self.firstErrorColumn = firstErrorColumn
+        self.systemError = systemError
+    }
+}
+
+/// Counts per state for one pipe, for `snowpiped status` and `sd_notify STATUS=`.
+public struct PipeSummary: Sendable, Equatable, Codable {
+    public var pipe: String
+    public var counts: [String: Int]
+    /// When the oldest unfinished (pending or submitted) file was discovered.
+    public var oldestUnfinished: Date?
+}

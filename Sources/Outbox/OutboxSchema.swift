@@ -1,0 +1,87 @@
+import GRDB
+
+/// The outbox schema and its migrations, versioned with `PRAGMA user_version`. All SQL of the outbox lives in
+/// this file and `Outbox+Queries.swift`.
+///
+/// Invariants:
+/// - one `files` row per file version: (pipe, local_path, size, mtime_ns) is unique;
+/// - a row is `submitted` only after a 2xx for the batch that carried it (`batch_id`);
+/// - a batch row and its `request_id` exist (committed) before its first HTTP attempt, and `attempts` is
+///   incremented (committed) before each attempt, so a restart knows whether it may have reached Snowflake.
+enum OutboxSchema {
+    /// The version this build writes.
+    static let currentVersion = 1
+
+    static func migrate(_ db: Database) throws {
+        let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+        if version > currentVersion {
+            throw OutboxError.newerSchema(found: version, supported: currentVersion)
+        }
+        if version < 1 {
+            try db.execute(
+                sql: """
+                    CREATE TABLE files (
+                        id INTEGER PRIMARY KEY,
+                        pipe TEXT NOT NULL,
+                        local_path TEXT NOT NULL,
+                        stage_path TEXT NOT NULL,
+                        size INTEGER NOT NULL,
+                        mtime_ns INTEGER NOT NULL,
+                        state TEXT NOT NULL,
+                        discovered_at REAL NOT NULL,
+                        batch_id INTEGER,
+                        submitted_at REAL,
+                        finished_at REAL,
+                        maybe_skipped INTEGER NOT NULL DEFAULT 0,
+                        rows_inserted INTEGER,
+                        rows_parsed INTEGER,
+                        errors_seen INTEGER,
+                        first_error TEXT,
+                        first_error_line INTEGER,
+                        first_error_column TEXT,
+                        detail TEXT,
+                        request_id TEXT,
+                        action_pending INTEGER NOT NULL DEFAULT 0,
+                        UNIQUE (pipe, local_path, size, mtime_ns)
+                    );
+                    CREATE INDEX files_by_state ON files (pipe, state, id);
+                    CREATE INDEX files_by_stage_path ON files (pipe, stage_path, state);
+                    CREATE INDEX files_by_local_path ON files (local_path);
+                    CREATE INDEX files_by_batch ON files (batch_id) WHERE batch_id IS NOT NULL;
+                    CREATE INDEX files_finished ON files (finished_at) WHERE finished_at IS NOT NULL;
+                    CREATE INDEX files_action_pending ON files (id) WHERE action_pending = 1;
+                    CREATE TABLE batches (
+                        id INTEGER PRIMARY KEY,
+                        pipe TEXT NOT NULL,
+                        request_id TEXT NOT NULL UNIQUE,
+                        created_at REAL NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        sent_at REAL
+                    );
+                    CREATE INDEX batches_open ON batches (pipe, id) WHERE sent_at IS NULL;
+                    CREATE TABLE pipes (
+                        pipe TEXT PRIMARY KEY,
+                        begin_mark TEXT,
+                        reported_through REAL
+                    );
+                    PRAGMA user_version = 1;
+                    """)
+        }
+    }
+}
+
+/// The outbox cannot be opened or used.
+public enum OutboxError: Error, Sendable, CustomStringConvertible {
+    case newerSchema(found: Int, supported: Int)
+    case database(String)
+
+    public var description: String {
+        switch self {
+        case .newerSchema(let found, let supported):
+            return "the outbox was written by a newer snowpiped (schema \(found), this build knows \(supported)); "
+                + "upgrade snowpiped or restore the older outbox"
+        case .database(let detail):
+            return "outbox database error: \(detail)"
+        }
+    }
+}

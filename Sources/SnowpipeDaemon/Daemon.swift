@@ -1,0 +1,61 @@
+import Foundation
+import IngestCore
+import Logging
+import Outbox
+import SnowflakeAuth
+import ServiceLifecycle
+import UnixSignals
+import SnowpipeAPI
+
+/// Wires the daemon: opens the outbox, loads the key, and runs the services under a `ServiceGroup` that turns
+/// SIGTERM/SIGINT into a graceful drain (the watcher stops first; state is durable at every step).
+public enum Daemon {
+    /// Longest graceful shutdown before remaining work is cancelled (all of it is durable).
+    public static let shutdownGrace = Duration.seconds(10)
+
+    /// Runs until SIGTERM/SIGINT.
+    /// - Parameter onReady: called once the outbox is open, watches are armed and the startup scan committed.
+    public static func run(
+        configuration: DaemonConfiguration, version: String, logger: Logger,
+        onReady: @escaping @Sendable () -> Void = {}
+    ) async throws {
+        do {
+            try FileManager.default.createDirectory(
+                atPath: configuration.stateDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw SetupError("cannot create the state directory \(configuration.stateDirectory): \(error)")
+        }
+        let outbox = try Outbox(path: configuration.databasePath)
+        let connection = try SnowflakeConnection(settings: configuration.snowflake)
+        let client = connection.client(retrying: .init(maximumAttempts: 1), version: version)
+        let context = DaemonContext(configuration: configuration, outbox: outbox, client: client, logger: logger)
+        logger.notice(
+            Logger.Message(stringLiteral: "snowpiped \(version) starting: \(configuration.watches.count) watched director(y/ies), pipes "
+                + configuration.pipes.joined(separator: ", ") + ", outbox \(configuration.databasePath), key "
+                + connection.key.fingerprint))
+        var services: [any Service] = [PrunerService(context: context), ActionService(context: context)]
+        for pipe in configuration.pipes {
+            services.append(ReporterService(context: context, pipe: pipe))
+            services.append(BatcherService(context: context, pipe: pipe))
+        }
+        services.append(WatchService(context: context, onReady: onReady))
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
+        groupConfiguration.maximumGracefulShutdownDuration = shutdownGrace
+        groupConfiguration.maximumCancellationDuration = .seconds(5)
+        let group = ServiceGroup(configuration: groupConfiguration)
+        do {
+            try await group.run()
+        } catch {
+            await connection.shutdown()
+            throw error
+        }
+        await connection.shutdown()
+        logger.notice("snowpiped stopped")
+    }
+}
+
+extension SetupError {
+    init(_ error: OutboxError) { self.init(error.description) }
+}

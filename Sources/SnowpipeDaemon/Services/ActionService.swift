@@ -1,0 +1,122 @@
+import Foundation
+import Glibc
+import IngestCore
+import Logging
+import Outbox
+import ServiceLifecycle
+
+/// Runs the after-load / after-failure actions of finished files (keep, delete, move, quarantine with an
+/// error sidecar), after their status was committed and logged. Crash-safe: a row keeps `action_pending`
+/// until its action is done, and every action is idempotent (it acts only on the exact file version the row
+/// describes, and a missing file means the action already happened).
+public final class ActionService: Service {
+    let context: DaemonContext
+
+    public init(context: DaemonContext) {
+        self.context = context
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown { await self.loop() }
+    }
+
+    private func loop() async {
+        while Task.isCancelled == false {
+            do {
+                let due = try await context.outbox.pendingActions(limit: 1000)
+                if due.isEmpty {
+                    await context.actionWake.wait()
+                    continue
+                }
+                var done: [Int64] = []
+                for file in due {
+                    perform(file)
+                    done.append(file.id)
+                }
+                try await context.outbox.actionDone(ids: done)
+            } catch {
+                context.logger.error("after-load actions: \(error); retrying in 1 s")
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    func perform(_ file: FileRecord) {
+        guard let rule = context.rule(for: file) else { return }
+        guard let current = FileVersion(path: file.localPath), current.matches(file) else { return }
+        if file.state == .loaded {
+            switch rule.afterLoad {
+            case .keep: return
+            case .delete:
+                if unlink(file.localPath) != 0 {
+                    context.logger.error("cannot delete \(file.localPath) after load: \(String(cString: strerror(errno)))")
+                }
+            case .move(let directory):
+                move(file, under: rule, to: directory, sidecar: nil)
+            }
+        } else if case .quarantine(let directory) = rule.afterFailure {
+            move(file, under: rule, to: directory, sidecar: sidecar(for: file))
+        }
+    }
+
+    private func move(_ file: FileRecord, under rule: WatchRule, to directory: String, sidecar: Data?) {
+        let relative = String(file.localPath.dropFirst(rule.directory.count + 1))
+        var target = directory + "/" + relative
+        do {
+            try FileManager.default.createDirectory(
+                atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            if FileManager.default.fileExists(atPath: target) {
+                target += ".\(file.id)"
+            }
+            if let sidecar {
+                try sidecar.write(to: URL(fileURLWithPath: target + ".error.json"), options: .atomic)
+            }
+            if rename(file.localPath, target) != 0 {
+                let reason = String(cString: strerror(errno))
+                if errno == EXDEV {
+                    try FileManager.default.copyItem(atPath: file.localPath, toPath: target)
+                    unlink(file.localPath)
+                } else {
+                    context.logger.error("cannot move \(file.localPath) to \(target): \(reason)")
+                }
+            }
+        } catch {
+            context.logger.error("cannot move \(file.localPath) to \(target): \(error)")
+        }
+    }
+
+    /// The `<name>.error.json` written next to a quarantined file.
+    func sidecar(for file: FileRecord) -> Data {
+        var object: [String: Any] = [
+            "path": file.localPath, "stagePath": file.stagePath, "pipe": file.pipe, "status": file.state.rawValue,
+            "message": FileOutcomeLog.message(file),
+        ]
+        if let value = file.rowsInserted { object["rowsInserted"] = value }
+        if let value = file.rowsParsed { object["rowsParsed"] = value }
+        if let value = file.errorsSeen { object["errorsSeen"] = value }
+        if let value = file.firstError { object["firstError"] = value }
+        if let value = file.firstErrorLine { object["firstErrorLine"] = value }
+        if let value = file.firstErrorColumn { object["firstErrorColumn"] = value }
+        if let value = file.detail { object["detail"] = value }
+        if let value = file.requestID { object["requestId"] = value }
+        if let value = file.finishedAt { object["finishedAt"] = Timestamps.format(value) }
+        return (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
+    }
+}
+
+/// Size and modification time of a file on disk, to act only on the version a row describes.
+struct FileVersion {
+    var size: Int64
+    var mtimeNanoseconds: Int64
+
+    init?(path: String) {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return nil }
+        size = Int64(info.st_size)
+        mtimeNanoseconds = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+    }
+
+    func matches(_ file: FileRecord) -> Bool {
+        size == file.size && mtimeNanoseconds == file.mtimeNanoseconds
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import IngestCore
+import Logging
+import Outbox
+
+/// Writes one log entry per terminal file status, with the structured fields the journal handler turns into
+/// `SNOWPIPED_*` fields (DESIGN.md, Observability), at a level that matches the outcome.
+public enum FileOutcomeLog {
+    /// Metadata keys, mapped by the journal handler to `SNOWPIPED_PIPE`, `SNOWPIPED_PATH`, ...
+    public enum Key {
+        public static let pipe = "snowpipe.pipe"
+        public static let path = "file.path"
+        public static let stagePath = "file.stage_path"
+        public static let status = "file.status"
+        public static let rowsInserted = "file.rows_inserted"
+        public static let rowsParsed = "file.rows_parsed"
+        public static let errors = "file.errors"
+        public static let firstError = "file.first_error"
+        public static let requestID = "snowpipe.request_id"
+    }
+
+    public static func log(_ file: FileRecord, logger: Logger) {
+        var metadata: Logger.Metadata = [
+            Key.pipe: "\(file.pipe)", Key.path: "\(file.localPath)", Key.stagePath: "\(file.stagePath)",
+            Key.status: "\(file.state.rawValue)",
+        ]
+        if let rows = file.rowsInserted { metadata[Key.rowsInserted] = "\(rows)" }
+        if let rows = file.rowsParsed { metadata[Key.rowsParsed] = "\(rows)" }
+        if let errors = file.errorsSeen { metadata[Key.errors] = "\(errors)" }
+        if let error = file.firstError ?? file.detail { metadata[Key.firstError] = "\(error)" }
+        if let requestID = file.requestID { metadata[Key.requestID] = "\(requestID)" }
+        logger.log(level: level(file.state), "\(message(file))", metadata: metadata)
+    }
+
+    static func level(_ state: FileState) -> Logger.Level {
+        switch state {
+        case .loaded: return .notice
+        case .partiallyLoaded, .skipped: return .warning
+        default: return .error
+        }
+    }
+
+    /// One line a person can read: what happened to which file, and why.
+    public static func message(_ file: FileRecord) -> String {
+        let name = file.stagePath
+        switch file.state {
+        case .loaded:
+            return "LOADED \(name) into \(file.pipe): \(file.rowsInserted ?? 0) rows"
+        case .partiallyLoaded:
+            return "PARTIALLY_LOADED \(name) into \(file.pipe): \(file.rowsInserted ?? 0) of \(file.rowsParsed ?? 0) "
+                + "rows, \(file.errorsSeen ?? 0) errors; first error: \(describeError(file))"
+        case .loadFailed:
+            return "LOAD_FAILED \(name) in \(file.pipe): \(describeError(file))"
+        case .skipped:
+            return "SKIPPED \(name) in \(file.pipe): \(file.detail ?? SkipExplanation.text)"
+        case .rejected:
+            return "REJECTED \(name) for \(file.pipe): \(file.detail ?? "not submittable")"
+        case .notReported:
+            return "NOT_REPORTED \(name) in \(file.pipe): \(file.detail ?? "no report before the deadline")"
+        case .pending, .submitted:
+            return "\(file.state.rawValue) \(name) in \(file.pipe)"
+        }
+    }
+
+    static func describeError(_ file: FileRecord) -> String {
+        guard let first = file.firstError else { return file.detail ?? "no detail from Snowflake" }
+        var where_: [String] = []
+        if let line = file.firstErrorLine { where_.append("line \(line)") }
+        if let column = file.firstErrorColumn { where_.append("column \(column)") }
+        return where_.isEmpty ? first : "\(first) (\(where_.joined(separator: ", ")))"
+    }
+}

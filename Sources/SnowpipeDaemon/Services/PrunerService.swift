@@ -1,0 +1,49 @@
+import Foundation
+import Logging
+import Outbox
+import ServiceLifecycle
+
+/// Deletes finished rows older than the retention period, except rows whose file is still where it was,
+/// unchanged (a kept file): forgetting those would make the next scan submit the file again.
+public final class PrunerService: Service {
+    /// How often pruning runs.
+    static let interval = Duration.seconds(3600)
+
+    let context: DaemonContext
+
+    public init(context: DaemonContext) {
+        self.context = context
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while Task.isCancelled == false {
+                await self.pruneOnce()
+                try? await Task.sleep(for: Self.interval)
+            }
+        }
+    }
+
+    /// One pruning pass; returns how many rows were deleted.
+    @discardableResult
+    public func pruneOnce() async -> Int {
+        let cutoff = context.now().addingTimeInterval(-context.configuration.retention.finishedDays * 86_400)
+        var deleted = 0
+        do {
+            while true {
+                let candidates = try await context.outbox.finished(before: cutoff, limit: 5000)
+                let removable = candidates.filter { file in
+                    guard let version = FileVersion(path: file.localPath) else { return true }
+                    return version.matches(file) == false
+                }
+                try await context.outbox.delete(ids: removable.map(\.id))
+                deleted += removable.count
+                if candidates.count < 5000 || removable.isEmpty { break }
+            }
+        } catch {
+            context.logger.error("pruning the outbox failed: \(error)")
+        }
+        if deleted > 0 { context.logger.info("pruned \(deleted) finished row(s) from the outbox") }
+        return deleted
+    }
+}

@@ -1,0 +1,229 @@
+import FileWatching
+import Foundation
+import IngestCore
+import Logging
+import Outbox
+import ServiceLifecycle
+import Synchronization
+
+/// Turns file-system activity into outbox rows: inotify events (files closed after writing or moved in are
+/// complete), scans at startup, on `IN_Q_OVERFLOW`, for new directories and periodically (a scanned file is
+/// taken once it has been quiet for `settle_seconds`). Rows are committed in batches, never one transaction
+/// per file; the inotify reader runs on its own thread and never waits for this service.
+public final class WatchService: Service {
+    /// Re-arm a missing or lost root this often.
+    static let rootRetrySeconds = 2.0
+    /// Scan this often while watches are missing (watch limit reached).
+    static let degradedScanSeconds = 30.0
+
+    let context: DaemonContext
+    let classifier: FileClassifier
+    /// Called once every root is armed or known missing and the startup scan is committed (READY).
+    let onReady: @Sendable () -> Void
+
+    public init(context: DaemonContext, onReady: @escaping @Sendable () -> Void = {}) {
+        self.context = context
+        classifier = FileClassifier(rules: context.configuration.watches)
+        self.onReady = onReady
+    }
+
+    private final class Inbox: Sendable {
+        let events = Mutex<[WatchEvent]>([])
+        let wake = WakeSignal()
+    }
+
+    public func run() async throws {
+        let rules = context.configuration.watches
+        let watcher = try InotifyWatcher(
+            roots: rules.map {
+                InotifyWatcher.Root(
+                    path: $0.directory, recursive: $0.recursive, filter: GlobFilter(include: $0.include, exclude: $0.exclude))
+            })
+        watcher.start()
+        let inbox = Inbox()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await batch in watcher.events {
+                    inbox.events.withLock { $0.append(contentsOf: batch) }
+                    inbox.wake.signal()
+                }
+            }
+            await cancelWhenGracefulShutdown {
+                await self.loop(watcher: watcher, inbox: inbox)
+            }
+            watcher.stop()
+            await group.waitForAll()
+        }
+    }
+
+    private func loop(watcher: InotifyWatcher, inbox: Inbox) async {
+        let rules = context.configuration.watches
+        var lost = Set<Int>()
+        var settling: [String: (size: Int64, mtime: Int64, due: Date)] = [:]
+        var degraded = false
+        // Arm every root, then scan it: anything created before the watch existed is found by the scan.
+        for index in rules.indices {
+            if DirectoryScanner.isDirectory(rules[index].directory) {
+                watcher.arm(root: index)
+            } else {
+                lost.insert(index)
+                context.logger.warning(
+                    "watched directory \(rules[index].directory) does not exist; waiting for it to appear",
+                    metadata: ["snowpipe.pipe": "\(rules[index].pipe)"])
+            }
+        }
+        await scan(rules.indices.filter { !lost.contains($0) }.map { rules[$0].directory }, settling: &settling)
+        onReady()
+        var nextPeriodic = context.now().addingTimeInterval(context.configuration.scanning.periodicSeconds)
+        var nextRootRetry = context.now().addingTimeInterval(Self.rootRetrySeconds)
+        while Task.isCancelled == false {
+            let now = context.now()
+            var deadlines: [Date] = settling.values.map(\.due)
+            if context.configuration.scanning.periodicSeconds > 0 || degraded { deadlines.append(nextPeriodic) }
+            if lost.isEmpty == false { deadlines.append(nextRootRetry) }
+            let wait = deadlines.min().map { max(0, $0.timeIntervalSince(now)) }
+            await inbox.wake.wait(timeout: wait.map { .milliseconds(Int64($0 * 1000) + 1) })
+            let events = inbox.events.withLock { events -> [WatchEvent] in
+                defer { events.removeAll(keepingCapacity: true) }
+                return events
+            }
+            var announced: [String] = []
+            var rescanDirectories: [String] = []
+            var fullRescan = false
+            for event in events {
+                switch event {
+                case .fileClosed(let path), .fileMovedIn(let path):
+                    announced.append(path)
+                case .directoryAdded(let path):
+                    rescanDirectories.append(path)
+                case .overflow:
+                    context.logger.warning(
+                        "the inotify queue overflowed (fs.inotify.max_queued_events); rescanning every watched directory")
+                    fullRescan = true
+                case .rootLost(let path):
+                    if let index = rules.firstIndex(where: { $0.directory == path }), !lost.contains(index) {
+                        lost.insert(index)
+                        context.logger.warning(
+                            "watched directory \(path) was deleted, moved or unmounted; waiting for it to come back")
+                    }
+                case .watchLimitReached(let path):
+                    if degraded == false {
+                        context.logger.error(
+                            Logger.Message(stringLiteral: "cannot watch \(path): the inotify watch limit is reached. Raise it (e.g. `sysctl "
+                                + "fs.inotify.max_user_watches=1048576` in /etc/sysctl.d/); meanwhile those directories "
+                                + "are scanned every \(Int(Self.degradedScanSeconds)) s"))
+                    }
+                    degraded = true
+                    nextPeriodic = min(nextPeriodic, context.now().addingTimeInterval(Self.degradedScanSeconds))
+                case .watchFailed(let path, let reason):
+                    context.logger.error("cannot watch \(path): \(reason); it is covered by periodic scans only")
+                }
+            }
+            await recordAnnounced(announced)
+            let current = context.now()
+            if lost.isEmpty == false, current >= nextRootRetry {
+                for index in lost.sorted() where DirectoryScanner.isDirectory(rules[index].directory) {
+                    lost.remove(index)
+                    watcher.arm(root: index)
+                    context.logger.notice("watching \(rules[index].directory) again")
+                    rescanDirectories.append(rules[index].directory)
+                }
+                nextRootRetry = current.addingTimeInterval(Self.rootRetrySeconds)
+            }
+            if current >= nextPeriodic {
+                fullRescan = true
+                let interval = degraded ? Self.degradedScanSeconds : context.configuration.scanning.periodicSeconds
+                nextPeriodic = current.addingTimeInterval(max(interval, 1))
+            }
+            if fullRescan {
+                rescanDirectories = rules.indices.filter { !lost.contains($0) }.map { rules[$0].directory }
+            }
+            if rescanDirectories.isEmpty == false { await scan(rescanDirectories, settling: &settling) }
+            await settle(&settling)
+        }
+    }
+
+    /// Files announced by inotify are complete: stat and record them.
+    private func recordAnnounced(_ paths: [String]) async {
+        guard paths.isEmpty == false else { return }
+        var discovered: [DiscoveredFile] = []
+        for path in paths {
+            guard let rule = classifier.rule(for: path), let file = DirectoryScanner.inspect(path) else { continue }
+            discovered.append(classifier.discovered(file, rule: rule))
+        }
+        await commit(discovered)
+    }
+
+    /// Scans directories; quiet files are recorded, recent ones wait to settle.
+    private func scan(_ directories: [String], settling: inout [String: (size: Int64, mtime: Int64, due: Date)]) async {
+        let now = context.now()
+        var discovered: [DiscoveredFile] = []
+        for directory in directories {
+            guard let rootIndex = context.configuration.watches.firstIndex(where: {
+                directory == $0.directory || directory.hasPrefix($0.directory + "/")
+            }) else { continue }
+            let rule = context.configuration.watches[rootIndex]
+            let files = DirectoryScanner.scan(
+                directory, recursive: rule.recursive, filter: GlobFilter(include: rule.include, exclude: rule.exclude))
+            for file in files {
+                guard let index = classifier.rule(for: file.path) else { continue }
+                let modified = Date(timeIntervalSince1970: Double(file.mtimeNanoseconds) / 1e9)
+                let settle = context.configuration.watches[index].settleSeconds
+                if now.timeIntervalSince(modified) >= settle {
+                    discovered.append(classifier.discovered(file, rule: index))
+                } else {
+                    settling[file.path] = (file.size, file.mtimeNanoseconds, modified.addingTimeInterval(settle))
+                }
+            }
+        }
+        await commit(discovered)
+    }
+
+    /// Records files whose settle time has passed without change.
+    private func settle(_ settling: inout [String: (size: Int64, mtime: Int64, due: Date)]) async {
+        let now = context.now()
+        var discovered: [DiscoveredFile] = []
+        for (path, candidate) in settling where candidate.due <= now {
+            settling[path] = nil
+            guard let file = DirectoryScanner.inspect(path), let index = classifier.rule(for: path) else { continue }
+            if file.size == candidate.size, file.mtimeNanoseconds == candidate.mtime {
+                discovered.append(classifier.discovered(file, rule: index))
+            } else {
+                let settle = context.configuration.watches[index].settleSeconds
+                settling[path] = (file.size, file.mtimeNanoseconds, now.addingTimeInterval(settle))
+            }
+        }
+        await commit(discovered)
+    }
+
+    private func commit(_ files: [DiscoveredFile]) async {
+        guard files.isEmpty == false else { return }
+        for chunk in stride(from: 0, to: files.count, by: 20_000) {
+            let part = Array(files[chunk..<min(chunk + 20_000, files.count)])
+            while true {
+                do {
+                    let inserted = try await context.outbox.record(part, now: context.now())
+                    var pipes = Set<String>()
+                    for file in inserted {
+                        if file.state == .rejected {
+                            FileOutcomeLog.log(file, logger: context.logger)
+                            context.actionWake.signal()
+                        } else {
+                            pipes.insert(file.pipe)
+                        }
+                    }
+                    if inserted.isEmpty == false {
+                        context.logger.debug("recorded \(inserted.count) new file(s)", metadata: ["batch.size": "\(inserted.count)"])
+                    }
+                    for pipe in pipes { context.batchWake[pipe]?.signal() }
+                    break
+                } catch {
+                    // Nothing is lost: the files are still on disk and the next scan finds them; keep trying.
+                    context.logger.error("cannot record discovered files in the outbox: \(error); retrying")
+                    try? await Task.sleep(for: .seconds(1))
+                    if Task.isCancelled { return }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,134 @@
+import ArgumentParser
+import Foundation
+import IngestCore
+import Outbox
+import SnowpipeDaemon
+
+/// `snowpiped status [PATH]`: what the outbox says, read while the daemon runs.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show per-pipe counts by state, the oldest unfinished file and recent problems; or one file's history."
+    )
+
+    @Option(name: .shortAndLong, help: "Configuration file (to find the state directory).")
+    var config: String = "/etc/snowpiped/snowpiped.yaml"
+
+    @Flag(name: .long, help: "Print JSON for scripts.")
+    var json = false
+
+    @Argument(help: "A file (local path or stage path) to show the history of.")
+    var path: String?
+
+    func run() async throws {
+        let settings: DaemonConfiguration
+        do {
+            settings = try ConfigurationLoader.load(path: config)
+        } catch {
+            throw CheckFailure("configuration: \(error)")
+        }
+        guard FileManager.default.fileExists(atPath: settings.databasePath) else {
+            throw CheckFailure("no outbox at \(settings.databasePath) yet: has `snowpiped run` started?")
+        }
+        let outbox: Outbox
+        do {
+            outbox = try Outbox(path: settings.databasePath, readOnly: true)
+        } catch {
+            throw CheckFailure("\(error) (is \(settings.databasePath) readable by you? see README: status access)")
+        }
+        if let path {
+            try await showFile(path, outbox: outbox)
+        } else {
+            try await showSummary(outbox: outbox)
+        }
+    }
+
+    private func showSummary(outbox: Outbox) async throws {
+        let summaries = try await outbox.summary()
+        let problems = try await outbox.recentProblems(limit: 10)
+        if json {
+            let object: [String: Any] = [
+                "pipes": summaries.map { summary -> [String: Any] in
+                    var entry: [String: Any] = ["pipe": summary.pipe, "counts": summary.counts]
+                    if let oldest = summary.oldestUnfinished { entry["oldestUnfinished"] = Self.iso(oldest) }
+                    return entry
+                },
+                "recentProblems": problems.map(Self.fileObject),
+            ]
+            print(try Self.jsonText(object))
+            return
+        }
+        if summaries.isEmpty { print("no files recorded yet") }
+        let order = ["pending", "submitted"] + FileState.allCases.filter(\.isTerminal).map(\.rawValue)
+        for summary in summaries {
+            print(summary.pipe)
+            for state in order {
+                if let count = summary.counts[state] { print("  \(state.padding(toLength: 17, withPad: " ", startingAt: 0)) \(count)") }
+            }
+            if let oldest = summary.oldestUnfinished {
+                print("  oldest unfinished: \(Self.age(of: oldest)) ago (\(Self.iso(oldest)))")
+            }
+        }
+        if problems.isEmpty == false {
+            print("recent problems:")
+            for file in problems {
+                print("  \(file.finishedAt.map(Self.iso) ?? "-")  \(FileOutcomeLog.message(file))")
+            }
+        }
+    }
+
+    private func showFile(_ path: String, outbox: Outbox) async throws {
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        var records = try await outbox.history(path: absolute)
+        if records.isEmpty { records = try await outbox.history(path: path) }
+        if json {
+            print(try Self.jsonText(["path": path, "versions": records.map(Self.fileObject)]))
+            return
+        }
+        guard records.isEmpty == false else {
+            throw CheckFailure("no record of \(path) (give the local path or the stage path)")
+        }
+        for file in records {
+            print("\(file.localPath)  (stage path \(file.stagePath), pipe \(file.pipe), \(file.size) bytes)")
+            print("  state: \(file.state.rawValue)")
+            print("  discovered: \(Self.iso(file.discoveredAt))")
+            if let at = file.submittedAt { print("  submitted: \(Self.iso(at)) (requestId \(file.requestID ?? "-"))") }
+            if let at = file.finishedAt { print("  finished: \(Self.iso(at))") }
+            if let rows = file.rowsInserted { print("  rows: \(rows) inserted of \(file.rowsParsed ?? rows) parsed") }
+            if file.state.isTerminal { print("  \(FileOutcomeLog.message(file))") }
+        }
+    }
+
+    static func fileObject(_ file: FileRecord) -> [String: Any] {
+        var object: [String: Any] = [
+            "path": file.localPath, "stagePath": file.stagePath, "pipe": file.pipe, "state": file.state.rawValue,
+            "size": file.size, "discoveredAt": iso(file.discoveredAt),
+        ]
+        if let value = file.submittedAt { object["submittedAt"] = iso(value) }
+        if let value = file.finishedAt { object["finishedAt"] = iso(value) }
+        if let value = file.rowsInserted { object["rowsInserted"] = value }
+        if let value = file.rowsParsed { object["rowsParsed"] = value }
+        if let value = file.errorsSeen { object["errorsSeen"] = value }
+        if let value = file.firstError { object["firstError"] = value }
+        if let value = file.firstErrorLine { object["firstErrorLine"] = value }
+        if let value = file.firstErrorColumn { object["firstErrorColumn"] = value }
+        if let value = file.detail { object["detail"] = value }
+        if let value = file.requestID { object["requestId"] = value }
+        return object
+    }
+
+    static func jsonText(_ object: Any) throws -> String {
+        String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self)
+    }
+
+    static func iso(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+
+    static func age(of date: Date) -> String {
+        let seconds = Int(Date().timeIntervalSince(date))
+        if seconds < 120 { return "\(seconds) s" }
+        if seconds < 7200 { return "\(seconds / 60) min" }
+        return "\(seconds / 3600) h"
+    }
+}

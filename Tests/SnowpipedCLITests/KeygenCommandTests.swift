@@ -1,0 +1,43 @@
+import Foundation
+import SnowflakeAuth
+import Testing
+import TestSupport
+
+@Suite("snowpiped keygen writes a usable, private key pair")
+struct KeygenCommandTests {
+    let directory = TemporaryDirectory("keygen")
+
+    @Test func aPlainKeyIs0600AndTheStatementCarriesItsPublicKey() async throws {
+        let path = directory.path + "/rsa_key.p8"
+        let result = try await ChildProcess.run(
+            ChildProcess.product("snowpiped"), ["keygen", "--out", path, "--user", "INGEST_USER"])
+        #expect(result.status == 0, "\(result.output)")
+        var info = stat()
+        #expect(stat(path, &info) == 0)
+        #expect(info.st_mode & 0o777 == 0o600)
+        let key = try PrivateKey.load(path: path, passphrase: nil)
+        #expect(result.stdout.contains("Fingerprint: \(key.fingerprint)"))
+        #expect(result.stdout.contains("ALTER USER INGEST_USER SET RSA_PUBLIC_KEY='\(key.publicKey.base64DER)';"))
+        #expect(!result.stdout.contains("PRIVATE KEY"))
+    }
+
+    @Test func aPassphraseFileEncryptsTheKey() async throws {
+        let path = directory.path + "/enc.p8"
+        let passphrase = directory.write("pass", "correct horse\n")
+        let result = try await ChildProcess.run(
+            ChildProcess.product("snowpiped"), ["keygen", "--out", path, "--passphrase-file", passphrase])
+        #expect(result.status == 0, "\(result.output)")
+        let pem = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(pem.contains("BEGIN ENCRYPTED PRIVATE KEY"))
+        #expect(throws: KeyError.self) { try PrivateKey.load(path: path, passphrase: nil) }
+        #expect(throws: Never.self) { try PrivateKey.load(path: path, passphrase: "correct horse") }
+    }
+
+    @Test func anExistingFileIsNotOverwrittenWithoutForce() async throws {
+        let path = directory.write("existing.p8", "keep me")
+        let result = try await ChildProcess.run(ChildProcess.product("snowpiped"), ["keygen", "--out", path])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("--force"))
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "keep me")
+    }
+}
