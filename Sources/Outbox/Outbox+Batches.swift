@@ -12,19 +12,23 @@ extension Outbox {
         let requestID = newRequestID()
         return try await write { db in
             if let open = try Row.fetchOne(
-                db, sql: "SELECT * FROM batches WHERE pipe = ? AND sent_at IS NULL ORDER BY id LIMIT 1", arguments: [pipe])
+                db, sql: "SELECT * FROM batches WHERE pipe = ? AND sent_at IS NULL ORDER BY id LIMIT 1",
+                arguments: [pipe])
             {
                 let id: Int64 = open["id"]
                 let files = try FileRecord.fetchAll(
-                    db, sql: "SELECT * FROM files WHERE batch_id = ? AND state = 'pending' ORDER BY id", arguments: [id])
+                    db, sql: "SELECT * FROM files WHERE batch_id = ? AND state = 'pending' ORDER BY id", arguments: [id]
+                )
                 if files.isEmpty == false {
-                    return Batch(id: id, pipe: pipe, requestID: open["request_id"], attempts: open["attempts"], files: files)
+                    return Batch(
+                        id: id, pipe: pipe, requestID: open["request_id"], attempts: open["attempts"], files: files)
                 }
                 try db.execute(sql: "DELETE FROM batches WHERE id = ?", arguments: [id])
             }
             let ids = try Int64.fetchAll(
                 db,
-                sql: "SELECT id FROM files WHERE pipe = ? AND state = 'pending' AND batch_id IS NULL ORDER BY id LIMIT ?",
+                sql:
+                    "SELECT id FROM files WHERE pipe = ? AND state = 'pending' AND batch_id IS NULL ORDER BY id LIMIT ?",
                 arguments: [pipe, maxFiles])
             guard ids.isEmpty == false else { return nil }
             try db.execute(
@@ -68,7 +72,9 @@ extension Outbox {
                             WHERE id = ? AND state = 'pending'
                             """,
                         arguments: [at, at, batch.requestID, SkipExplanation.text, file.id])
-                    if let row = try FileRecord.fetchOne(db, sql: "SELECT * FROM files WHERE id = ?", arguments: [file.id]) {
+                    if let row = try FileRecord.fetchOne(
+                        db, sql: "SELECT * FROM files WHERE id = ?", arguments: [file.id])
+                    {
                         skipped.append(row)
                     }
                 } else {

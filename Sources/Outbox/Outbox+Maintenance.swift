@@ -54,7 +54,8 @@ extension Outbox {
             var byPipe: [String: PipeSummary] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT pipe, state, COUNT(*) AS n FROM files GROUP BY pipe, state") {
                 let pipe: String = row["pipe"]
-                byPipe[pipe, default: PipeSummary(pipe: pipe, counts: [:], oldestUnfinished: nil)].counts[row["state"]] =
+                byPipe[pipe, default: PipeSummary(pipe: pipe, counts: [:], oldestUnfinished: nil)].counts[
+                    row["state"]] =
                     row["n"]
             }
             for row in try Row.fetchAll(
@@ -89,7 +90,8 @@ extension Outbox {
     public func history(path: String) async throws(OutboxError) -> [FileRecord] {
         try await read { db in
             try FileRecord.fetchAll(
-                db, sql: "SELECT * FROM files WHERE local_path = ? OR stage_path = ? ORDER BY id", arguments: [path, path])
+                db, sql: "SELECT * FROM files WHERE local_path = ? OR stage_path = ? ORDER BY id",
+                arguments: [path, path])
         }
     }
 

@@ -29,7 +29,8 @@ extension Outbox {
         return try await write { db in
             var finished: [FileRecord] = []
             let find = try db.cachedStatement(
-                sql: "SELECT * FROM files WHERE pipe = ? AND stage_path = ? AND state = 'submitted' ORDER BY id LIMIT 1")
+                sql: "SELECT * FROM files WHERE pipe = ? AND stage_path = ? AND state = 'submitted' ORDER BY id LIMIT 1"
+            )
             for report in reports {
                 guard let file = try FileRecord.fetchOne(find, arguments: [pipe, report.stagePath]) else { continue }
                 guard let state = FileState(snowpipeStatus: report.status) else {
@@ -49,7 +50,8 @@ extension Outbox {
                         state.rawValue, at, report.rowsInserted, report.rowsParsed, report.errorsSeen,
                         report.firstError, report.firstErrorLine, report.firstErrorColumn, report.systemError, file.id,
                     ])
-                if let row = try FileRecord.fetchOne(db, sql: "SELECT * FROM files WHERE id = ?", arguments: [file.id]) {
+                if let row = try FileRecord.fetchOne(db, sql: "SELECT * FROM files WHERE id = ?", arguments: [file.id])
+                {
                     finished.append(row)
                 }
             }
@@ -113,7 +115,8 @@ extension Outbox {
                         WHERE id = ? AND state = 'submitted'
                         """,
                     arguments: [state.rawValue, at, detail, file.id])
-                if let row = try FileRecord.fetchOne(db, sql: "SELECT * FROM files WHERE id = ?", arguments: [file.id]) {
+                if let row = try FileRecord.fetchOne(db, sql: "SELECT * FROM files WHERE id = ?", arguments: [file.id])
+                {
                     ended.append(row)
                 }
             }

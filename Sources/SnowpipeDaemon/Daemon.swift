@@ -2,10 +2,10 @@ import Foundation
 import IngestCore
 import Logging
 import Outbox
-import SnowflakeAuth
 import ServiceLifecycle
-import UnixSignals
+import SnowflakeAuth
 import SnowpipeAPI
+import UnixSignals
 
 /// Wires the daemon: opens the outbox, loads the key, and runs the services under a `ServiceGroup` that turns
 /// SIGTERM/SIGINT into a graceful drain (the watcher stops first; state is durable at every step).
@@ -30,9 +30,11 @@ public enum Daemon {
         let client = connection.client(retrying: .init(maximumAttempts: 1), version: version)
         let context = DaemonContext(configuration: configuration, outbox: outbox, client: client, logger: logger)
         logger.notice(
-            Logger.Message(stringLiteral: "snowpiped \(version) starting: \(configuration.watches.count) watched director(y/ies), pipes "
-                + configuration.pipes.joined(separator: ", ") + ", outbox \(configuration.databasePath), key "
-                + connection.key.fingerprint))
+            Logger.Message(
+                stringLiteral:
+                    "snowpiped \(version) starting: \(configuration.watches.count) watched director(y/ies), pipes "
+                    + configuration.pipes.joined(separator: ", ") + ", outbox \(configuration.databasePath), key "
+                    + connection.key.fingerprint))
         var services: [any Service] = [PrunerService(context: context), ActionService(context: context)]
         for pipe in configuration.pipes {
             services.append(ReporterService(context: context, pipe: pipe))

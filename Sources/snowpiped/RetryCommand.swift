@@ -37,14 +37,16 @@ struct RetryCommand: AsyncParsableCommand {
         var states: [FileState] = []
         for name in state {
             guard let value = FileState(rawValue: name.uppercased()), value.isTerminal else {
-                throw ValidationError("--state \(name): give finished states such as LOAD_FAILED, NOT_REPORTED, SKIPPED")
+                throw ValidationError(
+                    "--state \(name): give finished states such as LOAD_FAILED, NOT_REPORTED, SKIPPED")
             }
             states.append(value)
         }
         let outbox = try Outbox(path: settings.databasePath)
         var candidates = try await outbox.files(inStates: states, pipe: pipe)
         if paths.isEmpty == false {
-            let wanted = Set(paths.flatMap { [$0, $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0] })
+            let wanted = Set(
+                paths.flatMap { [$0, $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0] })
             candidates = candidates.filter { wanted.contains($0.localPath) || wanted.contains($0.stagePath) }
         }
         guard candidates.isEmpty == false else {

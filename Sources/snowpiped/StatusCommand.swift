@@ -8,7 +8,8 @@ import SnowpipeDaemon
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show per-pipe counts by state, the oldest unfinished file and recent problems; or one file's history."
+        abstract:
+            "Show per-pipe counts by state, the oldest unfinished file and recent problems; or one file's history."
     )
 
     @Option(name: .shortAndLong, help: "Configuration file (to find the state directory).")
@@ -63,7 +64,9 @@ struct StatusCommand: AsyncParsableCommand {
         for summary in summaries {
             print(summary.pipe)
             for state in order {
-                if let count = summary.counts[state] { print("  \(state.padding(toLength: 17, withPad: " ", startingAt: 0)) \(count)") }
+                if let count = summary.counts[state] {
+                    print("  \(state.padding(toLength: 17, withPad: " ", startingAt: 0)) \(count)")
+                }
             }
             if let oldest = summary.oldestUnfinished {
                 print("  oldest unfinished: \(Self.age(of: oldest)) ago (\(Self.iso(oldest)))")
@@ -118,7 +121,9 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     static func jsonText(_ object: Any) throws -> String {
-        String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self)
+        String(
+            decoding: try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]),
+            as: UTF8.self)
     }
 
     static func iso(_ date: Date) -> String {

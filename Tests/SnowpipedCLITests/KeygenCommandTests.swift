@@ -1,7 +1,7 @@
 import Foundation
 import SnowflakeAuth
-import Testing
 import TestSupport
+import Testing
 
 @Suite("snowpiped keygen writes a usable, private key pair")
 struct KeygenCommandTests {

@@ -60,7 +60,7 @@ public enum ConfigurationLoader {
                 range: 0.1...480),
             deadlineMinutes: reader.number(
                 reporterNode["deadline_minutes"], path: "reporter.deadline_minutes",
-                default: ReporterSettings.defaultDeadlineMinutes, range: 1...(14 * 24 * 60)))
+                default: ReporterSettings.defaultDeadlineMinutes, range: 0.01...(14 * 24 * 60)))
         let scanNode = reader.mapping(top["scan"], path: "scan", allowed: ["periodic_seconds"])
         let scanning = ScanSettings(
             periodicSeconds: reader.number(

@@ -49,7 +49,8 @@ public final class ActionService: Service {
             case .keep: return
             case .delete:
                 if unlink(file.localPath) != 0 {
-                    context.logger.error("cannot delete \(file.localPath) after load: \(String(cString: strerror(errno)))")
+                    context.logger.error(
+                        "cannot delete \(file.localPath) after load: \(String(cString: strerror(errno)))")
                 }
             case .move(let directory):
                 move(file, under: rule, to: directory, sidecar: nil)

@@ -99,13 +99,16 @@ public final class BatcherService: Service {
         case .http(400):
             if batch.files.count > 1 {
                 logger.warning(
-                    Logger.Message(stringLiteral: "insertFiles refused a batch of \(batch.files.count) as invalid (\(error.message ?? "no message")); "
-                        + "splitting it to find the offending file(s)"),
+                    Logger.Message(
+                        stringLiteral:
+                            "insertFiles refused a batch of \(batch.files.count) as invalid (\(error.message ?? "no message")); "
+                            + "splitting it to find the offending file(s)"),
                     metadata: ["snowpipe.request_id": "\(batch.requestID)"])
                 try await context.outbox.splitBatch(
                     batch, newRequestID: { UUID().uuidString.lowercased() }, now: now)
             } else {
-                let reason = "Snowpipe refused it: HTTP 400 \(error.code.map { "code \($0) " } ?? "")"
+                let reason =
+                    "Snowpipe refused it: HTTP 400 \(error.code.map { "code \($0) " } ?? "")"
                     + "\"\(error.message ?? "invalid request")\""
                 for file in try await context.outbox.rejectBatch(batch, reason: reason, now: now) {
                     FileOutcomeLog.log(file, logger: context.logger)

@@ -79,9 +79,11 @@ public final class ReporterService: Service {
         if stale || report.completeResult == false {
             let gapStart = since ?? requestTime
             logger.notice(
-                Logger.Message(stringLiteral: "load reports may have missed events since \(Timestamps.format(gapStart)) ("
-                    + (report.completeResult ? "reports not read for over 10 minutes" : "insertReport completeResult=false")
-                    + "); reading that window with loadHistoryScan"))
+                Logger.Message(
+                    stringLiteral: "load reports may have missed events since \(Timestamps.format(gapStart)) ("
+                        + (report.completeResult
+                            ? "reports not read for over 10 minutes" : "insertReport completeResult=false")
+                        + "); reading that window with loadHistoryScan"))
             try await scanHistory(from: gapStart.addingTimeInterval(-Self.gapMargin), to: nil)
         }
         let finished = try await outbox.applyReports(

@@ -37,7 +37,8 @@ public final class WatchService: Service {
         let watcher = try InotifyWatcher(
             roots: rules.map {
                 InotifyWatcher.Root(
-                    path: $0.directory, recursive: $0.recursive, filter: GlobFilter(include: $0.include, exclude: $0.exclude))
+                    path: $0.directory, recursive: $0.recursive,
+                    filter: GlobFilter(include: $0.include, exclude: $0.exclude))
             })
         watcher.start()
         let inbox = Inbox()
@@ -98,7 +99,8 @@ public final class WatchService: Service {
                     rescanDirectories.append(path)
                 case .overflow:
                     context.logger.warning(
-                        "the inotify queue overflowed (fs.inotify.max_queued_events); rescanning every watched directory")
+                        "the inotify queue overflowed (fs.inotify.max_queued_events); rescanning every watched directory"
+                    )
                     fullRescan = true
                 case .rootLost(let path):
                     if let index = rules.firstIndex(where: { $0.directory == path }), !lost.contains(index) {
@@ -109,9 +111,11 @@ public final class WatchService: Service {
                 case .watchLimitReached(let path):
                     if degraded == false {
                         context.logger.error(
-                            Logger.Message(stringLiteral: "cannot watch \(path): the inotify watch limit is reached. Raise it (e.g. `sysctl "
-                                + "fs.inotify.max_user_watches=1048576` in /etc/sysctl.d/); meanwhile those directories "
-                                + "are scanned every \(Int(Self.degradedScanSeconds)) s"))
+                            Logger.Message(
+                                stringLiteral:
+                                    "cannot watch \(path): the inotify watch limit is reached. Raise it (e.g. `sysctl "
+                                    + "fs.inotify.max_user_watches=1048576` in /etc/sysctl.d/); meanwhile those directories "
+                                    + "are scanned every \(Int(Self.degradedScanSeconds)) s"))
                     }
                     degraded = true
                     nextPeriodic = min(nextPeriodic, context.now().addingTimeInterval(Self.degradedScanSeconds))
@@ -159,9 +163,11 @@ public final class WatchService: Service {
         let now = context.now()
         var discovered: [DiscoveredFile] = []
         for directory in directories {
-            guard let rootIndex = context.configuration.watches.firstIndex(where: {
-                directory == $0.directory || directory.hasPrefix($0.directory + "/")
-            }) else { continue }
+            guard
+                let rootIndex = context.configuration.watches.firstIndex(where: {
+                    directory == $0.directory || directory.hasPrefix($0.directory + "/")
+                })
+            else { continue }
             let rule = context.configuration.watches[rootIndex]
             let files = DirectoryScanner.scan(
                 directory, recursive: rule.recursive, filter: GlobFilter(include: rule.include, exclude: rule.exclude))
@@ -213,7 +219,8 @@ public final class WatchService: Service {
                         }
                     }
                     if inserted.isEmpty == false {
-                        context.logger.debug("recorded \(inserted.count) new file(s)", metadata: ["batch.size": "\(inserted.count)"])
+                        context.logger.debug(
+                            "recorded \(inserted.count) new file(s)", metadata: ["batch.size": "\(inserted.count)"])
                     }
                     for pipe in pipes { context.batchWake[pipe]?.signal() }
                     break

@@ -1,0 +1,146 @@
+import Foundation
+import IngestCore
+import Outbox
+import SnowpipeEmulator
+import TestSupport
+import Testing
+
+/// Counts outbox rows by state (read-only, while the daemon runs).
+func states(_ harness: DaemonHarness) async throws -> [String: Int] {
+    let path = harness.stateDirectory + "/outbox.sqlite"
+    guard FileManager.default.fileExists(atPath: path) else { return [:] }
+    let outbox = try Outbox(path: path, readOnly: true)
+    return try await outbox.summary().first?.counts ?? [:]
+}
+
+/// Checks the emulator's table holds exactly the rows of the files: each file's IDs once, nothing else.
+func expectExactlyOnce(_ harness: DaemonHarness, files: [String: Range<Int>]) async throws {
+    let rows = try await harness.fixture.emulator.rows(of: "DB.S.T")
+    var seen: [String: [Int]] = [:]
+    for row in rows { seen[row[3]!, default: []].append(Int(row[0]!)!) }
+    #expect(rows.count == files.values.map(\.count).reduce(0, +), "rows in the table")
+    for (path, ids) in files {
+        #expect(seen[path]?.sorted() == Array(ids), "rows of \(path)")
+    }
+    let stats = await harness.fixture.emulator.statistics()
+    #expect(stats.filesByStatus["LOADED"] == files.count, "each file loaded once")
+}
+
+@Suite("The daemon delivers every file exactly once", .serialized)
+struct DeliveryTests {
+    @Test func filesArrivingInEveryWayEndLoadedExactlyOnce() async throws {
+        let harness = try DaemonHarness()
+        try await LiveEmulator.withServer(harness.fixture.emulator) { base in
+            try harness.configure(port: Int(base.split(separator: ":").last!)!)
+            harness.dropCSV("before-start.csv", firstID: 1, rows: 3)  // present before the daemon starts
+            try harness.start()
+            try await DaemonHarness.waitUntil("the startup scan recorded the first file") {
+                try await states(harness)["LOADED"] == 1
+            }
+            var expected: [String: Range<Int>] = ["before-start.csv": 1..<4]
+            harness.dropCSV("written.csv", firstID: 10, rows: 2)
+            expected["written.csv"] = 10..<12
+            harness.dropCSV("renamed.csv", firstID: 20, rows: 4, renameIn: true)
+            expected["renamed.csv"] = 20..<24
+            harness.dropCSV("new/deeper/nested.csv", firstID: 30, rows: 1)
+            expected["new/deeper/nested.csv"] = 30..<31
+            // A whole directory renamed in, files already inside.
+            let outside = harness.root.path + "/outside"
+            try FileManager.default.createDirectory(atPath: outside + "/sub", withIntermediateDirectories: true)
+            _ = FileManager.default.createFile(
+                atPath: outside + "/sub/moved.csv", contents: Data("ID,NAME,AMOUNT\n40,x,1\n".utf8))
+            rename(outside, harness.drop + "/moved-dir")
+            expected["moved-dir/sub/moved.csv"] = 40..<41
+            // Ignored by the default excludes.
+            _ = FileManager.default.createFile(atPath: harness.drop + "/.hidden.csv", contents: Data("x".utf8))
+            _ = FileManager.default.createFile(atPath: harness.drop + "/partial.csv.part", contents: Data("x".utf8))
+            for index in 0..<200 {
+                harness.dropCSV("burst/f\(index).csv", firstID: 1000 + index * 10, rows: 2)
+                expected["burst/f\(index).csv"] = (1000 + index * 10)..<(1000 + index * 10 + 2)
+            }
+            try await DaemonHarness.waitUntil("every file is LOADED") {
+                try await states(harness)["LOADED"] == expected.count
+            }
+            try await expectExactlyOnce(harness, files: expected)
+            #expect(try await states(harness).keys.sorted() == ["LOADED"])
+            #expect(await harness.stop() == 0, "SIGTERM drains and exits 0")
+            #expect(harness.log.contains("LOADED written.csv into DB.S.CSV_PIPE: 2 rows"))
+        }
+    }
+
+    @Test func aBurstOf20000FilesIsDeliveredWithoutLoss() async throws {
+        let harness = try DaemonHarness { $0.historyScanCallsPerMinute = 0 }
+        try await LiveEmulator.withServer(harness.fixture.emulator) { base in
+            try harness.configure(port: Int(base.split(separator: ":").last!)!)
+            try harness.start()
+            try await DaemonHarness.waitUntil("the daemon is ready") { harness.log.contains("ready") }
+            var expected: [String: Range<Int>] = [:]
+            for index in 0..<20_000 {
+                let directory = "d\(index % 20)"
+                harness.dropCSV("\(directory)/f\(index).csv", firstID: index, rows: 1)
+                expected["\(directory)/f\(index).csv"] = index..<(index + 1)
+            }
+            try await DaemonHarness.waitUntil("20,000 files are LOADED", timeout: .seconds(240)) {
+                try await states(harness)["LOADED"] == 20_000
+            }
+            try await expectExactlyOnce(harness, files: expected)
+            let stats = await harness.fixture.emulator.statistics()
+            #expect(stats.insertFilesCalls <= 20, "batched: \(stats.insertFilesCalls) insertFiles calls")
+            #expect(await harness.stop() == 0)
+        }
+    }
+
+    @Test func badRowsEndAsOnErrorSaysWithTheFirstErrorShown() async throws {
+        let harness = try DaemonHarness()
+        try await LiveEmulator.withServer(harness.fixture.emulator) { base in
+            try harness.configure(port: Int(base.split(separator: ":").last!)!)
+            try harness.start()
+            _ = FileManager.default.createFile(
+                atPath: harness.drop + "/bad.csv", contents: Data("ID,NAME,AMOUNT\n1,a,1\n2,b,oops\n".utf8))
+            try await DaemonHarness.waitUntil("bad.csv failed") { try await states(harness)["LOAD_FAILED"] == 1 }
+            let status = try await ChildProcess.run(
+                ChildProcess.product("snowpiped"),
+                ["status", "--config", harness.configPath, "--json", harness.drop + "/bad.csv"])
+            #expect(status.status == 0, "\(status.output)")
+            #expect(status.stdout.contains("Numeric value 'oops' is not recognized"))
+            #expect(status.stdout.contains("\"firstErrorLine\" : 3"))
+            #expect(
+                harness.log.contains("LOAD_FAILED bad.csv in DB.S.CSV_PIPE: Numeric value 'oops' is not recognized"))
+            #expect(await harness.stop() == 0)
+        }
+    }
+
+    @Test func continueOnErrorEndsPartiallyLoaded() async throws {
+        let harness = try DaemonHarness()
+        try await LiveEmulator.withServer(harness.fixture.emulator) { base in
+            try harness.configure(port: Int(base.split(separator: ":").last!)!, pipe: "DB.S.CONT_PIPE")
+            try harness.start()
+            _ = FileManager.default.createFile(
+                atPath: harness.drop + "/mixed.csv", contents: Data("ID,NAME,AMOUNT\n1,a,1\n2,b,x\n3,c,3\n".utf8))
+            try await DaemonHarness.waitUntil("mixed.csv partially loaded") {
+                try await states(harness)["PARTIALLY_LOADED"] == 1
+            }
+            #expect(try await harness.fixture.emulator.rows(of: "DB.S.T").count == 2)
+            #expect(harness.log.contains("PARTIALLY_LOADED mixed.csv into DB.S.CONT_PIPE: 2 of 3 rows, 1 errors"))
+            #expect(await harness.stop() == 0)
+        }
+    }
+
+    @Test func anIdleDaemonMakesNoRequests() async throws {
+        let harness = try DaemonHarness()
+        try await LiveEmulator.withServer(harness.fixture.emulator) { base in
+            try harness.configure(port: Int(base.split(separator: ":").last!)!)
+            try harness.start()
+            try await DaemonHarness.waitUntil("the daemon is ready") { harness.log.contains("ready") }
+            // Observe a window of several poll intervals: nothing may be sent.
+            try await Task.sleep(for: .seconds(2))
+            #expect(await harness.fixture.emulator.statistics().apiRequests == 0)
+            harness.dropCSV("one.csv", firstID: 1, rows: 1)
+            try await DaemonHarness.waitUntil("one.csv is LOADED") { try await states(harness)["LOADED"] == 1 }
+            let afterWork = await harness.fixture.emulator.statistics().apiRequests
+            try await Task.sleep(for: .seconds(2))
+            #expect(await harness.fixture.emulator.statistics().apiRequests == afterWork)
+            #expect(await harness.stop() == 0)
+        }
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import SnowflakeAuth
+import SnowpipeEmulator
+import Synchronization
+
+/// Runs the real `snowpiped run` binary as a child process against a live emulator, with a temporary
+/// watched directory (the emulator pipe's stage) and state directory.
+public final class DaemonHarness: Sendable {
+    public let fixture: EmulatorFixture
+    public let root: TemporaryDirectory
+    /// The watched directory (= the emulator's stage directory).
+    public var drop: String { fixture.stage.path }
+    public var stateDirectory: String { root.path + "/state" }
+    public var configPath: String { root.path + "/snowpiped.yaml" }
+    public var logPath: String { root.path + "/snowpiped.log" }
+    private let process = Mutex<Process?>(nil)
+
+    public init(adjust: (inout EmulatorConfiguration) -> Void = { _ in }) throws {
+        fixture = try EmulatorFixture {
+            $0.loadDelaySeconds = 0
+            adjust(&$0)
+        }
+        fixture.clock.followSystemTime()
+        root = TemporaryDirectory("daemon")
+    }
+
+    /// Writes the key and the configuration for an emulator on `port`.
+    public func configure(port: Int, pipe: String = "DB.S.CSV_PIPE", extra: String = "") throws {
+        let keyPath = root.path + "/key.p8"
+        try TestKeys.primary.pkcs8PEM().write(toFile: keyPath, atomically: true, encoding: .utf8)
+        chmod(keyPath, 0o600)
+        let config = """
+            snowflake:
+              account: myorg-myacct
+              user: ingest_user
+              private_key_file: \(keyPath)
+              host: 127.0.0.1
+              port: \(port)
+              scheme: http
+              allow_plain_http: true
+            state_directory: \(stateDirectory)
+            watch:
+              - directory: \(drop)
+                pipe: \(pipe)
+                settle_seconds: 0.5
+            batching:
+              linger_ms: 100
+            reporter:
+              poll_seconds: 0.3
+            \(extra)
+            """
+        try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+    }
+
+    /// Starts `snowpiped run`; its stderr is appended to `logPath`.
+    public func start() throws {
+        if FileManager.default.fileExists(atPath: logPath) == false {
+            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        }
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        log.seekToEndOfFile()
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: ChildProcess.product("snowpiped"))
+        child.arguments = ["run", "--config", configPath, "--log-level", "info"]
+        child.standardError = log
+        child.standardOutput = log
+        try child.run()
+        process.withLock { $0 = child }
+    }
+
+    /// Sends a signal and waits (on a GCD thread) for the process to exit; returns its status.
+    @discardableResult
+    public func stop(signal: Int32 = SIGTERM) async -> Int32 {
+        guard let child = process.withLock({ $0 }) else { return -1 }
+        kill(child.processIdentifier, signal)
+        return await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                child.waitUntilExit()
+                continuation.resume(returning: child.terminationStatus)
+            }
+        }
+    }
+
+    /// True while the daemon process runs.
+    public var isRunning: Bool { process.withLock { $0?.isRunning ?? false } }
+
+    /// The daemon's log so far.
+    public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    /// Waits until `condition` holds, checking every 50 ms, failing after `timeout`.
+    public static func waitUntil(
+        _ what: String, timeout: Duration = .seconds(60), _ condition: () async throws -> Bool
+    ) async throws {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while try await condition() == false {
+            if clock.now > deadline { throw TimedOut(what: what) }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// A condition did not hold in time.
+    public struct TimedOut: Error, CustomStringConvertible {
+        public let what: String
+        public var description: String { "timed out waiting until \(what)" }
+    }
+
+    /// Writes a CSV with `rows` rows whose IDs start at `firstID` (header included), atomically via rename
+    /// when `renameIn`, else written in place.
+    @discardableResult
+    public func dropCSV(_ relative: String, firstID: Int, rows: Int, renameIn: Bool = false) -> String {
+        var text = "ID,NAME,AMOUNT\n"
+        for id in firstID..<(firstID + rows) { text += "\(id),n\(id),\(id).5\n" }
+        let target = drop + "/" + relative
+        try? FileManager.default.createDirectory(
+            atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        if renameIn {
+            let temporary = root.path + "/tmp-\(UUID().uuidString)"
+            _ = FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8))
+            rename(temporary, target)
+        } else {
+            _ = FileManager.default.createFile(atPath: target, contents: Data(text.utf8))
+        }
+        return target
+    }
+}
