@@ -5,7 +5,6 @@ import Outbox
 import ServiceLifecycle
 import SnowflakeAuth
 import SnowpipeAPI
-import UnixSignals
 
 /// Wires the daemon: opens the outbox, loads the key, and runs the services under a `ServiceGroup` that turns
 /// SIGTERM/SIGINT into a graceful drain (the watcher stops first; state is durable at every step).
@@ -15,8 +14,9 @@ public enum Daemon {
 
     /// Runs until SIGTERM/SIGINT.
     /// - Parameter onReady: called once the outbox is open, watches are armed and the startup scan committed.
+    /// - Parameter signals: installed by the caller as early as possible (see `SignalShutdown`).
     public static func run(
-        configuration: DaemonConfiguration, version: String, logger: Logger,
+        configuration: DaemonConfiguration, version: String, logger: Logger, signals: SignalShutdown,
         onReady: @escaping @Sendable () -> Void = {}
     ) async throws {
         do {
@@ -42,13 +42,16 @@ public enum Daemon {
         }
         services.append(WatchService(context: context, onReady: onReady))
         var groupConfiguration = ServiceGroupConfiguration(
-            services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger)
+            services: services.map { .init(service: $0) }, gracefulShutdownSignals: [], logger: logger)
         groupConfiguration.maximumGracefulShutdownDuration = shutdownGrace
         groupConfiguration.maximumCancellationDuration = .seconds(5)
         let group = ServiceGroup(configuration: groupConfiguration)
         do {
-            try await group.run()
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                await signals.attach(group)
+                try await tasks.waitForAll()
+            }
         } catch {
             await connection.shutdown()
             throw error

@@ -17,6 +17,7 @@ struct RunCommand: AsyncParsableCommand {
     var logLevel: String = "info"
 
     func run() async throws {
+        let signals = SignalShutdown()
         let settings: DaemonConfiguration
         do {
             settings = try ConfigurationLoader.load(path: config)
@@ -30,7 +31,8 @@ struct RunCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "snowpiped")
         do {
-            try await Daemon.run(configuration: settings, version: Snowpiped.version, logger: logger) {
+            try await Daemon.run(configuration: settings, version: Snowpiped.version, logger: logger, signals: signals)
+            {
                 logger.notice("ready: watching and submitting")
             }
         } catch let error as SetupError {

@@ -2,8 +2,8 @@ import Foundation
 import IngestCore
 import Outbox
 import SnowpipeEmulator
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Crashes, faults and report gaps lose nothing and double nothing", .serialized)
 struct CrashAndGapTests {
@@ -37,7 +37,8 @@ struct CrashAndGapTests {
             for endpoint in Endpoint.allCases { await harness.fixture.emulator.setFaults(nil, for: endpoint) }
             try harness.start()
             do {
-                try await DaemonHarness.waitUntil("every file is LOADED after the last restart", timeout: .seconds(90)) {
+                try await DaemonHarness.waitUntil("every file is LOADED after the last restart", timeout: .seconds(90))
+                {
                     try await states(harness)["LOADED"] == expected.count
                 }
             } catch {

@@ -144,3 +144,53 @@ struct DeliveryTests {
         }
     }
 }
+
+@Suite("After-load and after-failure actions", .serialized)
+struct AfterActionTests {
+    @Test func loadedFilesAreMovedAndFailedOnesQuarantinedWithASidecar() async throws {
+        let harness = try DaemonHarness()
+        let loadedDirectory = harness.root.path + "/loaded"
+        let quarantine = harness.root.path + "/quarantine"
+        try await LiveEmulator.withServer(harness.fixture.emulator) { base in
+            try harness.configure(
+                port: Int(base.split(separator: ":").last!)!,
+                watchExtra: """
+                        after_load: move
+                        after_load_directory: \(loadedDirectory)
+                        after_failure: quarantine
+                        quarantine_directory: \(quarantine)
+                    """)
+            try harness.start()
+            harness.dropCSV("sub/good.csv", firstID: 1, rows: 2)
+            _ = FileManager.default.createFile(
+                atPath: harness.drop + "/bad.csv", contents: Data("ID,NAME,AMOUNT\n1,a,nope\n".utf8))
+            try await DaemonHarness.waitUntil("both files are acted on") {
+                FileManager.default.fileExists(atPath: loadedDirectory + "/sub/good.csv")
+                    && FileManager.default.fileExists(atPath: quarantine + "/bad.csv.error.json")
+                    && FileManager.default.fileExists(atPath: quarantine + "/bad.csv")
+            }
+            #expect(FileManager.default.fileExists(atPath: harness.drop + "/sub/good.csv") == false)
+            #expect(FileManager.default.fileExists(atPath: harness.drop + "/bad.csv") == false)
+            let sidecar =
+                try JSONSerialization.jsonObject(
+                    with: Data(contentsOf: URL(fileURLWithPath: quarantine + "/bad.csv.error.json"))) as? [String: Any]
+            #expect(sidecar?["status"] as? String == "LOAD_FAILED")
+            #expect(sidecar?["firstError"] as? String == "Numeric value 'nope' is not recognized")
+            #expect(await harness.stop() == 0)
+        }
+    }
+
+    @Test func aMoveTargetInsideTheWatchedDirectoryIsAConfigurationError() async throws {
+        let harness = try DaemonHarness()
+        try harness.configure(
+            port: 9,
+            watchExtra: """
+                    after_load: move
+                    after_load_directory: \(harness.drop)/done
+                """)
+        let result = try await ChildProcess.run(
+            ChildProcess.product("snowpiped"), ["run", "--config", harness.configPath])
+        #expect(result.status != 0)
+        #expect(result.output.contains("is inside the watched directory"))
+    }
+}

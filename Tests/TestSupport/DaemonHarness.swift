@@ -25,7 +25,10 @@ public final class DaemonHarness: Sendable {
     }
 
     /// Writes the key and the configuration for an emulator on `port`.
-    public func configure(port: Int, pipe: String = "DB.S.CSV_PIPE", extra: String = "") throws {
+    /// `watchExtra` adds keys to the watch rule (indented by four spaces), `extra` to the `reporter` section.
+    public func configure(port: Int, pipe: String = "DB.S.CSV_PIPE", extra: String = "", watchExtra: String = "")
+        throws
+    {
         let keyPath = root.path + "/key.p8"
         try TestKeys.primary.pkcs8PEM().write(toFile: keyPath, atomically: true, encoding: .utf8)
         chmod(keyPath, 0o600)
@@ -43,6 +46,7 @@ public final class DaemonHarness: Sendable {
               - directory: \(drop)
                 pipe: \(pipe)
                 settle_seconds: 0.5
+            \(watchExtra)
             batching:
               linger_ms: 100
             reporter:

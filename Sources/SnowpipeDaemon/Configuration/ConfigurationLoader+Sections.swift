@@ -115,6 +115,18 @@ extension ConfigurationLoader {
                     afterLoad: afterLoad, afterFailure: afterFailure))
         }
         for (index, rule) in rules.enumerated() {
+            var targets: [(String, String)] = []
+            if case .move(let directory) = rule.afterLoad { targets.append(("after_load_directory", directory)) }
+            if case .quarantine(let directory) = rule.afterFailure {
+                targets.append(("quarantine_directory", directory))
+            }
+            for (key, target) in targets
+            where target == rule.directory || target.hasPrefix(rule.directory + "/") && rule.recursive {
+                reader.problem(
+                    "watch[\(index)].\(key)", sequence[index],
+                    "\(target) is inside the watched directory: moved files would be submitted again; "
+                        + "choose a directory outside \(rule.directory)")
+            }
             for other in rules[..<index] where other.directory == rule.directory && !rule.directory.isEmpty {
                 reader.problem("watch[\(index)].directory", sequence[index], "\(rule.directory) is watched twice")
             }
