@@ -170,6 +170,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "OutboxTests",
+            dependencies: ["Outbox", "IngestCore", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "DaemonEndToEndTests",
             dependencies: ["IngestCore", "Outbox", "SnowpipeEmulator", "TestSupport"],
             swiftSettings: swiftSettings

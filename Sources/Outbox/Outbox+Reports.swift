@@ -3,6 +3,9 @@ import GRDB
 import IngestCore
 
 extension Outbox {
+    /// Clock difference tolerated between Snowflake's `timeReceived` and our batch creation time.
+    public static let staleReportMargin: TimeInterval = 300
+
     /// Where a pipe's report reading stands: the last `nextBeginMark` and the time up to which reports were read.
     public func reportCursor(pipe: String) async throws(OutboxError) -> (beginMark: String?, reportedThrough: Date?) {
         try await read { db in
@@ -15,8 +18,11 @@ extension Outbox {
     }
 
     /// Applies load reports to the pipe's submitted files and advances the cursor, in one transaction. A
-    /// final status ends the oldest submitted file with that stage path; `LOAD_IN_PROGRESS` only updates it.
-    /// Reports for paths we did not submit (another client, or already finished) are ignored.
+    /// final status ends the oldest awaiting file with that stage path; `LOAD_IN_PROGRESS` only updates it.
+    /// Awaiting means `submitted`, or `pending` in a batch already attempted: the 2xx (or a crash) may not have
+    /// been recorded yet, but a report proves Snowflake received it, and the begin mark is about to move past
+    /// it. A report received more than `staleReportMargin` before the file's batch was created belongs to an
+    /// older version of the path and is ignored, as are reports for paths we did not submit.
     /// - Parameters:
     ///   - beginMark: the new `nextBeginMark` to persist (nil leaves it unchanged).
     ///   - reportedThrough: the time up to which reports are now complete (nil leaves it unchanged).
@@ -29,10 +35,21 @@ extension Outbox {
         return try await write { db in
             var finished: [FileRecord] = []
             let find = try db.cachedStatement(
-                sql: "SELECT * FROM files WHERE pipe = ? AND stage_path = ? AND state = 'submitted' ORDER BY id LIMIT 1"
-            )
+                sql: """
+                    SELECT files.*, batches.created_at AS batch_created_at FROM files
+                    JOIN batches ON batches.id = files.batch_id
+                    WHERE files.pipe = ? AND files.stage_path = ?
+                      AND (files.state = 'submitted' OR (files.state = 'pending' AND batches.attempts > 0))
+                    ORDER BY files.id LIMIT 1
+                    """)
             for report in reports {
-                guard let file = try FileRecord.fetchOne(find, arguments: [pipe, report.stagePath]) else { continue }
+                guard let row = try Row.fetchOne(find, arguments: [pipe, report.stagePath]) else { continue }
+                let file = try FileRecord(row: row)
+                if let received = report.timeReceived, let created: Double = row["batch_created_at"],
+                    received.timeIntervalSince1970 < created - Self.staleReportMargin
+                {
+                    continue
+                }
                 guard let state = FileState(snowpipeStatus: report.status) else {
                     try db.execute(
                         sql: "UPDATE files SET rows_inserted = ?, rows_parsed = ? WHERE id = ?",
@@ -41,13 +58,15 @@ extension Outbox {
                 }
                 try db.execute(
                     sql: """
-                        UPDATE files SET state = ?, finished_at = ?, rows_inserted = ?, rows_parsed = ?,
+                        UPDATE files SET state = ?, finished_at = ?, submitted_at = COALESCE(submitted_at, ?),
+                            request_id = COALESCE(request_id, (SELECT request_id FROM batches WHERE id = batch_id)),
+                            rows_inserted = ?, rows_parsed = ?,
                             errors_seen = ?, first_error = ?, first_error_line = ?, first_error_column = ?,
                             detail = ?, action_pending = 1
                         WHERE id = ?
                         """,
                     arguments: [
-                        state.rawValue, at, report.rowsInserted, report.rowsParsed, report.errorsSeen,
+                        state.rawValue, at, at, report.rowsInserted, report.rowsParsed, report.errorsSeen,
                         report.firstError, report.firstErrorLine, report.firstErrorColumn, report.systemError, file.id,
                     ])
                 if let row = try FileRecord.fetchOne(db, sql: "SELECT * FROM files WHERE id = ?", arguments: [file.id])

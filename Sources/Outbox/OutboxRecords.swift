@@ -97,12 +97,15 @@ public struct LoadReport: Sendable, Equatable {
     public var firstErrorLine: Int64?
     public var firstErrorColumn: String?
     public var systemError: String?
+    /// When Snowflake received the file (its clock), to tell our submission from an older one of the same path.
+    public var timeReceived: Date?
 
     public init(
         stagePath: String, status: String, rowsInserted: Int64? = nil, rowsParsed: Int64? = nil,
         errorsSeen: Int64? = nil, firstError: String? = nil, firstErrorLine: Int64? = nil,
-        firstErrorColumn: String? = nil, systemError: String? = nil
+        firstErrorColumn: String? = nil, systemError: String? = nil, timeReceived: Date? = nil
     ) {
+        self.timeReceived = timeReceived
         self.stagePath = stagePath
         self.status = status
         self.rowsInserted = rowsInserted

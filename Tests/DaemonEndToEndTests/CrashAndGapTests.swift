@@ -42,8 +42,18 @@ struct CrashAndGapTests {
                     try await states(harness)["LOADED"] == expected.count
                 }
             } catch {
-                let tail = harness.log.split(separator: "\n").suffix(40).joined(separator: "\n")
-                Issue.record("states \(try await states(harness)); log tail:\n\(tail)")
+                let keep = "/tmp/snowpiped-crash-artifacts-\(UUID().uuidString.prefix(8))"
+                try? FileManager.default.copyItem(atPath: harness.root.path, toPath: keep)
+                let outbox = try Outbox(path: harness.stateDirectory + "/outbox.sqlite", readOnly: true)
+                let stuck = try await outbox.files(inStates: [.submitted, .pending])
+                let received = await harness.fixture.emulator.receivedPaths(pipe: "DB.S.CSV_PIPE")
+                let lines = stuck.prefix(10).map {
+                    "\($0.stagePath) state=\($0.state) batch=\($0.batchID ?? -1) maybe=\($0.maybeSkipped) "
+                        + "received=\(received[$0.stagePath] ?? 0)"
+                }
+                Issue.record(
+                    "states \(try await states(harness)); artifacts in \(keep); stuck:\n\(lines.joined(separator: "\n"))"
+                )
                 throw error
             }
             try await expectExactlyOnce(harness, files: expected)

@@ -150,12 +150,17 @@ public final class ReporterService: Service {
             stagePath: entry.path, status: entry.status, rowsInserted: entry.rowsInserted,
             rowsParsed: entry.rowsParsed, errorsSeen: entry.errorsSeen, firstError: entry.firstError,
             firstErrorLine: entry.firstErrorLineNum, firstErrorColumn: entry.firstErrorColumnName,
-            systemError: entry.systemError)
+            systemError: entry.systemError, timeReceived: entry.timeReceived.flatMap(Timestamps.parse))
     }
 }
 
 /// ISO-8601 UTC with milliseconds, as Snowpipe writes and reads times.
 enum Timestamps {
+    static func parse(_ text: String) -> Date? {
+        (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text))
+            ?? (try? Date.ISO8601FormatStyle().parse(text))
+    }
+
     static func format(_ date: Date) -> String {
         date.formatted(
             Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: TimeZone(identifier: "UTC")!))

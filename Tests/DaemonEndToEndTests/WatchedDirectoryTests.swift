@@ -1,0 +1,93 @@
+import Foundation
+import IngestCore
+import Outbox
+import SnowpipeEmulator
+import TestSupport
+import Testing
+
+@Suite("The watched directory may be missing, deleted or replaced", .serialized)
+struct WatchedDirectoryTests {
+    @Test func aDirectoryMissingAtStartupIsWatchedOnceItAppears() async throws {
+        let harness = try DaemonHarness()
+        try FileManager.default.removeItem(atPath: harness.drop)
+        try await LiveEmulator.withServer(harness.fixture.emulator) { base in
+            try harness.configure(port: Int(base.split(separator: ":").last!)!)
+            try harness.start()
+            try await DaemonHarness.waitUntil("the daemon is ready") { harness.log.contains("ready") }
+            #expect(harness.log.contains("does not exist; waiting for it to appear"))
+            try FileManager.default.createDirectory(atPath: harness.drop, withIntermediateDirectories: true)
+            try await DaemonHarness.waitUntil("the directory is watched") {
+                harness.log.contains("watching \(harness.drop) again")
+            }
+            harness.dropCSV("late.csv", firstID: 1, rows: 2)
+            try await DaemonHarness.waitUntil("late.csv is LOADED") { try await states(harness)["LOADED"] == 1 }
+            #expect(await harness.stop() == 0)
+        }
+    }
+
+    @Test func aDeletedAndRecreatedDirectoryIsWatchedAgain() async throws {
+        let harness = try DaemonHarness()
+        try await LiveEmulator.withServer(harness.fixture.emulator) { base in
+            try harness.configure(port: Int(base.split(separator: ":").last!)!)
+            try harness.start()
+            harness.dropCSV("first.csv", firstID: 1, rows: 1)
+            try await DaemonHarness.waitUntil("first.csv is LOADED") { try await states(harness)["LOADED"] == 1 }
+            // Replace the directory: the old watch dies with it.
+            let replacement = harness.root.path + "/replacement"
+            try FileManager.default.createDirectory(atPath: replacement, withIntermediateDirectories: true)
+            _ = FileManager.default.createFile(
+                atPath: replacement + "/inside-before.csv", contents: Data("ID,NAME,AMOUNT\n5,x,1\n".utf8))
+            try FileManager.default.removeItem(atPath: harness.drop)
+            rename(replacement, harness.drop)
+            try await DaemonHarness.waitUntil("the file that came with the new directory is LOADED") {
+                try await states(harness)["LOADED"] == 2
+            }
+            harness.dropCSV("after.csv", firstID: 9, rows: 1)
+            try await DaemonHarness.waitUntil("after.csv is LOADED") { try await states(harness)["LOADED"] == 3 }
+            #expect(await harness.stop() == 0)
+        }
+    }
+}
+
+@Suite("Refused batches and manual retries", .serialized)
+struct RefusalAndRetryTests {
+    @Test func a400IsBisectedUntilTheRefusedFilesAreRejected() async throws {
+        let harness = try DaemonHarness()
+        // The batch of two is refused, then each half is refused: both files end REJECTED, nothing is lost.
+        await harness.fixture.emulator.setFaults(
+            FaultPlan(script: [.status(400), .status(400), .status(400)]), for: .insertFiles)
+        harness.dropCSV("a.csv", firstID: 1, rows: 1)
+        harness.dropCSV("b.csv", firstID: 2, rows: 1)
+        try await LiveEmulator.withServer(harness.fixture.emulator) { base in
+            try harness.configure(port: Int(base.split(separator: ":").last!)!)
+            try harness.start()
+            try await DaemonHarness.waitUntil("both files are REJECTED") { try await states(harness)["REJECTED"] == 2 }
+            #expect(harness.log.contains("splitting it to find the offending file(s)"))
+            #expect(harness.log.contains("REJECTED a.csv for DB.S.CSV_PIPE: Snowpipe refused it: HTTP 400"))
+            #expect(await harness.stop() == 0)
+        }
+    }
+
+    @Test func retryRequeuesAFailedFileAndWarnsAboutThe14DayRule() async throws {
+        let harness = try DaemonHarness()
+        try await LiveEmulator.withServer(harness.fixture.emulator) { base in
+            try harness.configure(port: Int(base.split(separator: ":").last!)!)
+            try harness.start()
+            _ = FileManager.default.createFile(
+                atPath: harness.drop + "/fix-me.csv", contents: Data("ID,NAME,AMOUNT\n1,a,bad\n".utf8))
+            try await DaemonHarness.waitUntil("fix-me.csv failed") { try await states(harness)["LOAD_FAILED"] == 1 }
+            #expect(await harness.stop() == 0)
+            let retry = try await ChildProcess.run(
+                ChildProcess.product("snowpiped"), ["retry", "--config", harness.configPath])
+            #expect(retry.status == 0, "\(retry.output)")
+            #expect(retry.stdout.contains("re-queued 1 file(s)"))
+            #expect(retry.stdout.contains("will skip the same path until 14 days after that"))
+            try harness.start()
+            try await DaemonHarness.waitUntil("the retried file ends SKIPPED (Snowpipe's 14-day rule)") {
+                try await states(harness)["SKIPPED"] == 1
+            }
+            #expect(harness.log.contains("SKIPPED fix-me.csv"))
+            #expect(await harness.stop() == 0)
+        }
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import IngestCore
+import Outbox
+import TestSupport
+import Testing
+
+@Suite("The outbox keeps every state change durable and exact")
+struct OutboxTests {
+    let directory = TemporaryDirectory("outbox")
+    let now = Date(timeIntervalSince1970: 1_800_000_000)
+
+    func makeOutbox() throws -> Outbox { try Outbox(path: directory.path + "/outbox.sqlite") }
+
+    func files(_ count: Int, prefix: String = "f") -> [DiscoveredFile] {
+        (0..<count).map {
+            DiscoveredFile(
+                pipe: "P", localPath: "/drop/\(prefix)\($0).csv", stagePath: "\(prefix)\($0).csv", size: 10,
+                mtimeNanoseconds: 1)
+        }
+    }
+
+    @Test func aFileVersionIsRecordedOnceAndANewVersionIsANewRow() async throws {
+        let outbox = try makeOutbox()
+        #expect(try await outbox.record(files(3), now: now).count == 3)
+        #expect(try await outbox.record(files(3), now: now).isEmpty)
+        var changed = files(1)[0]
+        changed.mtimeNanoseconds = 2
+        #expect(try await outbox.record([changed], now: now).count == 1)
+        #expect(try await outbox.pendingCount(pipe: "P") == 4)
+    }
+
+    @Test func anUnsentBatchIsResentWithTheSameRequestIdAndFiles() async throws {
+        let outbox = try makeOutbox()
+        try await outbox.record(files(5), now: now)
+        let first = try #require(try await outbox.nextBatch(pipe: "P", maxFiles: 3, now: now) { "req-1" })
+        #expect(first.files.count == 3)
+        try await outbox.beginAttempt(batchID: first.id)
+        let again = try #require(try await outbox.nextBatch(pipe: "P", maxFiles: 3, now: now) { "req-2" })
+        #expect(again.requestID == "req-1")
+        #expect(again.files.map(\.id) == first.files.map(\.id))
+        #expect(again.attempts == 1)
+    }
+
+    @Test func skippedOnAFirstAttemptIsSkippedButOnARetryStaysSubmitted() async throws {
+        let outbox = try makeOutbox()
+        try await outbox.record(files(2), now: now)
+        let batch = try #require(try await outbox.nextBatch(pipe: "P", maxFiles: 10, now: now) { "r" })
+        let skipped = try await outbox.completeBatch(batch, skippedPaths: ["f0.csv"], now: now)
+        #expect(skipped.map(\.stagePath) == ["f0.csv"])
+        #expect(skipped.first?.state == .skipped)
+        try await outbox.record(files(2, prefix: "g"), now: now)
+        var retried = try #require(try await outbox.nextBatch(pipe: "P", maxFiles: 10, now: now) { "r2" })
+        try await outbox.beginAttempt(batchID: retried.id)
+        retried = try #require(try await outbox.nextBatch(pipe: "P", maxFiles: 10, now: now) { "r3" })
+        #expect(try await outbox.completeBatch(retried, skippedPaths: ["g0.csv"], now: now).isEmpty)
+        let submitted = try await outbox.files(inStates: [.submitted])
+        #expect(submitted.map(\.stagePath).sorted() == ["f1.csv", "g0.csv", "g1.csv"])
+        #expect(submitted.first { $0.stagePath == "g0.csv" }?.maybeSkipped == true)
+    }
+
+    @Test func aReportEndsASubmittedFileAndAdvancesTheCursorInOneStep() async throws {
+        let outbox = try makeOutbox()
+        try await outbox.record(files(2), now: now)
+        let batch = try #require(try await outbox.nextBatch(pipe: "P", maxFiles: 10, now: now) { "r" })
+        try await outbox.beginAttempt(batchID: batch.id)
+        try await outbox.completeBatch(batch, skippedPaths: [], now: now)
+        let finished = try await outbox.applyReports(
+            pipe: "P",
+            reports: [
+                LoadReport(stagePath: "f0.csv", status: "LOADED", rowsInserted: 7, timeReceived: now),
+                LoadReport(stagePath: "unknown.csv", status: "LOADED"),
+            ],
+            beginMark: "1_5", reportedThrough: now, now: now)
+        #expect(finished.map(\.stagePath) == ["f0.csv"])
+        #expect(finished.first?.rowsInserted == 7)
+        #expect(try await outbox.reportCursor(pipe: "P").beginMark == "1_5")
+        #expect(try await outbox.submittedCount(pipe: "P") == 1)
+    }
+
+    @Test func aReportForAFileWhoseBatchIsInFlightEndsItBeforeThe2xxIsRecorded() async throws {
+        let outbox = try makeOutbox()
+        try await outbox.record(files(1), now: now)
+        let batch = try #require(try await outbox.nextBatch(pipe: "P", maxFiles: 10, now: now) { "r" })
+        try await outbox.beginAttempt(batchID: batch.id)
+        let finished = try await outbox.applyReports(
+            pipe: "P", reports: [LoadReport(stagePath: "f0.csv", status: "LOADED", timeReceived: now)],
+            beginMark: "1_1", reportedThrough: now, now: now)
+        #expect(finished.map(\.state) == [.loaded])
+        try await outbox.completeBatch(batch, skippedPaths: ["f0.csv"], now: now)
+        #expect(try await outbox.files(inStates: [.loaded]).count == 1)
+        #expect(try await outbox.submittedCount(pipe: "P") == 0)
+    }
+
+    @Test func aReportFromBeforeTheBatchBelongsToAnOlderVersionAndIsIgnored() async throws {
+        let outbox = try makeOutbox()
+        try await outbox.record(files(1), now: now)
+        let batch = try #require(try await outbox.nextBatch(pipe: "P", maxFiles: 10, now: now) { "r" })
+        try await outbox.beginAttempt(batchID: batch.id)
+        try await outbox.completeBatch(batch, skippedPaths: [], now: now)
+        let old = now.addingTimeInterval(-3600)
+        let finished = try await outbox.applyReports(
+            pipe: "P", reports: [LoadReport(stagePath: "f0.csv", status: "LOADED", timeReceived: old)],
+            beginMark: nil, reportedThrough: nil, now: now)
+        #expect(finished.isEmpty)
+    }
+
+    @Test func overdueFilesEndNotReportedOrSkipped() async throws {
+        let outbox = try makeOutbox()
+        try await outbox.record(files(2), now: now)
+        var batch = try #require(try await outbox.nextBatch(pipe: "P", maxFiles: 10, now: now) { "r" })
+        try await outbox.beginAttempt(batchID: batch.id)
+        batch = try #require(try await outbox.nextBatch(pipe: "P", maxFiles: 10, now: now) { "r" })
+        try await outbox.completeBatch(batch, skippedPaths: ["f1.csv"], now: now)
+        let overdue = try await outbox.overdue(pipe: "P", submittedBefore: now.addingTimeInterval(1))
+        let ended = try await outbox.expire(overdue, now: now)
+        #expect(Set(ended.map(\.state)) == [.notReported, .skipped])
+        #expect(try await outbox.pendingActions().count == 2)
+    }
+}
