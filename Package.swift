@@ -98,6 +98,7 @@ let package = Package(
         .target(
             name: "SnowpipeEmulator",
             dependencies: [
+                "IngestCore",
                 "SnowflakeAuth",
                 "CZlib",
                 .product(name: "Hummingbird", package: "hummingbird"),

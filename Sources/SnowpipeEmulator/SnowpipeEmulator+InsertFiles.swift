@@ -1,4 +1,5 @@
 import Foundation
+import IngestCore
 
 extension SnowpipeEmulator {
     /// `POST /v1/data/pipes/{pipe}/insertFiles`: validates the list as Snowflake does, skips paths the pipe

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import IngestCore
 import Logging
 
 extension SnowpipeEmulator {
@@ -58,12 +59,7 @@ extension SnowpipeEmulator {
             let next = queue.map(\.due).min()
             if let next, clock.isManual == false {
                 let wait = max(0.001, next.timeIntervalSince(clock.now()))
-                await withTaskGroup(of: Void.self) { group in
-                    group.addTask { [wakeup] in await wakeup.wait() }
-                    group.addTask { try? await Task.sleep(for: .seconds(wait)) }
-                    await group.next()
-                    group.cancelAll()
-                }
+                await wakeup.wait(timeout: .milliseconds(Int64(wait * 1000)))
             } else {
                 await wakeup.wait()
             }

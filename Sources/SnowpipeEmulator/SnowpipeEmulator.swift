@@ -1,4 +1,5 @@
 import Foundation
+import IngestCore
 import Logging
 
 /// A local Snowpipe: the `insertFiles` / `insertReport` / `loadHistoryScan` REST API with Snowflake's

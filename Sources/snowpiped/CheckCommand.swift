@@ -21,12 +21,7 @@ struct CheckCommand: AsyncParsableCommand {
     var offline = false
 
     func run() async throws {
-        let settings: DaemonConfiguration
-        do {
-            settings = try ConfigurationLoader.load(path: config)
-        } catch {
-            throw CheckFailure("configuration: \(error)")
-        }
+        let settings = try Snowpiped.loadConfiguration(config)
         print(
             "configuration \(config): OK (\(settings.watches.count) watch rule(s), pipes: \(settings.pipes.joined(separator: ", ")))"
         )

@@ -28,12 +28,7 @@ struct RetryCommand: AsyncParsableCommand {
     var paths: [String] = []
 
     func run() async throws {
-        let settings: DaemonConfiguration
-        do {
-            settings = try ConfigurationLoader.load(path: config)
-        } catch {
-            throw CheckFailure("configuration: \(error)")
-        }
+        let settings = try Snowpiped.loadConfiguration(config)
         var states: [FileState] = []
         for name in state {
             guard let value = FileState(rawValue: name.uppercased()), value.isTerminal else {

@@ -18,12 +18,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let signals = SignalShutdown()
-        let settings: DaemonConfiguration
-        do {
-            settings = try ConfigurationLoader.load(path: config)
-        } catch {
-            throw CheckFailure("configuration: \(error)")
-        }
+        let settings = try Snowpiped.loadConfiguration(config)
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = Logger.Level(rawValue: logLevel) ?? .info

@@ -1,4 +1,5 @@
 import ArgumentParser
+import SnowpipeDaemon
 
 /// The `snowpiped` command line: one subcommand per file.
 @main
@@ -12,4 +13,13 @@ struct Snowpiped: AsyncParsableCommand {
         version: version,
         subcommands: [RunCommand.self, StatusCommand.self, RetryCommand.self, CheckCommand.self, KeygenCommand.self]
     )
+
+    /// Loads and validates the configuration, or fails with every problem listed (exit status 1).
+    static func loadConfiguration(_ path: String) throws -> DaemonConfiguration {
+        do {
+            return try ConfigurationLoader.load(path: path)
+        } catch {
+            throw CheckFailure("configuration: \(error)")
+        }
+    }
 }

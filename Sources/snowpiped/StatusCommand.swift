@@ -22,12 +22,7 @@ struct StatusCommand: AsyncParsableCommand {
     var path: String?
 
     func run() async throws {
-        let settings: DaemonConfiguration
-        do {
-            settings = try ConfigurationLoader.load(path: config)
-        } catch {
-            throw CheckFailure("configuration: \(error)")
-        }
+        let settings = try Snowpiped.loadConfiguration(config)
         guard FileManager.default.fileExists(atPath: settings.databasePath) else {
             throw CheckFailure("no outbox at \(settings.databasePath) yet: has `snowpiped run` started?")
         }
@@ -102,23 +97,7 @@ struct StatusCommand: AsyncParsableCommand {
         }
     }
 
-    static func fileObject(_ file: FileRecord) -> [String: Any] {
-        var object: [String: Any] = [
-            "path": file.localPath, "stagePath": file.stagePath, "pipe": file.pipe, "state": file.state.rawValue,
-            "size": file.size, "discoveredAt": iso(file.discoveredAt),
-        ]
-        if let value = file.submittedAt { object["submittedAt"] = iso(value) }
-        if let value = file.finishedAt { object["finishedAt"] = iso(value) }
-        if let value = file.rowsInserted { object["rowsInserted"] = value }
-        if let value = file.rowsParsed { object["rowsParsed"] = value }
-        if let value = file.errorsSeen { object["errorsSeen"] = value }
-        if let value = file.firstError { object["firstError"] = value }
-        if let value = file.firstErrorLine { object["firstErrorLine"] = value }
-        if let value = file.firstErrorColumn { object["firstErrorColumn"] = value }
-        if let value = file.detail { object["detail"] = value }
-        if let value = file.requestID { object["requestId"] = value }
-        return object
-    }
+    static func fileObject(_ file: FileRecord) -> [String: Any] { file.jsonObject }
 
     static func jsonText(_ object: Any) throws -> String {
         String(

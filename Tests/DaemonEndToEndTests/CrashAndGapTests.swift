@@ -35,7 +35,7 @@ struct CrashAndGapTests {
                 await harness.stop(signal: SIGKILL)
             }
             for endpoint in Endpoint.allCases { await harness.fixture.emulator.setFaults(nil, for: endpoint) }
-            try harness.start()
+            try await harness.startAndWaitUntilReady()
             do {
                 try await DaemonHarness.waitUntil("every file is LOADED after the last restart", timeout: .seconds(90))
                 {
@@ -71,7 +71,7 @@ struct CrashAndGapTests {
         let harness = try DaemonHarness { $0.loadDelaySeconds = 30 }
         try await LiveEmulator.withServer(harness.fixture.emulator) { base in
             try harness.configure(port: Int(base.split(separator: ":").last!)!)
-            try harness.start()
+            try await harness.startAndWaitUntilReady()
             harness.dropCSV("gap.csv", firstID: 1, rows: 5)
             let outbox = { try Outbox(path: harness.stateDirectory + "/outbox.sqlite", readOnly: true) }
             try await DaemonHarness.waitUntil("gap.csv is submitted and reports were read once") {
@@ -82,7 +82,7 @@ struct CrashAndGapTests {
             await harness.fixture.emulator.advanceClock(by: 31)  // the file loads: one event
             await harness.fixture.emulator.advanceClock(by: 11 * 60)  // the event leaves insertReport
             let scansBefore = await harness.fixture.emulator.statistics().loadHistoryScanCalls
-            try harness.start()
+            try await harness.startAndWaitUntilReady()
             try await DaemonHarness.waitUntil("gap.csv is LOADED") { try await states(harness)["LOADED"] == 1 }
             #expect(await harness.fixture.emulator.statistics().loadHistoryScanCalls > scansBefore)
             #expect(harness.log.contains("insertReport completeResult=false"))
@@ -96,7 +96,7 @@ struct CrashAndGapTests {
         try await LiveEmulator.withServer(harness.fixture.emulator) { base in
             try harness.configure(
                 port: Int(base.split(separator: ":").last!)!, extra: "  deadline_minutes: 0.05\n")
-            try harness.start()
+            try await harness.startAndWaitUntilReady()
             harness.dropCSV("never.csv", firstID: 1, rows: 1)
             try await DaemonHarness.waitUntil("never.csv is NOT_REPORTED") {
                 try await states(harness)["NOT_REPORTED"] == 1

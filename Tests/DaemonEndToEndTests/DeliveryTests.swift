@@ -33,7 +33,7 @@ struct DeliveryTests {
         try await LiveEmulator.withServer(harness.fixture.emulator) { base in
             try harness.configure(port: Int(base.split(separator: ":").last!)!)
             harness.dropCSV("before-start.csv", firstID: 1, rows: 3)  // present before the daemon starts
-            try harness.start()
+            try await harness.startAndWaitUntilReady()
             try await DaemonHarness.waitUntil("the startup scan recorded the first file") {
                 try await states(harness)["LOADED"] == 1
             }
@@ -72,7 +72,7 @@ struct DeliveryTests {
         let harness = try DaemonHarness { $0.historyScanCallsPerMinute = 0 }
         try await LiveEmulator.withServer(harness.fixture.emulator) { base in
             try harness.configure(port: Int(base.split(separator: ":").last!)!)
-            try harness.start()
+            try await harness.startAndWaitUntilReady()
             try await DaemonHarness.waitUntil("the daemon is ready") { harness.log.contains("ready") }
             var expected: [String: Range<Int>] = [:]
             for index in 0..<20_000 {
@@ -94,7 +94,7 @@ struct DeliveryTests {
         let harness = try DaemonHarness()
         try await LiveEmulator.withServer(harness.fixture.emulator) { base in
             try harness.configure(port: Int(base.split(separator: ":").last!)!)
-            try harness.start()
+            try await harness.startAndWaitUntilReady()
             _ = FileManager.default.createFile(
                 atPath: harness.drop + "/bad.csv", contents: Data("ID,NAME,AMOUNT\n1,a,1\n2,b,oops\n".utf8))
             try await DaemonHarness.waitUntil("bad.csv failed") { try await states(harness)["LOAD_FAILED"] == 1 }
@@ -114,7 +114,7 @@ struct DeliveryTests {
         let harness = try DaemonHarness()
         try await LiveEmulator.withServer(harness.fixture.emulator) { base in
             try harness.configure(port: Int(base.split(separator: ":").last!)!, pipe: "DB.S.CONT_PIPE")
-            try harness.start()
+            try await harness.startAndWaitUntilReady()
             _ = FileManager.default.createFile(
                 atPath: harness.drop + "/mixed.csv", contents: Data("ID,NAME,AMOUNT\n1,a,1\n2,b,x\n3,c,3\n".utf8))
             try await DaemonHarness.waitUntil("mixed.csv partially loaded") {
@@ -130,7 +130,7 @@ struct DeliveryTests {
         let harness = try DaemonHarness()
         try await LiveEmulator.withServer(harness.fixture.emulator) { base in
             try harness.configure(port: Int(base.split(separator: ":").last!)!)
-            try harness.start()
+            try await harness.startAndWaitUntilReady()
             try await DaemonHarness.waitUntil("the daemon is ready") { harness.log.contains("ready") }
             // Observe a window of several poll intervals: nothing may be sent.
             try await Task.sleep(for: .seconds(2))
@@ -160,7 +160,7 @@ struct AfterActionTests {
                         after_failure: quarantine
                         quarantine_directory: \(quarantine)
                     """)
-            try harness.start()
+            try await harness.startAndWaitUntilReady()
             harness.dropCSV("sub/good.csv", firstID: 1, rows: 2)
             _ = FileManager.default.createFile(
                 atPath: harness.drop + "/bad.csv", contents: Data("ID,NAME,AMOUNT\n1,a,nope\n".utf8))

@@ -12,7 +12,7 @@ struct WatchedDirectoryTests {
         try FileManager.default.removeItem(atPath: harness.drop)
         try await LiveEmulator.withServer(harness.fixture.emulator) { base in
             try harness.configure(port: Int(base.split(separator: ":").last!)!)
-            try harness.start()
+            try await harness.startAndWaitUntilReady()
             try await DaemonHarness.waitUntil("the daemon is ready") { harness.log.contains("ready") }
             #expect(harness.log.contains("does not exist; waiting for it to appear"))
             try FileManager.default.createDirectory(atPath: harness.drop, withIntermediateDirectories: true)
@@ -29,7 +29,7 @@ struct WatchedDirectoryTests {
         let harness = try DaemonHarness()
         try await LiveEmulator.withServer(harness.fixture.emulator) { base in
             try harness.configure(port: Int(base.split(separator: ":").last!)!)
-            try harness.start()
+            try await harness.startAndWaitUntilReady()
             harness.dropCSV("first.csv", firstID: 1, rows: 1)
             try await DaemonHarness.waitUntil("first.csv is LOADED") { try await states(harness)["LOADED"] == 1 }
             // Replace the directory: the old watch dies with it.
@@ -60,7 +60,7 @@ struct RefusalAndRetryTests {
         harness.dropCSV("b.csv", firstID: 2, rows: 1)
         try await LiveEmulator.withServer(harness.fixture.emulator) { base in
             try harness.configure(port: Int(base.split(separator: ":").last!)!)
-            try harness.start()
+            try await harness.startAndWaitUntilReady()
             try await DaemonHarness.waitUntil("both files are REJECTED") { try await states(harness)["REJECTED"] == 2 }
             #expect(harness.log.contains("splitting it to find the offending file(s)"))
             #expect(harness.log.contains("REJECTED a.csv for DB.S.CSV_PIPE: Snowpipe refused it: HTTP 400"))
@@ -72,7 +72,7 @@ struct RefusalAndRetryTests {
         let harness = try DaemonHarness()
         try await LiveEmulator.withServer(harness.fixture.emulator) { base in
             try harness.configure(port: Int(base.split(separator: ":").last!)!)
-            try harness.start()
+            try await harness.startAndWaitUntilReady()
             _ = FileManager.default.createFile(
                 atPath: harness.drop + "/fix-me.csv", contents: Data("ID,NAME,AMOUNT\n1,a,bad\n".utf8))
             try await DaemonHarness.waitUntil("fix-me.csv failed") { try await states(harness)["LOAD_FAILED"] == 1 }
@@ -82,7 +82,7 @@ struct RefusalAndRetryTests {
             #expect(retry.status == 0, "\(retry.output)")
             #expect(retry.stdout.contains("re-queued 1 file(s)"))
             #expect(retry.stdout.contains("will skip the same path until 14 days after that"))
-            try harness.start()
+            try await harness.startAndWaitUntilReady()
             try await DaemonHarness.waitUntil("the retried file ends SKIPPED (Snowpipe's 14-day rule)") {
                 try await states(harness)["SKIPPED"] == 1
             }

@@ -89,7 +89,19 @@ public final class DaemonHarness: Sendable {
     public var isRunning: Bool { process.withLock { $0?.isRunning ?? false } }
 
     /// The daemon's log so far.
-    public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+    public var log: String {
+        FileManager.default.contents(atPath: logPath).map { String(decoding: $0, as: UTF8.self) } ?? ""
+    }
+
+    /// How many times a daemon started from this harness reported READY.
+    public var readyCount: Int { log.components(separatedBy: "ready: watching and submitting").count - 1 }
+
+    /// Starts the daemon and waits until it reports READY (signal handlers installed, startup scan done).
+    public func startAndWaitUntilReady() async throws {
+        let before = readyCount
+        try start()
+        try await Self.waitUntil("the daemon reports ready") { self.readyCount > before }
+    }
 
     /// Waits until `condition` holds, checking every 50 ms, failing after `timeout`.
     public static func waitUntil(

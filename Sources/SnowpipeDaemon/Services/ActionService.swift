@@ -88,19 +88,8 @@ public final class ActionService: Service {
 
     /// The `<name>.error.json` written next to a quarantined file.
     func sidecar(for file: FileRecord) -> Data {
-        var object: [String: Any] = [
-            "path": file.localPath, "stagePath": file.stagePath, "pipe": file.pipe, "status": file.state.rawValue,
-            "message": FileOutcomeLog.message(file),
-        ]
-        if let value = file.rowsInserted { object["rowsInserted"] = value }
-        if let value = file.rowsParsed { object["rowsParsed"] = value }
-        if let value = file.errorsSeen { object["errorsSeen"] = value }
-        if let value = file.firstError { object["firstError"] = value }
-        if let value = file.firstErrorLine { object["firstErrorLine"] = value }
-        if let value = file.firstErrorColumn { object["firstErrorColumn"] = value }
-        if let value = file.detail { object["detail"] = value }
-        if let value = file.requestID { object["requestId"] = value }
-        if let value = file.finishedAt { object["finishedAt"] = Timestamps.format(value) }
+        var object = file.jsonObject
+        object["status"] = file.state.rawValue
         return (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
     }
 }

@@ -124,32 +124,11 @@ public final class BatcherService: Service {
                     stringLiteral: "\(error.description); submissions to this pipe are paused for "
                         + "\(Int(Self.unavailablePipePause)) s, other pipes continue"))
         default:
-            let action = policy.decide(
-                outcome(of: error), failures: throttle.failures, renewedToken: true, random: context.random())
-            let delay: Duration
-            if case .retry(let after) = action { delay = max(after, .milliseconds(100)) } else { delay = .seconds(30) }
-            let seconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
-            throttle.backOff(until: now.addingTimeInterval(seconds), reason: "insertFiles: \(summary(error))")
+            let seconds = throttle.backOff(
+                after: error, policy: policy, random: context.random(), now: now, fallback: 30)
             logger.warning(
                 "insertFiles failed (\(error.description)); retrying the same batch in \(String(format: "%.1f", seconds)) s",
                 metadata: ["snowpipe.request_id": "\(batch.requestID)", "batch.size": "\(batch.files.count)"])
-        }
-    }
-
-    private func outcome(of error: SnowpipeError) -> AttemptOutcome {
-        switch error.kind {
-        case .http(let status): return .status(status, retryAfter: error.retryAfter)
-        case .malformedResponse: return .unreadableBody
-        default: return .noAnswer
-        }
-    }
-
-    private func summary(_ error: SnowpipeError) -> String {
-        switch error.kind {
-        case .http(let status): return "HTTP \(status)"
-        case .transport(let transport): return "no answer (\(transport))"
-        case .malformedResponse: return "unreadable answer"
-        case .authentication(let detail): return "no token (\(detail))"
         }
     }
 }

@@ -1,4 +1,6 @@
 import Foundation
+import IngestCore
+import SnowpipeAPI
 import Synchronization
 
 /// Per-pipe backoff shared by the pipe's batcher and reporter: a 429 (or 5xx storm) on any endpoint slows
@@ -30,6 +32,26 @@ public final class PipeThrottle: Sendable {
             s.failures += 1
             s.reason = reason
         }
+    }
+
+    /// Backs off after a failed request as `policy` says (exponential, full jitter, or `Retry-After`);
+    /// `fallback` seconds for answers the policy does not retry. Returns the delay in seconds.
+    @discardableResult
+    public func backOff(
+        after error: SnowpipeError, policy: RetryPolicy, random: Double, now: Date, fallback: TimeInterval
+    ) -> TimeInterval {
+        let outcome: AttemptOutcome
+        switch error.kind {
+        case .http(let status): outcome = .status(status, retryAfter: error.retryAfter)
+        case .malformedResponse: outcome = .unreadableBody
+        default: outcome = .noAnswer
+        }
+        var seconds = fallback
+        if case .retry(let delay) = policy.decide(outcome, failures: failures, renewedToken: true, random: random) {
+            seconds = max(0.1, Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)
+        }
+        backOff(until: now.addingTimeInterval(seconds), reason: "\(error.operation) failed")
+        return seconds
     }
 
     /// A request succeeded: back to full speed.

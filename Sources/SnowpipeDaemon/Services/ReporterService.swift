@@ -128,20 +128,10 @@ public final class ReporterService: Service {
     }
 
     private func backOff(_ error: SnowpipeError) {
-        let outcome: AttemptOutcome
-        switch error.kind {
-        case .http(let status): outcome = .status(status, retryAfter: error.retryAfter)
-        case .malformedResponse: outcome = .unreadableBody
-        default: outcome = .noAnswer
-        }
-        let action = policy.decide(outcome, failures: throttle.failures, renewedToken: true, random: context.random())
-        var seconds = 30.0
-        if case .retry(let delay) = action {
-            seconds = max(0.1, Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)
-        } else if error.status == 403 || error.status == 404 {
-            seconds = BatcherService.unavailablePipePause
-        }
-        throttle.backOff(until: context.now().addingTimeInterval(seconds), reason: "\(error.operation) failed")
+        let unavailable = error.status == 403 || error.status == 404
+        let seconds = throttle.backOff(
+            after: error, policy: policy, random: context.random(), now: context.now(),
+            fallback: unavailable ? BatcherService.unavailablePipePause : 30)
         logger.warning("\(error.description); retrying in \(String(format: "%.1f", seconds)) s")
     }
 
