@@ -6,7 +6,7 @@ FORMAT_PATHS := Package.swift Sources Tests
 
 .DEFAULT_GOAL := help
 
-.PHONY: help deps build test test-swift test-python lint format demo emulator
+.PHONY: help deps build test test-systemd test-swift test-python lint format demo emulator
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-12s %s\n", $$1, $$2}'
@@ -17,9 +17,13 @@ deps: ## Install missing apt packages and the Python venv
 build: deps ## Build everything (debug), tests included
 	$(SWIFT) build --build-tests
 
-test: build ## Run every test: Swift suites, then the official-SDK compatibility tests
+test: build ## Run every test: systemd unit checks, Swift suites, official-SDK compatibility tests
+	$(MAKE) --no-print-directory test-systemd
 	$(MAKE) --no-print-directory test-swift
 	$(MAKE) --no-print-directory test-python
+
+test-systemd:
+	bash scripts/check-systemd-unit.sh
 
 # Serial: in-process HTTP servers share the 2-thread cooperative pool with CPU-heavy tests, and a parallel run
 # can starve them into client timeouts. Serial takes well under two minutes.

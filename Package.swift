@@ -35,6 +35,11 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]
         ),
         .systemLibrary(
+            name: "CSystemd",
+            pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]
+        ),
+        .systemLibrary(
             name: "CZlib",
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
@@ -67,6 +72,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // sd_notify and the journald LogHandler (libsystemd).
+        .target(
+            name: "Systemd",
+            dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+
         // The durable SQLite outbox (GRDB over the system libsqlite3).
         .target(
             name: "Outbox",
@@ -87,6 +99,7 @@ let package = Package(
                 "SnowpipeHTTPClient",
                 "Outbox",
                 "FileWatching",
+                "Systemd",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -128,6 +141,7 @@ let package = Package(
                 "SnowflakeAuth",
                 "SnowpipeAPI",
                 "SnowpipeDaemon",
+                "Systemd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

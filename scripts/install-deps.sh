@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(libssl-dev libsystemd-dev libsqlite3-dev zlib1g-dev pkg-config openssl gzip python3-venv)
+APT_PACKAGES=(libssl-dev libsystemd-dev libsqlite3-dev zlib1g-dev pkg-config openssl gzip python3-venv systemd sqlite3)
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do

@@ -5,6 +5,7 @@ import Outbox
 import ServiceLifecycle
 import SnowflakeAuth
 import SnowpipeAPI
+import Systemd
 
 /// Wires the daemon: opens the outbox, loads the key, and runs the services under a `ServiceGroup` that turns
 /// SIGTERM/SIGINT into a graceful drain (the watcher stops first; state is durable at every step).
@@ -28,7 +29,10 @@ public enum Daemon {
         let outbox = try Outbox(path: configuration.databasePath)
         let connection = try SnowflakeConnection(settings: configuration.snowflake)
         let client = connection.client(retrying: .init(maximumAttempts: 1), version: version)
-        let context = DaemonContext(configuration: configuration, outbox: outbox, client: client, logger: logger)
+        // Loops beat at least every 10 s, or more often when the systemd watchdog is tighter.
+        let beat = ServiceNotifier().watchdogInterval.map { min($0 / 4, .seconds(10)) } ?? .seconds(10)
+        let context = DaemonContext(
+            configuration: configuration, outbox: outbox, client: client, logger: logger, heartbeatInterval: beat)
         logger.notice(
             Logger.Message(
                 stringLiteral:
@@ -40,7 +44,15 @@ public enum Daemon {
             services.append(ReporterService(context: context, pipe: pipe))
             services.append(BatcherService(context: context, pipe: pipe))
         }
-        services.append(WatchService(context: context, onReady: onReady))
+        let notifier = ServiceNotifier()
+        services.append(SystemdService(context: context, notifier: notifier))
+        services.append(
+            WatchService(context: context) {
+                notifier.ready(
+                    status: "watching \(configuration.watches.count) director(y/ies) for "
+                        + configuration.pipes.joined(separator: ", "))
+                onReady()
+            })
         var groupConfiguration = ServiceGroupConfiguration(
             services: services.map { .init(service: $0) }, gracefulShutdownSignals: [], logger: logger)
         groupConfiguration.maximumGracefulShutdownDuration = shutdownGrace

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import SnowpipeDaemon
+import Systemd
 
 /// `snowpiped run`: the daemon.
 struct RunCommand: AsyncParsableCommand {
@@ -16,12 +17,28 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
+    @Option(
+        name: .long,
+        help: "Where logs go: journal (structured fields), stderr, or auto (journal when run by systemd).")
+    var logTarget: String = "auto"
+
     func run() async throws {
         let signals = SignalShutdown()
         let settings = try Snowpiped.loadConfiguration(config)
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("--log-level \(logLevel): use trace, debug, info, notice, warning, error or critical")
+        }
+        let useJournal: Bool
+        switch logTarget {
+        case "journal": useJournal = true
+        case "stderr": useJournal = false
+        case "auto": useJournal = ProcessInfo.processInfo.environment["JOURNAL_STREAM"] != nil
+        default: throw ValidationError("--log-target \(logTarget): use auto, journal or stderr")
+        }
         LoggingSystem.bootstrap { label in
+            if useJournal { return JournalLogHandler(logLevel: level) }
             var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+            handler.logLevel = level
             return handler
         }
         let logger = Logger(label: "snowpiped")

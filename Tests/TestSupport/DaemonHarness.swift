@@ -57,7 +57,7 @@ public final class DaemonHarness: Sendable {
     }
 
     /// Starts `snowpiped run`; its stderr is appended to `logPath`.
-    public func start() throws {
+    public func start(extraArguments: [String] = []) throws {
         if FileManager.default.fileExists(atPath: logPath) == false {
             _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         }
@@ -65,7 +65,7 @@ public final class DaemonHarness: Sendable {
         log.seekToEndOfFile()
         let child = Process()
         child.executableURL = URL(fileURLWithPath: ChildProcess.product("snowpiped"))
-        child.arguments = ["run", "--config", configPath, "--log-level", "info"]
+        child.arguments = ["run", "--config", configPath, "--log-level", "info"] + extraArguments
         child.standardError = log
         child.standardOutput = log
         try child.run()

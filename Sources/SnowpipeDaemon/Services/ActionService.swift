@@ -22,10 +22,11 @@ public final class ActionService: Service {
 
     private func loop() async {
         while Task.isCancelled == false {
+            context.heartbeats.beat("actions")
             do {
                 let due = try await context.outbox.pendingActions(limit: 1000)
                 if due.isEmpty {
-                    await context.actionWake.wait()
+                    await context.actionWake.wait(timeout: context.heartbeats.interval)
                     continue
                 }
                 var done: [Int64] = []

@@ -39,13 +39,16 @@ public final class BatcherService: Service {
         let maxFiles = context.configuration.batching.maxFiles
         let linger = Duration.milliseconds(context.configuration.batching.lingerMilliseconds)
         var lingered = false
+        let beat = context.heartbeats.interval
         while Task.isCancelled == false {
+            context.heartbeats.beat("batcher \(pipe)")
+            StallHook.stallIfRequested(stateDirectory: context.configuration.stateDirectory)
             do {
                 try await throttle.waitUntilAllowed(now: context.now)
                 if lingered == false, linger > .zero {
                     let pending = try await context.outbox.pendingCount(pipe: pipe)
                     if pending == 0 {
-                        await context.batchWake[pipe]!.wait(timeout: Self.idleRecheck)
+                        await context.batchWake[pipe]!.wait(timeout: min(Self.idleRecheck, beat))
                         continue
                     }
                     if pending < maxFiles {
@@ -58,7 +61,7 @@ public final class BatcherService: Service {
                         newRequestID: { UUID().uuidString.lowercased() })
                 else {
                     lingered = false
-                    await context.batchWake[pipe]!.wait(timeout: Self.idleRecheck)
+                    await context.batchWake[pipe]!.wait(timeout: min(Self.idleRecheck, beat))
                     continue
                 }
                 try await send(batch)
@@ -85,7 +88,7 @@ public final class BatcherService: Service {
             logger.info(
                 "submitted \(batch.files.count - skipped.count) file(s) to insertFiles",
                 metadata: ["batch.size": "\(batch.files.count)", "snowpipe.request_id": "\(batch.requestID)"])
-            for file in skipped { FileOutcomeLog.log(file, logger: context.logger) }
+            for file in skipped { context.announce(file) }
             if skipped.isEmpty == false { context.actionWake.signal() }
             context.reportWake[pipe]?.signal()
         } catch let error as SnowpipeError {
@@ -111,7 +114,7 @@ public final class BatcherService: Service {
                     "Snowpipe refused it: HTTP 400 \(error.code.map { "code \($0) " } ?? "")"
                     + "\"\(error.message ?? "invalid request")\""
                 for file in try await context.outbox.rejectBatch(batch, reason: reason, now: now) {
-                    FileOutcomeLog.log(file, logger: context.logger)
+                    context.announce(file)
                 }
                 context.actionWake.signal()
             }

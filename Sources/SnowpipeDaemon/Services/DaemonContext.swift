@@ -3,6 +3,7 @@ import IngestCore
 import Logging
 import Outbox
 import SnowpipeAPI
+import Synchronization
 
 /// What the daemon's services share: the configuration, the outbox, the client, and the wake-up signals that
 /// let one stage nudge the next (they never call each other; the outbox is the only channel of truth).
@@ -23,6 +24,10 @@ public final class DaemonContext: Sendable {
     public let throttles: [String: PipeThrottle]
     /// Random numbers in [0, 1) for jitter.
     public let random: @Sendable () -> Double
+    /// Final statuses logged since start, for the status line.
+    private let outcomes = Mutex<[FileState: Int]>([:])
+    /// Liveness of the loops, for the systemd watchdog.
+    public let heartbeats: Heartbeats
 
     public init(
         configuration: DaemonConfiguration,
@@ -30,8 +35,10 @@ public final class DaemonContext: Sendable {
         client: SnowpipeClient,
         logger: Logger,
         now: @escaping @Sendable () -> Date = { Date() },
-        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
+        heartbeatInterval: Duration = .seconds(10)
     ) {
+        heartbeats = Heartbeats(interval: heartbeatInterval)
         self.configuration = configuration
         self.outbox = outbox
         self.client = client
@@ -41,6 +48,33 @@ public final class DaemonContext: Sendable {
         batchWake = Dictionary(uniqueKeysWithValues: configuration.pipes.map { ($0, WakeSignal()) })
         reportWake = Dictionary(uniqueKeysWithValues: configuration.pipes.map { ($0, WakeSignal()) })
         throttles = Dictionary(uniqueKeysWithValues: configuration.pipes.map { ($0, PipeThrottle(pipe: $0)) })
+    }
+
+    /// Logs a file's final status (once) and counts it.
+    public func announce(_ file: FileRecord) {
+        FileOutcomeLog.log(file, logger: logger)
+        outcomes.withLock { $0[file.state, default: 0] += 1 }
+    }
+
+    /// Final statuses logged since start.
+    public var outcomeCounts: [FileState: Int] { outcomes.withLock { $0 } }
+
+    /// The one-line summary for `sd_notify STATUS=`: what waits, what finished, what the pipes wait for.
+    public func statusLine() async -> String {
+        var pending = 0
+        var submitted = 0
+        for pipe in configuration.pipes {
+            pending += (try? await outbox.pendingCount(pipe: pipe)) ?? 0
+            submitted += (try? await outbox.submittedCount(pipe: pipe)) ?? 0
+        }
+        let counts = outcomeCounts
+        let failed = [FileState.loadFailed, .rejected, .notReported].reduce(0) { $0 + (counts[$1] ?? 0) }
+        var line =
+            "\(pending) pending, \(submitted) awaiting report; since start \(counts[.loaded] ?? 0) loaded, "
+            + "\(counts[.partiallyLoaded] ?? 0) partially, \(failed) failed, \(counts[.skipped] ?? 0) skipped"
+        let waits = throttles.values.compactMap { throttle in throttle.reason.map { "\(throttle.pipe): \($0)" } }
+        if waits.isEmpty == false { line += "; backing off: " + waits.sorted().joined(separator: ", ") }
+        return line
     }
 
     /// The watch rule a finished file belongs to (by pipe and directory).

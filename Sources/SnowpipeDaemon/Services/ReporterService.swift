@@ -40,16 +40,18 @@ public final class ReporterService: Service {
 
     private func loop() async {
         let poll = Duration.milliseconds(Int64(context.configuration.reporter.pollSeconds * 1000))
+        let beat = context.heartbeats.interval
         while Task.isCancelled == false {
+            context.heartbeats.beat("reporter \(pipe)")
             do {
                 if try await context.outbox.submittedCount(pipe: pipe) == 0 {
-                    await context.reportWake[pipe]!.wait()
+                    await context.reportWake[pipe]!.wait(timeout: beat)
                     continue
                 }
                 try await throttle.waitUntilAllowed(now: context.now)
                 try await readReports()
                 try await expireOverdue()
-                await context.reportWake[pipe]!.wait(timeout: poll)
+                await context.reportWake[pipe]!.wait(timeout: min(poll, beat))
             } catch is CancellationError {
                 return
             } catch let error as SnowpipeError {
@@ -123,7 +125,7 @@ public final class ReporterService: Service {
 
     private func announce(_ finished: [FileRecord]) {
         guard finished.isEmpty == false else { return }
-        for file in finished { FileOutcomeLog.log(file, logger: context.logger) }
+        for file in finished { context.announce(file) }
         context.actionWake.signal()
     }
 

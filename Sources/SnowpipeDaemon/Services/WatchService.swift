@@ -78,8 +78,10 @@ public final class WatchService: Service {
         var nextPeriodic = context.now().addingTimeInterval(context.configuration.scanning.periodicSeconds)
         var nextRootRetry = context.now().addingTimeInterval(Self.rootRetrySeconds)
         while Task.isCancelled == false {
+            context.heartbeats.beat("watcher")
             let now = context.now()
             var deadlines: [Date] = settling.values.map(\.due)
+            deadlines.append(now.addingTimeInterval(context.heartbeats.interval.seconds))
             if context.configuration.scanning.periodicSeconds > 0 || degraded { deadlines.append(nextPeriodic) }
             if lost.isEmpty == false { deadlines.append(nextRootRetry) }
             let wait = deadlines.min().map { max(0, $0.timeIntervalSince(now)) }
@@ -212,7 +214,7 @@ public final class WatchService: Service {
                     var pipes = Set<String>()
                     for file in inserted {
                         if file.state == .rejected {
-                            FileOutcomeLog.log(file, logger: context.logger)
+                            context.announce(file)
                             context.actionWake.signal()
                         } else {
                             pipes.insert(file.pipe)

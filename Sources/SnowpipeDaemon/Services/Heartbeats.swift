@@ -1,0 +1,41 @@
+import Foundation
+import Synchronization
+
+/// When each pipeline loop last showed it was alive. A loop beats on every iteration and its idle waits end
+/// at least every `interval`, so a loop that stops beating is stuck (the watchdog then stops pinging systemd,
+/// which restarts the daemon).
+public final class Heartbeats: Sendable {
+    private let beats = Mutex<[String: ContinuousClock.Instant]>([:])
+    /// The longest idle wait of a loop.
+    public let interval: Duration
+
+    public init(interval: Duration) {
+        self.interval = interval
+    }
+
+    /// Records that `loop` is alive.
+    public func beat(_ loop: String) {
+        let now = ContinuousClock.now
+        beats.withLock { $0[loop] = now }
+    }
+
+    /// Loops that have not beaten within `limit`.
+    public func stale(limit: Duration) -> [String] {
+        let now = ContinuousClock.now
+        return beats.withLock { beats in beats.filter { now - $0.value > limit }.map(\.key).sorted() }
+    }
+}
+
+extension Duration {
+    /// The duration in seconds.
+    public var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+/// Test hook for the watchdog test (issue: "a stuck daemon"): when `<state_directory>/.test-stall` exists,
+/// the batcher stops making progress forever, as a hung daemon would. Never present in production.
+enum StallHook {
+    static func stallIfRequested(stateDirectory: String) {
+        guard FileManager.default.fileExists(atPath: stateDirectory + "/.test-stall") else { return }
+        while true { sleep(3600) }
+    }
+}

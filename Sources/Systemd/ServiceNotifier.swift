@@ -1,0 +1,37 @@
+import CSystemd
+import Foundation
+
+/// `sd_notify` to the service manager: READY, STATUS, WATCHDOG, STOPPING. A no-op when not started by
+/// systemd (no `NOTIFY_SOCKET`), so the same binary runs from a terminal.
+public struct ServiceNotifier: Sendable {
+    public init() {}
+
+    /// True when a service manager listens (`NOTIFY_SOCKET` is set).
+    public var isActive: Bool { ProcessInfo.processInfo.environment["NOTIFY_SOCKET"] != nil }
+
+    /// Sends raw `KEY=value` lines; returns sd_notify's result (> 0 sent, 0 no socket, < 0 error).
+    @discardableResult
+    public func send(_ assignments: [String]) -> Int32 {
+        let text = assignments.map { $0.replacingOccurrences(of: "\n", with: " ") }.joined(separator: "\n")
+        return sd_notify(0, text)
+    }
+
+    /// Startup finished: `READY=1` with a first status line.
+    public func ready(status: String) { send(["READY=1", "STATUS=\(status)"]) }
+
+    /// The one-line summary `systemctl status` shows.
+    public func status(_ line: String) { send(["STATUS=\(line)"]) }
+
+    /// Keep-alive for `WatchdogSec=`.
+    public func watchdog() { send(["WATCHDOG=1"]) }
+
+    /// Shutdown has begun.
+    public func stopping(status: String) { send(["STOPPING=1", "STATUS=\(status)"]) }
+
+    /// The watchdog interval the manager expects (`WATCHDOG_USEC` for this process), nil when disabled.
+    public var watchdogInterval: Duration? {
+        var microseconds: UInt64 = 0
+        guard sd_watchdog_enabled(0, &microseconds) > 0, microseconds > 0 else { return nil }
+        return .microseconds(Int64(microseconds))
+    }
+}
