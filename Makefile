@@ -6,7 +6,7 @@ FORMAT_PATHS := Package.swift Sources Tests
 
 .DEFAULT_GOAL := help
 
-.PHONY: help deps build test test-systemd test-swift test-python lint format demo emulator
+.PHONY: help deps build test test-systemd test-swift test-python test-container lint format demo emulator deb
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-12s %s\n", $$1, $$2}'
@@ -32,6 +32,12 @@ test-swift:
 
 test-python:
 	SNOWPIPED_BIN_DIR=$$($(SWIFT) build --show-bin-path) $(VENV)/bin/python -m pytest -q tests/python
+
+deb: deps ## Build the Debian package (release, static Swift runtime) and lint it
+	bash packaging/build-deb.sh
+
+test-container: build ## Boot a real systemd in a container, install the .deb, test the service end to end
+	bash tests/system/run-container-test.sh
 
 lint: ## Check formatting with swift format (fails on any difference)
 	$(SWIFT) format lint --strict --recursive $(FORMAT_PATHS)

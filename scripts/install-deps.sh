@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(libssl-dev libsystemd-dev libsqlite3-dev zlib1g-dev pkg-config openssl gzip python3-venv systemd sqlite3)
+APT_PACKAGES=(libssl-dev libsystemd-dev libsqlite3-dev zlib1g-dev pkg-config openssl gzip python3-venv systemd sqlite3 systemd-container lintian)
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
@@ -20,7 +20,8 @@ if ((${#missing[@]} > 0)); then
     echo "installing apt packages: ${missing[*]}"
     for attempt in 1 2 3 4 5; do
         if $SUDO apt-get -o DPkg::Lock::Timeout=300 update -qq &&
-            $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq "${missing[@]}"; then
+            $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq \
+                --no-install-recommends "${missing[@]}"; then
             break
         fi
         if [ "$attempt" = 5 ]; then
