@@ -17,9 +17,10 @@ deps: ## Install missing apt packages and the Python venv
 build: deps ## Build everything (debug), tests included
 	$(SWIFT) build --build-tests
 
-test: build ## Run every test: systemd unit checks, Swift suites, official-SDK compatibility tests
+test: build ## Run every test: unit checks, Swift suites, the .deb in a real systemd, official-SDK tests
 	$(MAKE) --no-print-directory test-systemd
 	$(MAKE) --no-print-directory test-swift
+	$(MAKE) --no-print-directory test-container
 	$(MAKE) --no-print-directory test-python
 
 test-systemd:

@@ -28,7 +28,7 @@ json.dump({"account": "MYORG-MYACCT",
            "loadDelaySeconds": 0}, open("/run/emulator.json", "w"))
 PY
 systemd-run --unit=emulator --quiet $STAGE/snowpipe-emulator --config /run/emulator.json --port 18080
-wait_for 20 "the emulator" sh -c 'exec 3<>/dev/tcp/127.0.0.1/18080' 2>/dev/null || true
+wait_for 20 "the emulator to listen" python3 -c "import socket; socket.create_connection(('127.0.0.1', 18080), 1)"
 cat >/etc/snowpiped/snowpiped.yaml <<'YAML'
 snowflake:
   account: myorg-myacct
@@ -48,14 +48,15 @@ systemctl reset-failed snowpiped 2>/dev/null || true
 systemctl restart snowpiped || fail "systemctl restart"
 # Type=notify: `systemctl restart` returns only after READY=1, so the unit is active and has a STATUS line.
 [ "$(systemctl is-active snowpiped)" = active ] || fail "not active after start"
-systemctl show -p StatusText --value snowpiped | grep -q "watching 1 director" || fail "no STATUS line after READY"
+systemctl show -p StatusText --value snowpiped | grep -Eq "watching 1 director|pending" || fail "no STATUS line after READY"
 
 for n in 1 2 3; do printf 'ID,NAME\n%s,a\n%s,b\n' $n $((n + 10)) >/srv/snowpipe/incoming/f$n.csv; done
 loaded() { [ "$(journalctl -u snowpiped SNOWPIPED_STATUS=LOADED -o json --no-pager | grep -c '"SNOWPIPED_ROWS_INSERTED":"2"')" = "$1" ]; }
 wait_for 60 "3 LOADED journal entries with their row counts" loaded 3
 journalctl -u snowpiped SNOWPIPED_STATUS=LOADED -o json --no-pager | grep -q '"SNOWPIPED_PATH":"/srv/snowpipe/incoming/f2.csv"' ||
     fail "SNOWPIPED_PATH missing"
-systemctl status --no-pager snowpiped | grep -q "Status: \".*3 loaded" || fail "systemctl status shows no STATUS line"
+wait_for 20 "systemctl status to show the STATUS line with 3 loaded" \
+    sh -c 'systemctl status --no-pager snowpiped | grep -q "Status: \".*since start 3 loaded"'
 
 # The watchdog: a stuck daemon is killed and restarted, and no file is lost.
 mkdir -p /run/systemd/system/snowpiped.service.d
