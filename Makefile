@@ -25,6 +25,7 @@ test: build ## Run every test: unit checks, Swift suites, the .deb in a real sys
 
 test-systemd:
 	bash scripts/check-systemd-unit.sh
+	bash tests/system/journal-fields-test.sh
 
 # Serial: in-process HTTP servers share the 2-thread cooperative pool with CPU-heavy tests, and a parallel run
 # can starve them into client timeouts. Serial takes well under two minutes.
