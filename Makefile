@@ -9,7 +9,7 @@ FORMAT_PATHS := Package.swift Sources Tests
 .PHONY: help deps build test test-systemd test-swift test-python test-container lint format demo emulator deb
 
 help: ## Show this help
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-15s %s\n", $$1, $$2}'
 
 deps: ## Install missing apt packages and the Python venv
 	@bash scripts/install-deps.sh
@@ -50,5 +50,5 @@ format: ## Reformat the sources in place
 emulator: build ## Run the Snowpipe emulator on 127.0.0.1 (demo configuration)
 	bash scripts/demo.sh --emulator-only
 
-demo: build ## Run the demo: emulator on loopback, a scripted insertFiles/insertReport round trip
+demo: build ## Run the demo: the daemon watching demo/drop against the emulator on loopback
 	bash scripts/demo.sh
