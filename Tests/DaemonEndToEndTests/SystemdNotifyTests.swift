@@ -52,9 +52,11 @@ struct SystemdNotifyTests {
             try harness.configure(port: Int(base.split(separator: ":").last!)!)
             setenv("NOTIFY_SOCKET", socket.path, 1)
             setenv("WATCHDOG_USEC", "1000000", 1)
+            setenv("SNOWPIPED_TEST_HOOKS", "1", 1)
             defer {
                 unsetenv("NOTIFY_SOCKET")
                 unsetenv("WATCHDOG_USEC")
+                unsetenv("SNOWPIPED_TEST_HOOKS")
             }
             try harness.start()
             try await DaemonHarness.waitUntil("READY=1 arrives") { socket.poll().contains { $0.contains("READY=1") } }

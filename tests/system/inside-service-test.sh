@@ -60,7 +60,8 @@ wait_for 20 "systemctl status to show the STATUS line with 3 loaded" \
 
 # The watchdog: a stuck daemon is killed and restarted, and no file is lost.
 mkdir -p /run/systemd/system/snowpiped.service.d
-printf '[Service]\nWatchdogSec=3\nRestartSec=2\n' >/run/systemd/system/snowpiped.service.d/watchdog.conf
+printf '[Service]\nWatchdogSec=3\nRestartSec=2\nEnvironment=SNOWPIPED_TEST_HOOKS=1\n' \
+    >/run/systemd/system/snowpiped.service.d/watchdog.conf
 systemctl daemon-reload
 systemctl restart snowpiped
 touch /var/lib/snowpiped/.test-stall

@@ -50,6 +50,13 @@ public final class DaemonContext: Sendable {
         throttles = Dictionary(uniqueKeysWithValues: configuration.pipes.map { ($0, PipeThrottle(pipe: $0)) })
     }
 
+    /// The logger with the pipe in its metadata.
+    public func logger(forPipe pipe: String) -> Logger {
+        var logger = logger
+        logger[metadataKey: FileOutcomeLog.Key.pipe] = "\(pipe)"
+        return logger
+    }
+
     /// Logs a file's final status (once) and counts it.
     public func announce(_ file: FileRecord) {
         FileOutcomeLog.log(file, logger: logger)

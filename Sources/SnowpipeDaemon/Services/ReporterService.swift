@@ -21,21 +21,19 @@ public final class ReporterService: Service {
     let context: DaemonContext
     let pipe: String
     let policy = RetryPolicy()
+    /// Shared with the pipe's other stage: a 429 on either slows both.
+    let throttle: PipeThrottle
+    let logger: Logger
 
     public init(context: DaemonContext, pipe: String) {
         self.context = context
         self.pipe = pipe
+        throttle = context.throttles[pipe]!
+        logger = context.logger(forPipe: pipe)
     }
 
     public func run() async throws {
         await cancelWhenGracefulShutdown { await self.loop() }
-    }
-
-    private var throttle: PipeThrottle { context.throttles[pipe]! }
-    private var logger: Logger {
-        var logger = context.logger
-        logger[metadataKey: "snowpipe.pipe"] = "\(pipe)"
-        return logger
     }
 
     private func loop() async {
