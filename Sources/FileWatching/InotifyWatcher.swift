@@ -98,9 +98,6 @@ public final class InotifyWatcher: Sendable {
         return added
     }
 
-    /// Number of active watches.
-    public var watchCount: Int { state.withLock { $0.watches.count } }
-
     private func addTree(_ path: String, root: Int, added: inout [String]) {
         var stack = [path]
         while let directory = stack.popLast() {

@@ -32,34 +32,4 @@ extension Outbox {
             return inserted
         }
     }
-
-    /// True when this exact version is already recorded (used by scans to skip settled files cheaply).
-    public func knows(pipe: String, localPath: String, size: Int64, mtimeNanoseconds: Int64) async throws(OutboxError)
-        -> Bool
-    {
-        try await read { db in
-            try Bool.fetchOne(
-                db,
-                sql: "SELECT 1 FROM files WHERE pipe = ? AND local_path = ? AND size = ? AND mtime_ns = ? LIMIT 1",
-                arguments: [pipe, localPath, size, mtimeNanoseconds]) ?? false
-        }
-    }
-
-    /// The stage paths among `paths` that another version of this pipe's files used within `window` seconds
-    /// before `now` (Snowpipe will skip them: the 14-day rule).
-    public func recentlySubmitted(pipe: String, stagePaths: [String], within window: TimeInterval, now: Date)
-        async throws(OutboxError) -> Set<String>
-    {
-        guard stagePaths.isEmpty == false else { return [] }
-        let since = Self.seconds(now) - window
-        return try await read { db in
-            var found = Set<String>()
-            let statement = try db.cachedStatement(
-                sql: "SELECT 1 FROM files WHERE pipe = ? AND stage_path = ? AND submitted_at >= ? LIMIT 1")
-            for path in stagePaths where try Bool.fetchOne(statement, arguments: [pipe, path, since]) ?? false {
-                found.insert(path)
-            }
-            return found
-        }
-    }
 }

@@ -26,9 +26,6 @@ public final class SignalShutdown: Sendable {
         }
     }
 
-    /// True once a signal arrived.
-    public var isRequested: Bool { state.withLock { $0.requested } }
-
     /// Hands the running group over; shuts it down at once if a signal already arrived.
     public func attach(_ group: ServiceGroup) async {
         let requested = state.withLock { s -> Bool in
