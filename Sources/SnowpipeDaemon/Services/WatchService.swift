@@ -35,10 +35,9 @@ public final class WatchService: Service {
     public func run() async throws {
         let rules = context.configuration.watches
         let watcher = try InotifyWatcher(
-            roots: rules.map {
+            roots: rules.indices.map {
                 InotifyWatcher.Root(
-                    path: $0.directory, recursive: $0.recursive,
-                    filter: GlobFilter(include: $0.include, exclude: $0.exclude))
+                    path: rules[$0].directory, recursive: rules[$0].recursive, filter: classifier.filters[$0])
             })
         watcher.start()
         let inbox = Inbox()
@@ -172,7 +171,7 @@ public final class WatchService: Service {
             else { continue }
             let rule = context.configuration.watches[rootIndex]
             let files = DirectoryScanner.scan(
-                directory, recursive: rule.recursive, filter: GlobFilter(include: rule.include, exclude: rule.exclude))
+                directory, recursive: rule.recursive, filter: classifier.filters[rootIndex])
             for file in files {
                 guard let index = classifier.rule(for: file.path) else { continue }
                 let modified = Date(timeIntervalSince1970: Double(file.mtimeNanoseconds) / 1e9)
