@@ -112,6 +112,7 @@ class Bench:
         self.work = args.work
         self.files = args.files
         self.quick = args.quick
+        self.perf = args.perf
         self.stage = os.path.join(self.work, "stage")
         self.results = {}
         self.emulator = None
@@ -275,12 +276,16 @@ watch:
         process, notify, _ = self.start_daemon(config, name)
         wait_for("READY", notify.ready_at, 60)
         cpu_before = cpu_seconds(process.pid)
+        profiler = self.profile(process.pid, name)
         creator = self.run_creator(directory, self.files, mode)
         first = creator["first_ns"] / 1e9
         done = wait_for("every file submitted",
                         lambda: (c := self.outbox_counts(state))[2] >= self.files and c, 300, interval=0.1)
         cpu = cpu_seconds(process.pid) - cpu_before
         peak = memory_kb(process.pid, "VmHWM")
+        if profiler:
+            profiler.send_signal(signal.SIGINT)
+            profiler.wait()
         calls = self.stats()["insertFilesCalls"] - calls_before
         self.stop_daemon(process)
         rows = self.outbox_rows(state)
@@ -473,6 +478,17 @@ watch:
         }
         self.results["footprint"] = result
         return result
+
+    def profile(self, pid, name):
+        """With --perf: `perf record -g` on the daemon for the scenario (the figures then include its cost)."""
+        if not self.perf:
+            return None
+        output = os.path.join(self.work, name + ".perf.data")
+        profiler = subprocess.Popen(["perf", "record", "-g", "-F", "999", "-p", str(pid), "-o", output],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)  # perf attaches asynchronously
+        print(f"   profiling into {output}", flush=True)
+        return profiler
 
     def fresh_dir(self, name):
         path = os.path.join(self.stage, name)
@@ -708,6 +724,7 @@ def main():
     parser.add_argument("--work", default="/var/tmp/snowpiped-bench", help="scratch directory (same filesystem)")
     parser.add_argument("--files", type=int, default=100_000)
     parser.add_argument("--quick", action="store_true", help="shorter windows, for trying the harness")
+    parser.add_argument("--perf", action="store_true", help="record a perf profile of the daemon's bursts")
     parser.add_argument("--only", nargs="*", help="scenarios to run (default: all)")
     args = parser.parse_args()
     if os.geteuid() != 0:

@@ -25,19 +25,23 @@ extension Outbox {
                 }
                 try db.execute(sql: "DELETE FROM batches WHERE id = ?", arguments: [id])
             }
-            let ids = try Int64.fetchAll(
-                db,
-                sql:
-                    "SELECT id FROM files WHERE pipe = ? AND state = 'pending' AND batch_id IS NULL ORDER BY id LIMIT ?",
-                arguments: [pipe, maxFiles])
-            guard ids.isEmpty == false else { return nil }
-            try db.execute(
-                sql: "INSERT INTO batches (pipe, request_id, created_at) VALUES (?, ?, ?)",
-                arguments: [pipe, requestID, at])
+            let unbatched = try db.cachedStatement(
+                sql: "SELECT 1 FROM files WHERE pipe = ? AND state = 'pending' AND batch_id IS NULL LIMIT 1")
+            guard try Bool.fetchOne(unbatched, arguments: [pipe]) != nil else { return nil }
+            try db.cachedStatement(sql: "INSERT INTO batches (pipe, request_id, created_at) VALUES (?, ?, ?)")
+                .execute(arguments: [pipe, requestID, at])
             let batchID = db.lastInsertedRowID
-            try Self.assign(ids, to: batchID, db)
             let files = try FileRecord.fetchAll(
-                db, sql: "SELECT * FROM files WHERE batch_id = ? ORDER BY id", arguments: [batchID])
+                db.cachedStatement(
+                    sql: """
+                        UPDATE files SET batch_id = ?
+                        WHERE id IN (
+                            SELECT id FROM files WHERE pipe = ? AND state = 'pending' AND batch_id IS NULL
+                            ORDER BY id LIMIT ?)
+                        RETURNING *
+                        """),
+                arguments: [batchID, pipe, maxFiles]
+            ).sorted { $0.id < $1.id }
             return Batch(id: batchID, pipe: pipe, requestID: requestID, attempts: 0, files: files)
         }
     }
@@ -60,33 +64,37 @@ extension Outbox {
     {
         let at = Self.seconds(now)
         let firstAttempt = batch.attempts == 0
+        let skippedIDs = batch.files.filter { skippedPaths.contains($0.stagePath) }.map(\.id)
         return try await write { db in
+            // One statement for the whole batch (the usual case: nothing skipped), then the few skipped files.
+            try db.cachedStatement(
+                sql: """
+                    UPDATE files SET state = 'submitted', submitted_at = ?, request_id = ?, maybe_skipped = 0
+                    WHERE batch_id = ? AND state = 'pending'
+                    """
+            ).execute(arguments: [at, batch.requestID, batch.id])
             var skipped: [FileRecord] = []
-            for file in batch.files {
-                let wasSkipped = skippedPaths.contains(file.stagePath)
-                if wasSkipped && firstAttempt {
-                    try db.execute(
+            for id in skippedIDs {
+                if firstAttempt {
+                    let statement = try db.cachedStatement(
                         sql: """
-                            UPDATE files SET state = 'SKIPPED', submitted_at = ?, finished_at = ?, request_id = ?,
-                                detail = ?, action_pending = 1
-                            WHERE id = ? AND state = 'pending'
-                            """,
-                        arguments: [at, at, batch.requestID, SkipExplanation.text, file.id])
-                    if let row = try FileRecord.fetchOne(
-                        db, sql: "SELECT * FROM files WHERE id = ?", arguments: [file.id])
-                    {
+                            UPDATE files SET state = 'SKIPPED', finished_at = ?, detail = ?, action_pending = 1
+                            WHERE id = ? AND state = 'submitted'
+                            RETURNING *
+                            """)
+                    if let row = try FileRecord.fetchOne(statement, arguments: [at, SkipExplanation.text, id]) {
                         skipped.append(row)
                     }
                 } else {
-                    try db.execute(
-                        sql: """
-                            UPDATE files SET state = 'submitted', submitted_at = ?, request_id = ?, maybe_skipped = ?
-                            WHERE id = ? AND state = 'pending'
-                            """,
-                        arguments: [at, batch.requestID, wasSkipped ? 1 : 0, file.id])
+                    try db.cachedStatement(
+                        sql: "UPDATE files SET maybe_skipped = 1 WHERE id = ? AND state = 'submitted'"
+                    )
+                    .execute(arguments: [id])
                 }
             }
-            try db.execute(sql: "UPDATE batches SET sent_at = ? WHERE id = ?", arguments: [at, batch.id])
+            try db.cachedStatement(sql: "UPDATE batches SET sent_at = ? WHERE id = ?").execute(arguments: [
+                at, batch.id,
+            ])
             return skipped
         }
     }

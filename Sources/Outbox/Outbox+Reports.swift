@@ -51,12 +51,11 @@ extension Outbox {
                     continue
                 }
                 guard let state = FileState(snowpipeStatus: report.status) else {
-                    try db.execute(
-                        sql: "UPDATE files SET rows_inserted = ?, rows_parsed = ? WHERE id = ?",
-                        arguments: [report.rowsInserted, report.rowsParsed, file.id])
+                    try db.cachedStatement(sql: "UPDATE files SET rows_inserted = ?, rows_parsed = ? WHERE id = ?")
+                        .execute(arguments: [report.rowsInserted, report.rowsParsed, file.id])
                     continue
                 }
-                try db.execute(
+                let end = try db.cachedStatement(
                     sql: """
                         UPDATE files SET state = ?, finished_at = ?, submitted_at = COALESCE(submitted_at, ?),
                             request_id = COALESCE(request_id, (SELECT request_id FROM batches WHERE id = batch_id)),
@@ -64,15 +63,13 @@ extension Outbox {
                             errors_seen = ?, first_error = ?, first_error_line = ?, first_error_column = ?,
                             detail = ?, action_pending = 1
                         WHERE id = ?
-                        """,
-                    arguments: [
-                        state.rawValue, at, at, report.rowsInserted, report.rowsParsed, report.errorsSeen,
-                        report.firstError, report.firstErrorLine, report.firstErrorColumn, report.systemError, file.id,
-                    ])
-                if let row = try FileRecord.fetchOne(db, sql: "SELECT * FROM files WHERE id = ?", arguments: [file.id])
-                {
-                    finished.append(row)
-                }
+                        RETURNING *
+                        """)
+                let arguments: StatementArguments = [
+                    state.rawValue, at, at, report.rowsInserted, report.rowsParsed, report.errorsSeen,
+                    report.firstError, report.firstErrorLine, report.firstErrorColumn, report.systemError, file.id,
+                ]
+                if let row = try FileRecord.fetchOne(end, arguments: arguments) { finished.append(row) }
             }
             if beginMark != nil || through != nil {
                 try db.execute(

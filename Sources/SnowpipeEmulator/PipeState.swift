@@ -18,6 +18,8 @@ struct PipeState: Sendable {
 
     /// Path -> when the pipe received it.
     private(set) var received: [String: Date] = [:]
+    /// The earliest date in `received` (nil when empty), so purging is a comparison until something expires.
+    private var earliestReceipt: Date?
     private(set) var events: [Event] = []
     private(set) var nextSequence = 0
     /// Highest sequence number dropped from the ring, -1 when none.
@@ -37,6 +39,7 @@ struct PipeState: Sendable {
 
     mutating func markReceived(_ path: String, at now: Date) {
         received[path] = now
+        if earliestReceipt == nil || now < earliestReceipt! { earliestReceipt = now }
     }
 
     /// A timestamp for a new event: `now` to the millisecond, never earlier than the previous one, and at most
@@ -95,9 +98,10 @@ struct PipeState: Sendable {
             history.removeFirst(dropHistory)
             historyOffset += dropHistory
         }
-        if received.count > 10_000 || drop > 0 {
-            let oldestReceipt = now.addingTimeInterval(-configuration.dedupWindowSeconds)
+        let oldestReceipt = now.addingTimeInterval(-configuration.dedupWindowSeconds)
+        if let earliest = earliestReceipt, earliest < oldestReceipt {
             received = received.filter { $0.value >= oldestReceipt }
+            earliestReceipt = received.values.min()
         }
     }
 

@@ -49,13 +49,13 @@ extension SnowpipeEmulator {
 
         var skipped: [String] = []
         var unmatched: [String] = []
-        var state = states[pipe.name] ?? PipeState()
+        // Mutated in place (a local copy would duplicate the pipe's whole dedup map on every call).
         stats.pathsReceived += files.count
-        var counts = receivedCounts[pipe.name] ?? [:]
-        for path in files { counts[path, default: 0] += 1 }
-        receivedCounts[pipe.name] = counts
+        for path in files { receivedCounts[pipe.name, default: [:]][path, default: 0] += 1 }
         for path in files {
-            if state.wasReceived(path, within: configuration.dedupWindowSeconds, now: now) {
+            if states[pipe.name, default: PipeState()].wasReceived(
+                path, within: configuration.dedupWindowSeconds, now: now)
+            {
                 skipped.append(path)
                 continue
             }
@@ -63,14 +63,13 @@ extension SnowpipeEmulator {
                 unmatched.append(path)
                 continue
             }
-            state.markReceived(path, at: now)
+            states[pipe.name, default: PipeState()].markReceived(path, at: now)
             queue.append(
                 LoadJob(
                     id: nextLoadID, pipe: pipe.name, path: path, receivedAt: now,
                     due: now.addingTimeInterval(configuration.loadDelaySeconds)))
             nextLoadID += 1
         }
-        states[pipe.name] = state
         stats.filesQueued += files.count - skipped.count - unmatched.count
         stats.filesSkipped += skipped.count
         stats.filesUnmatched += unmatched.count

@@ -90,9 +90,11 @@ extension SnowpipeEmulator {
     }
 
     private func record(_ result: JobResult, at now: Date) {
-        guard let pipe = pipes[result.job.pipe], var state = states[pipe.name] else { return }
+        // `states[...]!` mutates in place: a `var state = states[...]` copy would duplicate the pipe's whole
+        // history and dedup map for every loaded file (quadratic at 100k files).
+        guard let pipe = pipes[result.job.pipe], states[pipe.name] != nil else { return }
         let outcome = result.outcome
-        let stamp = state.stamp(now)
+        let stamp = states[pipe.name]!.stamp(now)
         var entry = FileEntry(
             path: result.job.path,
             stageLocation: pipe.stageLocation ?? URL(fileURLWithPath: pipe.stageDirectory).absoluteString,
@@ -114,8 +116,7 @@ extension SnowpipeEmulator {
             stats.filesByStatus[outcome.status.rawValue, default: 0] += 1
             stats.rowsByTable[pipe.table, default: 0] += outcome.rowsInserted
         }
-        state.record(entry, loadID: result.job.id)
-        states[pipe.name] = state
+        states[pipe.name]!.record(entry, loadID: result.job.id)
         stats.eventsProduced += 1
         logger.debug(
             "file load event",
