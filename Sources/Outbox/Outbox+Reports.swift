@@ -33,10 +33,12 @@ extension Outbox {
         let at = Self.seconds(now)
         let through = reportedThrough.map(Self.seconds)
         return try await write { db in
-            var finished: [FileRecord] = []
+            var finishedIDs: [Int64] = []
+            // Two columns only: GRDB indexes a row's column names each time it builds one, so a narrow row is
+            // much cheaper than `files.*` at 10,000 reports a call. Finished rows are read back in one query.
             let find = try db.cachedStatement(
                 sql: """
-                    SELECT files.*, batches.created_at AS batch_created_at FROM files
+                    SELECT files.id, batches.created_at FROM files
                     JOIN batches ON batches.id = files.batch_id
                     WHERE files.pipe = ? AND files.stage_path = ?
                       AND (files.state = 'submitted' OR (files.state = 'pending' AND batches.attempts > 0))
@@ -44,15 +46,15 @@ extension Outbox {
                     """)
             for report in reports {
                 guard let row = try Row.fetchOne(find, arguments: [pipe, report.stagePath]) else { continue }
-                let file = try FileRecord(row: row)
-                if let received = report.timeReceived, let created: Double = row["batch_created_at"],
+                let id: Int64 = row[0]
+                if let received = report.timeReceived, let created: Double = row[1],
                     received.timeIntervalSince1970 < created - Self.staleReportMargin
                 {
                     continue
                 }
                 guard let state = FileState(snowpipeStatus: report.status) else {
                     try db.cachedStatement(sql: "UPDATE files SET rows_inserted = ?, rows_parsed = ? WHERE id = ?")
-                        .execute(arguments: [report.rowsInserted, report.rowsParsed, file.id])
+                        .execute(arguments: [report.rowsInserted, report.rowsParsed, id])
                     continue
                 }
                 let end = try db.cachedStatement(
@@ -63,13 +65,12 @@ extension Outbox {
                             errors_seen = ?, first_error = ?, first_error_line = ?, first_error_column = ?,
                             detail = ?, action_pending = 1
                         WHERE id = ?
-                        RETURNING *
                         """)
-                let arguments: StatementArguments = [
+                try end.execute(arguments: [
                     state.rawValue, at, at, report.rowsInserted, report.rowsParsed, report.errorsSeen,
-                    report.firstError, report.firstErrorLine, report.firstErrorColumn, report.systemError, file.id,
-                ]
-                if let row = try FileRecord.fetchOne(end, arguments: arguments) { finished.append(row) }
+                    report.firstError, report.firstErrorLine, report.firstErrorColumn, report.systemError, id,
+                ])
+                finishedIDs.append(id)
             }
             if beginMark != nil || through != nil {
                 try db.execute(
@@ -81,8 +82,21 @@ extension Outbox {
                         """,
                     arguments: [pipe, beginMark, through])
             }
-            return finished
+            return try Self.records(ids: finishedIDs, db)
         }
+    }
+
+    /// The rows with these ids, in id order, read with a few `IN (...)` queries.
+    static func records(ids: [Int64], _ db: Database) throws -> [FileRecord] {
+        var records: [FileRecord] = []
+        records.reserveCapacity(ids.count)
+        for start in stride(from: 0, to: ids.count, by: 500) {
+            let chunk = ids[start..<min(start + 500, ids.count)]
+            // Integers only, so the list can be written into the SQL (no 500 bound parameters to build).
+            let list = chunk.map(String.init).joined(separator: ",")
+            records += try FileRecord.fetchAll(db, sql: "SELECT * FROM files WHERE id IN (\(list)) ORDER BY id")
+        }
+        return records
     }
 
     /// How many of the pipe's files await a report.

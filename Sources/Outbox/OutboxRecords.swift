@@ -74,6 +74,24 @@ public struct FileRecord: Sendable, Equatable, FetchableRecord, Codable {
 }
 
 extension FileRecord {
+    /// A row as the outbox inserts it (the fields later stages fill start empty).
+    init(
+        id: Int64, pipe: String, localPath: String, stagePath: String, size: Int64, mtimeNanoseconds: Int64,
+        state: FileState, discoveredAt: Date, finishedAt: Date?, detail: String?
+    ) {
+        self.id = id
+        self.pipe = pipe
+        self.localPath = localPath
+        self.stagePath = stagePath
+        self.size = size
+        self.mtimeNanoseconds = mtimeNanoseconds
+        self.state = state
+        self.discoveredAt = discoveredAt
+        self.finishedAt = finishedAt
+        self.detail = detail
+        maybeSkipped = false
+    }
+
     /// Decodes a `files` row by position: every query that returns records selects `files.*` (or `RETURNING *`)
     /// first, in schema order, and migrations only ever append columns. Positional reads avoid GRDB's Codable
     /// path, whose per-column name lookups dominated the daemon's CPU profile at 100k files.
