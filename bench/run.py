@@ -277,15 +277,17 @@ watch:
         wait_for("READY", notify.ready_at, 60)
         cpu_before = cpu_seconds(process.pid)
         profiler = self.profile(process.pid, name)
+        emulator_profiler = self.profile(self.emulator.pid, name + "-emulator")
         creator = self.run_creator(directory, self.files, mode)
         first = creator["first_ns"] / 1e9
         done = wait_for("every file submitted",
                         lambda: (c := self.outbox_counts(state))[2] >= self.files and c, 300, interval=0.1)
         cpu = cpu_seconds(process.pid) - cpu_before
         peak = memory_kb(process.pid, "VmHWM")
-        if profiler:
-            profiler.send_signal(signal.SIGINT)
-            profiler.wait()
+        for running in (profiler, emulator_profiler):
+            if running:
+                running.send_signal(signal.SIGINT)
+                running.wait()
         calls = self.stats()["insertFilesCalls"] - calls_before
         self.stop_daemon(process)
         rows = self.outbox_rows(state)

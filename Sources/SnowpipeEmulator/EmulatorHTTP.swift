@@ -72,6 +72,15 @@ public struct EmulatorResponse: Sendable {
             status: status, headers: ["Content-Type": "application/json"], body: [UInt8](data))
     }
 
+    /// A JSON answer from an Encodable body (keys in declaration order).
+    static func encoded(_ status: Int, _ value: some Encodable) -> EmulatorResponse {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        return EmulatorResponse(
+            status: status, headers: ["Content-Type": "application/json"], body: [UInt8](data))
+    }
+
     /// An error in the envelope both official SDKs parse: `{"data","code","message","success","headers"}`.
     static func snowflakeError(_ status: Int, code: String, message: String) -> EmulatorResponse {
         json(status, ["data": nil, "code": code, "message": message, "success": false, "headers": nil])
