@@ -44,6 +44,8 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // glibc's <malloc.h> (mallopt), for the daemon's memory settings.
+        .systemLibrary(name: "CMalloc"),
 
         // Pure core: domain types and decisions, stdlib only.
         .target(name: "IngestCore", swiftSettings: swiftSettings),
@@ -137,6 +139,7 @@ let package = Package(
         .executableTarget(
             name: "snowpiped",
             dependencies: [
+                "CMalloc",
                 "IngestCore",
                 "SnowflakeAuth",
                 "SnowpipeAPI",

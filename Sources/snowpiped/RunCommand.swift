@@ -23,6 +23,7 @@ struct RunCommand: AsyncParsableCommand {
     var logTarget: String = "auto"
 
     func run() async throws {
+        MemoryTuning.apply()
         let signals = SignalShutdown()
         let settings = try Snowpiped.loadConfiguration(config)
         guard let level = Logger.Level(rawValue: logLevel) else {
