@@ -6,7 +6,7 @@ FORMAT_PATHS := Package.swift Sources Tests
 
 .DEFAULT_GOAL := help
 
-.PHONY: help deps build test test-systemd test-swift test-python test-container lint format demo emulator deb
+.PHONY: help deps build test test-systemd test-swift test-python test-container lint format demo emulator deb bench
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-15s %s\n", $$1, $$2}'
@@ -34,6 +34,9 @@ test-swift:
 
 test-python:
 	SNOWPIPED_BIN_DIR=$$($(SWIFT) build --show-bin-path) $(VENV)/bin/python -m pytest -q tests/python
+
+bench: deps ## Benchmarks vs the C probe and the Python alternative (~12 min, root); writes BENCHMARKS.md
+	bash scripts/bench.sh $(BENCH_ARGS)
 
 deb: deps ## Build the Debian package (release, static Swift runtime) and lint it
 	bash packaging/build-deb.sh
