@@ -23,8 +23,11 @@ import urllib.parse
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PIPE = "BENCH.PUBLIC.FILES_PIPE"
 PY_PIPE = "BENCH.PUBLIC.PY_PIPE"
+# Each scenario has its own pipe, as a production loader would: another scenario's loads never share its
+# insertReport event ring or its loadHistoryScan budget.
+SCENARIO_PIPES = {name: f"BENCH.PUBLIC.{name.upper().replace('-', '_')}_PIPE"
+                  for name in ("burst-direct", "burst-rename", "backlog", "latency", "paced", "footprint")}
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -116,6 +119,7 @@ class Bench:
         self.stage = os.path.join(self.work, "stage")
         self.results = {}
         self.emulator = None
+        self.children = []
 
     # -- setup
 
@@ -138,8 +142,10 @@ class Bench:
         }
         config = {
             "account": "BENCH-ACCOUNT",
-            "users": [{"name": "BENCH_USER", "publicKeys": [public_key], "pipes": [PIPE, PY_PIPE]}],
-            "pipes": [dict(pipe, name=PIPE), dict(pipe, name=PY_PIPE, table="BENCH.PUBLIC.PY_T")],
+            "users": [{"name": "BENCH_USER", "publicKeys": [public_key],
+                       "pipes": [PY_PIPE, *SCENARIO_PIPES.values()]}],
+            "pipes": [dict(pipe, name=PY_PIPE, table="BENCH.PUBLIC.PY_T"),
+                      *(dict(pipe, name=name) for name in SCENARIO_PIPES.values())],
             "loadDelaySeconds": 0,
         }
         path = os.path.join(self.work, "emulator.json")
@@ -152,6 +158,13 @@ class Bench:
             # Hazard H2: ext4 rescans recently deleted inodes for 60 s (longer while their block is dirty).
             print("waiting 60 s after the deletes (hazard H2) ...", flush=True)
             time.sleep(60)
+
+    def wait_emulator_idle(self):
+        """Lets the emulator finish loading the previous scenario's files, so it does not compete for CPU."""
+        def idle():
+            stats = self.stats()
+            return stats["filesQueued"] <= sum(stats["filesByStatus"].values())
+        wait_for("the emulator to finish loading", idle, 300, interval=0.2)
 
     def exe(self, name):
         return os.path.join(self.bin, name)
@@ -168,6 +181,10 @@ class Bench:
             return json.load(response)
 
     def close(self):
+        for child in self.children:  # a scenario that failed may leave its daemon or loader running
+            if child.poll() is None:
+                child.kill()
+                child.wait()
         if self.emulator:
             self.emulator.terminate()
             self.emulator.wait()
@@ -188,7 +205,7 @@ class Bench:
 state_directory: {state_dir}
 watch:
   - directory: {watch_dir}
-    pipe: {PIPE}
+    pipe: {SCENARIO_PIPES[name]}
     stage_prefix: "{prefix}"
 """)
         return path
@@ -201,6 +218,7 @@ watch:
         process = subprocess.Popen(
             ["nice", "-n", "-20", self.exe("snowpiped"), "run", "--config", config, "--log-target", "stderr"],
             stdout=log, stderr=log, env=environment)
+        self.children.append(process)
         return process, notify, started
 
     def stop_daemon(self, process):
@@ -382,6 +400,7 @@ watch:
             ["nice", "-n", "-20", os.path.join(ROOT, ".venv/bin/python"), os.path.join(ROOT, "bench/python_baseline.py"),
              directory, name + "/", PY_PIPE, self.key, str(self.port)],
             stdout=subprocess.PIPE, stderr=open(os.path.join(self.work, name + ".log"), "w"), text=True)
+        self.children.append(process)
         assert process.stdout.readline().strip() == "ready"
         cpu_before = cpu_seconds(process.pid)
         creator = self.run_creator(directory, count, rate=rate)
@@ -448,7 +467,7 @@ watch:
         process, notify, _ = self.start_daemon(config, name)
         wait_for("READY", notify.ready_at, 60)
         self.stop_daemon(process)
-        fill_finished_rows(os.path.join(state, "outbox.sqlite"), directory, name + "/", rows)
+        fill_finished_rows(os.path.join(state, "outbox.sqlite"), SCENARIO_PIPES[name], directory, name + "/", rows)
         process, notify, _ = self.start_daemon(config, name)
         wait_for("READY", notify.ready_at, 120)
         time.sleep(2)  # let start-up work (recovery queries, first heartbeat) finish before the idle window
@@ -503,7 +522,7 @@ def outbox_bytes(state_dir):
                if name.startswith("outbox.sqlite"))
 
 
-def fill_finished_rows(path, directory, prefix, count):
+def fill_finished_rows(path, pipe, directory, prefix, count):
     """Writes `count` LOADED rows shaped like the daemon's own (a 5000-file batch each 5000 rows)."""
     now = time.time()
     with sqlite3.connect(path) as db:
@@ -511,13 +530,13 @@ def fill_finished_rows(path, directory, prefix, count):
         for batch in range(0, count, 5000):
             request = f"bench-{batch:09d}-0000-0000-000000000000"
             db.execute("INSERT INTO batches (pipe, request_id, created_at, attempts, sent_at) VALUES (?, ?, ?, 1, ?)",
-                       (PIPE, request, now - 3600, now - 3600))
+                       (pipe, request, now - 3600, now - 3600))
             batch_id = db.execute("SELECT last_insert_rowid()").fetchone()[0]
             db.executemany(
                 "INSERT INTO files (pipe, local_path, stage_path, size, mtime_ns, state, discovered_at, batch_id,"
                 " submitted_at, finished_at, rows_inserted, rows_parsed, errors_seen, request_id)"
                 " VALUES (?, ?, ?, 100, ?, 'LOADED', ?, ?, ?, ?, 1, 1, 0, ?)",
-                [(PIPE, f"{directory}/f{index:07d}.dat", f"{prefix}f{index:07d}.dat",
+                [(pipe, f"{directory}/f{index:07d}.dat", f"{prefix}f{index:07d}.dat",
                   int((now - 3600) * 1e9) + index, now - 3600, batch_id, now - 3599, now - 3590, request)
                  for index in range(batch, min(batch + 5000, count))])
         db.execute("COMMIT")
@@ -747,6 +766,7 @@ def main():
             if args.only and not any(word in label for word in args.only):
                 continue
             print(f"== {label}", flush=True)
+            bench.wait_emulator_idle()
             result = scenario()
             print("   " + json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in result.items()}),
                   flush=True)

@@ -25,7 +25,8 @@ extension Outbox {
     /// older version of the path and is ignored, as are reports for paths we did not submit.
     /// - Parameters:
     ///   - beginMark: the new `nextBeginMark` to persist (nil leaves it unchanged).
-    ///   - reportedThrough: the time up to which reports are now complete (nil leaves it unchanged).
+    ///   - reportedThrough: the time up to which reports are now complete (nil leaves it unchanged; it never
+    ///     moves back).
     /// - Returns: the files that reached a terminal state.
     public func applyReports(
         pipe: String, reports: [LoadReport], beginMark: String?, reportedThrough: Date?, now: Date
@@ -78,7 +79,9 @@ extension Outbox {
                         INSERT INTO pipes (pipe, begin_mark, reported_through) VALUES (?, ?, ?)
                         ON CONFLICT (pipe) DO UPDATE SET
                             begin_mark = COALESCE(excluded.begin_mark, begin_mark),
-                            reported_through = COALESCE(excluded.reported_through, reported_through)
+                            reported_through = MAX(
+                                COALESCE(excluded.reported_through, reported_through),
+                                COALESCE(reported_through, excluded.reported_through))
                         """,
                     arguments: [pipe, beginMark, through])
             }

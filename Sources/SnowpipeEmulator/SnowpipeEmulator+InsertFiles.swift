@@ -85,6 +85,13 @@ extension SnowpipeEmulator {
     /// Parses `{"files":[{"path":..., "size":...}]}`. Not JSON at all is a 500 (Snowflake: "unparsable body");
     /// JSON of the wrong shape is a 400 naming what is wrong.
     static func parseJSONFiles(_ body: [UInt8]) -> Result<[String], Rejection> {
+        // Fast path for a well-formed body (a generic JSONValue tree cost a fifth of the emulator's CPU at 5000
+        // paths a call); anything it does not accept is parsed again below for a precise message.
+        if let typed = try? JSONDecoder().decode(InsertFilesBody.self, from: Data(body)),
+            typed.files.allSatisfy({ $0.path.isEmpty == false && ($0.size ?? 0) >= 0 })
+        {
+            return .success(typed.files.map(\.path))
+        }
         guard let document = JSONValue.parse(body) else {
             return .failure(
                 Rejection(
@@ -113,6 +120,15 @@ extension SnowpipeEmulator {
         }
         return .success(paths)
     }
+}
+
+/// `{"files":[{"path":..., "size":...}]}` as a client normally sends it.
+private struct InsertFilesBody: Decodable {
+    struct Entry: Decodable {
+        var path: String
+        var size: Int64?
+    }
+    var files: [Entry]
 }
 
 /// A request refused before it is processed, carrying the answer to send.

@@ -84,7 +84,7 @@ public final class ReporterService: Service {
                         + (report.completeResult
                             ? "reports not read for over 10 minutes" : "insertReport completeResult=false")
                         + "); reading that window with loadHistoryScan"))
-            try await scanHistory(from: gapStart.addingTimeInterval(-Self.gapMargin), to: nil)
+            try await scanHistory(from: gapStart.addingTimeInterval(-Self.gapMargin), to: nil, advancesCursor: true)
         }
         let finished = try await outbox.applyReports(
             pipe: pipe, reports: report.files.map(Self.loadReport), beginMark: report.nextBeginMark,
@@ -93,13 +93,17 @@ public final class ReporterService: Service {
     }
 
     /// Reads loadHistoryScan over [start, end), following `rangeEndTime` while the result is incomplete.
-    private func scanHistory(from start: Date, to end: Date?) async throws {
+    /// - Parameter advancesCursor: a gap scan commits each page's `rangeEndTime` as the time reports are complete
+    ///   up to, so a scan cut short (a 429 on a busy pipe, a restart) resumes where it stopped instead of paging
+    ///   the whole window again, which could never finish on a pipe that loads more than the rate limit pages.
+    private func scanHistory(from start: Date, to end: Date?, advancesCursor: Bool = false) async throws {
         var from = Timestamps.format(start)
         let until = end.map(Timestamps.format)
         for _ in 0..<1000 {
             let page = try await context.client.loadHistoryScan(pipe: pipe, start: from, end: until)
+            let progress = advancesCursor ? page.rangeEndTime.flatMap(Timestamps.parse) : nil
             let finished = try await context.outbox.applyReports(
-                pipe: pipe, reports: page.files.map(Self.loadReport), beginMark: nil, reportedThrough: nil,
+                pipe: pipe, reports: page.files.map(Self.loadReport), beginMark: nil, reportedThrough: progress,
                 now: context.now())
             announce(finished)
             guard page.completeResult == false, let next = page.rangeEndTime, next != from else { return }
