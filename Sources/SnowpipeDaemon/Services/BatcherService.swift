@@ -63,8 +63,10 @@ public final class BatcherService: Service {
                     continue
                 }
                 try await send(batch)
-                // More may be waiting: take the next batch at once (it is full, or the linger has passed).
-                lingered = true
+                // After a full batch more are likely waiting: take the next one at once. After a partial one, the
+                // files that arrived meanwhile get their own linger, or a steady trickle would be sent as one
+                // full-size call followed by one tiny call every linger period.
+                lingered = batch.files.count >= maxFiles
                 if try await context.outbox.pendingCount(pipe: pipe) == 0 { lingered = false }
             } catch is CancellationError {
                 return
