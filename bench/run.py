@@ -642,7 +642,7 @@ def table(results, summary):
     add(("files/s to committed / submitted (rename-in)",
          f"{fmt(rename.get('committed_per_s'))} / {fmt(rename.get('submitted_per_s'))}", "",
          fmt(summary["rename_submitted_vs_probe"], 2) + "x probe"))
-    add(("creator alone, files/s (direct / rename)",
+    add(("the creator's own rate in that run, files/s (direct / rename)",
          f"{fmt(direct.get('creator_per_s'))} / {fmt(rename.get('creator_per_s'))}",
          fmt(probe.get("creator_per_s")), ""))
     add(("files lost / duplicated / IN_Q_OVERFLOW (direct)",
@@ -735,19 +735,31 @@ filesystem `{info['filesystem']}`, `fs.inotify.max_queued_events` = {info['max_q
 way); "submitted" is the time the insertFiles call that carried the file returned 2xx and that was committed.
 Burst rates run from the first file created to the last file committed or submitted.
 """
+    # The hand-written part (profile findings, what was fixed, what is left) follows the measured part.
+    analysis = os.path.join(ROOT, "bench", "analysis.md")
+    if os.path.exists(analysis):
+        text += "\n" + open(analysis).read()
     open(os.path.join(ROOT, "BENCHMARKS.md"), "w").write(text)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--bin", required=True, help="directory of the release snowpiped and snowpipe-emulator")
-    parser.add_argument("--tools", required=True, help="directory of the compiled creator and probe")
+    parser.add_argument("--bin", help="directory of the release snowpiped and snowpipe-emulator")
+    parser.add_argument("--tools", help="directory of the compiled creator and probe")
     parser.add_argument("--work", default="/var/tmp/snowpiped-bench", help="scratch directory (same filesystem)")
     parser.add_argument("--files", type=int, default=100_000)
     parser.add_argument("--quick", action="store_true", help="shorter windows, for trying the harness")
     parser.add_argument("--perf", action="store_true", help="record a perf profile of the daemon's bursts")
     parser.add_argument("--only", nargs="*", help="scenarios to run (default: all)")
+    parser.add_argument("--report-only", action="store_true",
+                        help="rewrite BENCHMARKS.md from bench/results.json (e.g. after editing bench/analysis.md)")
     args = parser.parse_args()
+    if args.report_only:
+        saved = json.load(open(os.path.join(ROOT, "bench", "results.json")))
+        write_report(saved["results"], saved["summary"], saved["machine"], "make bench", saved["elapsed_s"])
+        return
+    if not args.bin or not args.tools:
+        parser.error("--bin and --tools are required (make bench passes them)")
     if os.geteuid() != 0:
         print("note: not root, so caches cannot be dropped and nice -20 is refused; figures will be worse",
               file=sys.stderr)
