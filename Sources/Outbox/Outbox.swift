@@ -22,7 +22,14 @@ public final class Outbox: Sendable {
         configuration.label = "outbox"
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
-            if readOnly == false {
+            if readOnly {
+                // The daemon creates the file a moment before its schema: say so instead of "no such table".
+                let version = try pool.read { try Int.fetchOne($0, sql: "PRAGMA user_version") } ?? 0
+                if version == 0 { throw OutboxError.notCreatedYet(path: path) }
+                if version > OutboxSchema.currentVersion {
+                    throw OutboxError.newerSchema(found: version, supported: OutboxSchema.currentVersion)
+                }
+            } else {
                 try pool.write { try OutboxSchema.migrate($0) }
                 // GRDB sets synchronous=NORMAL with WAL; FULL makes each commit survive a power loss too.
                 try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }

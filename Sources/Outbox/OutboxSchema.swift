@@ -73,6 +73,8 @@ enum OutboxSchema {
 /// The outbox cannot be opened or used.
 public enum OutboxError: Error, Sendable, CustomStringConvertible {
     case newerSchema(found: Int, supported: Int)
+    /// Opened read-only before the daemon created the schema.
+    case notCreatedYet(path: String)
     case database(String)
 
     public var description: String {
@@ -80,6 +82,8 @@ public enum OutboxError: Error, Sendable, CustomStringConvertible {
         case .newerSchema(let found, let supported):
             return "the outbox was written by a newer snowpiped (schema \(found), this build knows \(supported)); "
                 + "upgrade snowpiped or restore the older outbox"
+        case .notCreatedYet(let path):
+            return "the outbox \(path) is empty: the daemon has not finished creating it yet (try again in a moment)"
         case .database(let detail):
             return "outbox database error: \(detail)"
         }

@@ -42,6 +42,10 @@ public struct EmulatorConfiguration: Codable, Sendable {
     public var tooManyFilesStatus: Int
     /// loadHistoryScan rate limit per pipe (calls per rolling minute; 0 = unlimited).
     public var historyScanCallsPerMinute: Int
+    /// Entries per loadHistoryScan answer (Snowflake: 10,000). Smaller values let tests page with few files;
+    /// events are then stamped at most `historyPageSize - 1` per millisecond, so paging on `rangeEndTime`
+    /// still makes progress.
+    public var historyPageSize = SnowpipeEmulator.maximumHistoryEntries
     /// Where loaded rows go: a SQLite file, or nil for an in-memory database.
     public var databasePath: String?
     /// Start with the clock frozen at this ISO-8601 instant (manual clock); nil = the system clock.
@@ -118,5 +122,7 @@ public struct EmulatorConfiguration: Codable, Sendable {
             databasePath: try c.decodeIfPresent(String.self, forKey: .databasePath),
             manualClockStart: try c.decodeIfPresent(String.self, forKey: .manualClockStart)
         )
+        historyPageSize =
+            try c.decodeIfPresent(Int.self, forKey: .historyPageSize) ?? SnowpipeEmulator.maximumHistoryEntries
     }
 }

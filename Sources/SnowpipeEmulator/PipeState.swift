@@ -43,12 +43,13 @@ struct PipeState: Sendable {
     }
 
     /// A timestamp for a new event: `now` to the millisecond, never earlier than the previous one, and at most
-    /// 1000 events per millisecond, so paging loadHistoryScan on `rangeEndTime` always makes progress.
-    mutating func stamp(_ now: Date) -> Date {
+    /// `perMillisecond` events per millisecond (fewer than a history page holds), so paging loadHistoryScan on
+    /// `rangeEndTime` always makes progress.
+    mutating func stamp(_ now: Date, perMillisecond: Int = 1000) -> Date {
         var milliseconds = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
         if milliseconds <= lastStampMilliseconds {
             milliseconds = lastStampMilliseconds
-            if stampsAtLastMillisecond >= 1000 {
+            if stampsAtLastMillisecond >= perMillisecond {
                 milliseconds += 1
                 stampsAtLastMillisecond = 0
             }
@@ -123,16 +124,23 @@ struct PipeState: Sendable {
     }
 
     /// Current history entries with `lastInsertTime` in [start, end), oldest first, at most `limit`.
+    /// Compared in whole milliseconds, the API's precision.
     func scan(start: Date, end: Date, limit: Int) -> (entries: [FileEntry], complete: Bool) {
+        let first = Timestamp.milliseconds(start)
+        let last = end == .distantFuture ? Int64.max : Timestamp.milliseconds(end)
         var lower = 0
         var upper = history.count
         while lower < upper {  // first record at or after `start`
             let middle = (lower + upper) / 2
-            if history[middle].entry.lastInsertTime < start { lower = middle + 1 } else { upper = middle }
+            if Timestamp.milliseconds(history[middle].entry.lastInsertTime) < first {
+                lower = middle + 1
+            } else {
+                upper = middle
+            }
         }
         var entries: [FileEntry] = []
         var index = lower
-        while index < history.count, history[index].entry.lastInsertTime < end {
+        while index < history.count, Timestamp.milliseconds(history[index].entry.lastInsertTime) < last {
             if history[index].superseded == false {
                 if entries.count == limit { return (entries, false) }
                 entries.append(history[index].entry)

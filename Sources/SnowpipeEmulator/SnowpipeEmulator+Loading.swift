@@ -94,7 +94,8 @@ extension SnowpipeEmulator {
         // history and dedup map for every loaded file (quadratic at 100k files).
         guard let pipe = pipes[result.job.pipe], states[pipe.name] != nil else { return }
         let outcome = result.outcome
-        let stamp = states[pipe.name]!.stamp(now)
+        let stamp = states[pipe.name]!.stamp(
+            now, perMillisecond: min(1000, max(1, configuration.historyPageSize - 1)))
         var entry = FileEntry(
             path: result.job.path,
             stageLocation: pipe.stageLocation ?? URL(fileURLWithPath: pipe.stageDirectory).absoluteString,

@@ -68,7 +68,7 @@ extension SnowpipeEmulator {
         }
         let oldest = now.addingTimeInterval(-configuration.historyRetentionSeconds)
         let scan = (states[pipe.name] ?? PipeState())
-            .scan(start: max(start, oldest), end: end, limit: Self.maximumHistoryEntries)
+            .scan(start: max(start, oldest), end: end, limit: max(1, configuration.historyPageSize))
         return .encoded(
             200,
             LoadHistoryScanBody(

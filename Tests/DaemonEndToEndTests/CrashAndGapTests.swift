@@ -91,6 +91,48 @@ struct CrashAndGapTests {
         }
     }
 
+    @Test func aHistoryScanCutShortByA429ResumesWhereItStopped() async throws {
+        // A 2-event ring and 3-entry history pages: 12 loads at once leave a gap that takes several pages.
+        let harness = try DaemonHarness {
+            $0.loadDelaySeconds = 30
+            $0.reportCapacity = 2
+            $0.historyPageSize = 3
+        }
+        // Every third loadHistoryScan call is refused. A scan that started over from the gap after each refusal
+        // would read the same two pages for as long as the script lasts (far beyond the test's deadline).
+        let refusals = [Fault.none, .none, .status(429, retryAfter: "0.1")]
+        await harness.fixture.emulator.setFaults(
+            FaultPlan(script: Array(repeating: refusals, count: 1000).flatMap { $0 }), for: .loadHistoryScan)
+        try await LiveEmulator.withServer(harness.fixture.emulator) { base in
+            try harness.configure(port: Int(base.split(separator: ":").last!)!)
+            try await harness.startAndWaitUntilReady()
+            var expected: [String: Range<Int>] = [:]
+            for index in 0..<12 {
+                harness.dropCSV("p\(index).csv", firstID: index * 10, rows: 2)
+                expected["p\(index).csv"] = (index * 10)..<(index * 10 + 2)
+            }
+            let outbox = { try Outbox(path: harness.stateDirectory + "/outbox.sqlite", readOnly: true) }
+            try await DaemonHarness.waitUntil("every file is submitted and reports were read once") {
+                guard (try? await states(harness))?["submitted"] == 12 else { return false }
+                return try await outbox().reportCursor(pipe: "DB.S.CSV_PIPE").beginMark != nil
+            }
+            await harness.fixture.emulator.advanceClock(by: 31)  // 12 loads; the ring keeps the last 2 events
+            do {
+                try await DaemonHarness.waitUntil("every file is LOADED", timeout: .seconds(60)) {
+                    (try? await states(harness))?["LOADED"] == 12
+                }
+            } catch {
+                let tail = harness.log.split(separator: "\n").suffix(20).joined(separator: "\n")
+                Issue.record("states \((try? await states(harness)) ?? [:]); log tail:\n\(tail)")
+                throw error
+            }
+            try await expectExactlyOnce(harness, files: expected)
+            #expect(harness.log.contains("insertReport completeResult=false"))
+            #expect(harness.log.contains("HTTP 429"))
+            #expect(await harness.stop() == 0)
+        }
+    }
+
     @Test func aFileWithNoReportByTheDeadlineEndsNotReported() async throws {
         let harness = try DaemonHarness { $0.loadDelaySeconds = 3600 }
         try await LiveEmulator.withServer(harness.fixture.emulator) { base in

@@ -116,4 +116,46 @@ struct OutboxTests {
         #expect(Set(ended.map(\.state)) == [.notReported, .skipped])
         #expect(try await outbox.pendingActions().count == 2)
     }
+
+    @Test func aFinishedRecordCarriesEveryColumnBackFromTheDatabase() async throws {
+        let outbox = try makeOutbox()
+        let recorded = try await outbox.record(files(1), now: now)
+        #expect(recorded.first?.state == .pending && recorded.first?.discoveredAt == now)
+        let batch = try #require(try await outbox.nextBatch(pipe: "P", maxFiles: 10, now: now) { "req-9" })
+        try await outbox.beginAttempt(batchID: batch.id)
+        try await outbox.completeBatch(batch, skippedPaths: [], now: now.addingTimeInterval(1))
+        let report = LoadReport(
+            stagePath: "f0.csv", status: "PARTIALLY_LOADED", rowsInserted: 7, rowsParsed: 9, errorsSeen: 2,
+            firstError: "bad number", firstErrorLine: 3, firstErrorColumn: "AMOUNT", timeReceived: now)
+        let finished = try await outbox.applyReports(
+            pipe: "P", reports: [report], beginMark: "m1", reportedThrough: now, now: now.addingTimeInterval(2))
+        let file = try #require(finished.first)
+        #expect(file.localPath == "/drop/f0.csv" && file.stagePath == "f0.csv" && file.size == 10)
+        #expect(file.state == .partiallyLoaded && file.requestID == "req-9" && file.batchID == batch.id)
+        #expect(file.submittedAt == now.addingTimeInterval(1) && file.finishedAt == now.addingTimeInterval(2))
+        #expect(file.rowsInserted == 7 && file.rowsParsed == 9 && file.errorsSeen == 2)
+        #expect(file.firstError == "bad number" && file.firstErrorLine == 3 && file.firstErrorColumn == "AMOUNT")
+        #expect(file.maybeSkipped == false && file.mtimeNanoseconds == 1)
+    }
+
+    @Test func theReportCursorNeverMovesBack() async throws {
+        let outbox = try makeOutbox()
+        let later = now.addingTimeInterval(60)
+        _ = try await outbox.applyReports(pipe: "P", reports: [], beginMark: "m1", reportedThrough: later, now: now)
+        // A history page of an older window (an overdue check) must not rewind what a gap scan established.
+        _ = try await outbox.applyReports(pipe: "P", reports: [], beginMark: nil, reportedThrough: now, now: now)
+        let cursor = try await outbox.reportCursor(pipe: "P")
+        #expect(cursor.beginMark == "m1" && cursor.reportedThrough == later)
+    }
+
+    @Test func readingAnOutboxWhoseSchemaIsNotCreatedYetSaysSo() throws {
+        let path = directory.path + "/empty.sqlite"
+        #expect(FileManager.default.createFile(atPath: path, contents: nil))
+        do {
+            _ = try Outbox(path: path, readOnly: true)
+            Issue.record("opening an empty outbox read-only should fail")
+        } catch {
+            #expect(error.description.contains("has not finished creating it yet"))
+        }
+    }
 }

@@ -69,6 +69,29 @@ struct LoadHistoryScanTests {
         #expect(seen.count == total)
     }
 
+    @Test func aSmallPageSizePagesFewEntriesAndStillMakesProgress() async throws {
+        let fixture = try EmulatorFixture {
+            $0.historyScanCallsPerMinute = 0
+            $0.historyPageSize = 3
+        }
+        let paths = (0..<12).map { "q/\($0).csv" }
+        _ = await fixture.insertFiles(paths)
+        await fixture.emulator.advanceClock(by: 10)  // 12 loads at one instant: stamped at most 2 per millisecond
+        var seen = Set<String>()
+        var from = start
+        var calls = 0
+        while calls < 20 {
+            let page = await fixture.loadHistoryScan(query: ["startTimeInclusive": from])
+            calls += 1
+            #expect(page.files.count <= 3)
+            for file in page.files { seen.insert(file["path"] as! String) }
+            if page.object["completeResult"] as? String == "true" { break }
+            from = page.object["rangeEndTime"] as! String
+        }
+        #expect(seen == Set(paths), "pages: \(calls)")
+        #expect(calls >= 4)
+    }
+
     @Test func historyOlderThan14DaysIsGone() async {
         _ = await fixture.insertFiles(["a.csv"])
         await fixture.emulator.advanceClock(by: 10)

@@ -4,6 +4,7 @@ import Logging
 import Outbox
 import ServiceLifecycle
 import SnowpipeAPI
+import Synchronization
 
 /// One pipe's report follower, active only while files await a report (an idle daemon sends nothing).
 ///
@@ -24,6 +25,9 @@ public final class ReporterService: Service {
     /// Shared with the pipe's other stage: a 429 on either slows both.
     let throttle: PipeThrottle
     let logger: Logger
+    /// Where an interrupted gap scan stopped: the `rangeEndTime` of its last page, in Snowflake's clock, so a
+    /// retry (after a 429, say) continues exactly there. The persisted cursor covers restarts, with the margin.
+    private let scanResume = Mutex<String?>(nil)
 
     public init(context: DaemonContext, pipe: String) {
         self.context = context
@@ -89,15 +93,17 @@ public final class ReporterService: Service {
         let finished = try await outbox.applyReports(
             pipe: pipe, reports: report.files.map(Self.loadReport), beginMark: report.nextBeginMark,
             reportedThrough: requestTime, now: context.now())
+        scanResume.withLock { $0 = nil }
         announce(finished)
     }
 
     /// Reads loadHistoryScan over [start, end), following `rangeEndTime` while the result is incomplete.
     /// - Parameter advancesCursor: a gap scan commits each page's `rangeEndTime` as the time reports are complete
-    ///   up to, so a scan cut short (a 429 on a busy pipe, a restart) resumes where it stopped instead of paging
-    ///   the whole window again, which could never finish on a pipe that loads more than the rate limit pages.
+    ///   up to, so a scan cut short resumes where it stopped (after a 429: exactly, from `scanResume`; after a
+    ///   restart: from the cursor less the clock margin) instead of paging the whole window again, which could
+    ///   never finish on a pipe whose gap takes more pages than succeed between refusals.
     private func scanHistory(from start: Date, to end: Date?, advancesCursor: Bool = false) async throws {
-        var from = Timestamps.format(start)
+        var from = (advancesCursor ? scanResume.withLock { $0 } : nil) ?? Timestamps.format(start)
         let until = end.map(Timestamps.format)
         for _ in 0..<1000 {
             let page = try await context.client.loadHistoryScan(pipe: pipe, start: from, end: until)
@@ -108,6 +114,7 @@ public final class ReporterService: Service {
             announce(finished)
             guard page.completeResult == false, let next = page.rangeEndTime, next != from else { return }
             from = next
+            if advancesCursor { scanResume.withLock { $0 = next } }
         }
     }
 
