@@ -222,6 +222,24 @@ watch:
 """)
         return path
 
+    def prepare_daemon(self, name, pipe_key=None):
+        """A new watched directory, a state directory and a configuration for one daemon scenario."""
+        directory = self.fresh_dir(name)
+        state = os.path.join(self.work, "state-" + name)
+        return directory, state, self.daemon_config(name, directory, state, name + "/", pipe_key)
+
+    def start_ready_daemon(self, config, name, timeout=60):
+        """Drops the caches (the method, before a file-creating run), starts the daemon, waits for READY."""
+        drop_caches()
+        process, notify, _ = self.start_daemon(config, name)
+        wait_for("READY", notify.ready_at, timeout)
+        return process
+
+    def wait_submitted(self, state, count, timeout):
+        """Waits until `count` rows are submitted; returns the outbox counts (see `outbox_counts`)."""
+        return wait_for("every file submitted",
+                        lambda: (c := self.outbox_counts(state))[2] >= count and c, timeout, interval=0.1)
+
     def start_daemon(self, config, name):
         notify = NotifySocket(os.path.join(self.work, name + ".notify"))
         log = open(os.path.join(self.work, name + ".log"), "a")
@@ -299,20 +317,15 @@ watch:
 
     def burst_daemon(self, mode, run=1):
         name = f"burst-{mode}-{run}"
-        directory = self.fresh_dir(name)
-        state = os.path.join(self.work, "state-" + name)
-        config = self.daemon_config(name, directory, state, name + "/", pipe_key=f"burst-{mode}")
+        directory, state, config = self.prepare_daemon(name, pipe_key=f"burst-{mode}")
         calls_before = self.stats()["insertFilesCalls"]
-        drop_caches()
-        process, notify, _ = self.start_daemon(config, name)
-        wait_for("READY", notify.ready_at, 60)
+        process = self.start_ready_daemon(config, name)
         cpu_before = cpu_seconds(process.pid)
         profiler = self.profile(process.pid, name)
         emulator_profiler = self.profile(self.emulator.pid, name + "-emulator")
         creator = self.run_creator(directory, self.files, mode)
         first = creator["first_ns"] / 1e9
-        done = wait_for("every file submitted",
-                        lambda: (c := self.outbox_counts(state))[2] >= self.files and c, 300, interval=0.1)
+        done = self.wait_submitted(state, self.files, 300)
         cpu = cpu_seconds(process.pid) - cpu_before
         peak = memory_kb(process.pid, "VmHWM")
         for running in (profiler, emulator_profiler):
@@ -341,9 +354,7 @@ watch:
 
     def backlog(self):
         name = "backlog"
-        directory = self.fresh_dir(name)
-        state = os.path.join(self.work, "state-" + name)
-        config = self.daemon_config(name, directory, state, name + "/")
+        directory, state, config = self.prepare_daemon(name)
         creator = self.run_creator(directory, self.files)
         # The files wait while the daemon is down: start once they are older than settle_seconds (5 s).
         settle_until = creator["last_ns"] / 1e9 + 5.5
@@ -351,8 +362,7 @@ watch:
         drop_caches()
         process, notify, started = self.start_daemon(config, name)
         ready = wait_for("READY", notify.ready_at, 300)
-        done = wait_for("every file submitted",
-                        lambda: (c := self.outbox_counts(state))[2] >= self.files and c, 300, interval=0.1)
+        done = self.wait_submitted(state, self.files, 300)
         cpu = cpu_seconds(process.pid)
         peak = memory_kb(process.pid, "VmHWM")
         self.stop_daemon(process)
@@ -367,12 +377,8 @@ watch:
         """Files one at a time at a steady low rate; the probe watches the same directory at the same time."""
         name = "latency"
         rate, count = 20, (200 if self.quick else 600)
-        directory = self.fresh_dir(name)
-        state = os.path.join(self.work, "state-" + name)
-        config = self.daemon_config(name, directory, state, name + "/")
-        drop_caches()
-        process, notify, _ = self.start_daemon(config, name)
-        wait_for("READY", notify.ready_at, 60)
+        directory, state, config = self.prepare_daemon(name)
+        process = self.start_ready_daemon(config, name)
         probe_db = os.path.join(self.work, "probe-latency.sqlite")
         probe = subprocess.Popen(["nice", "-n", "-20", self.tool("probe"), directory, str(count), probe_db],
                                  stdout=subprocess.PIPE, text=True)
@@ -451,16 +457,11 @@ watch:
         """snowpiped at the Python baseline's paced rate, for the CPU and RSS ratios."""
         name = "paced"
         count = rate * (5 if self.quick else 10)
-        directory = self.fresh_dir(name)
-        state = os.path.join(self.work, "state-" + name)
-        config = self.daemon_config(name, directory, state, name + "/")
-        drop_caches()
-        process, notify, _ = self.start_daemon(config, name)
-        wait_for("READY", notify.ready_at, 60)
+        directory, state, config = self.prepare_daemon(name)
+        process = self.start_ready_daemon(config, name)
         cpu_before = cpu_seconds(process.pid)
         creator = self.run_creator(directory, count, rate=rate)
-        done = wait_for("every file submitted",
-                        lambda: (c := self.outbox_counts(state))[2] >= count and c, 120, interval=0.1)
+        done = self.wait_submitted(state, count, 120)
         cpu = cpu_seconds(process.pid) - cpu_before
         peak = memory_kb(process.pid, "VmHWM")
         self.stop_daemon(process)
@@ -476,9 +477,7 @@ watch:
         """Idle for a minute with 1,000,000 finished rows; then `snowpiped status` on them."""
         name = "footprint"
         rows = 200_000 if self.quick else 1_000_000
-        directory = self.fresh_dir(name)
-        state = os.path.join(self.work, "state-" + name)
-        config = self.daemon_config(name, directory, state, name + "/")
+        directory, state, config = self.prepare_daemon(name)
         process, notify, _ = self.start_daemon(config, name)
         wait_for("READY", notify.ready_at, 60)
         self.stop_daemon(process)
