@@ -46,6 +46,8 @@ public struct EmulatorConfiguration: Codable, Sendable {
     /// events are then stamped at most `historyPageSize - 1` per millisecond, so paging on `rangeEndTime`
     /// still makes progress.
     public var historyPageSize = SnowpipeEmulator.maximumHistoryEntries
+    /// How many events may share one millisecond stamp: fewer than a history page holds (and at most 1000).
+    var eventsPerMillisecond: Int { min(1000, max(1, historyPageSize - 1)) }
     /// Where loaded rows go: a SQLite file, or nil for an in-memory database.
     public var databasePath: String?
     /// Start with the clock frozen at this ISO-8601 instant (manual clock); nil = the system clock.

@@ -127,7 +127,7 @@ struct PipeState: Sendable {
     /// Compared in whole milliseconds, the API's precision.
     func scan(start: Date, end: Date, limit: Int) -> (entries: [FileEntry], complete: Bool) {
         let first = Timestamp.milliseconds(start)
-        let last = end == .distantFuture ? Int64.max : Timestamp.milliseconds(end)
+        let last = Timestamp.milliseconds(end)
         var lower = 0
         var upper = history.count
         while lower < upper {  // first record at or after `start`

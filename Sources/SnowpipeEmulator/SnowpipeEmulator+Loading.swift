@@ -94,8 +94,7 @@ extension SnowpipeEmulator {
         // history and dedup map for every loaded file (quadratic at 100k files).
         guard let pipe = pipes[result.job.pipe], states[pipe.name] != nil else { return }
         let outcome = result.outcome
-        let stamp = states[pipe.name]!.stamp(
-            now, perMillisecond: min(1000, max(1, configuration.historyPageSize - 1)))
+        let stamp = states[pipe.name]!.stamp(now, perMillisecond: configuration.eventsPerMillisecond)
         var entry = FileEntry(
             path: result.job.path,
             stageLocation: pipe.stageLocation ?? URL(fileURLWithPath: pipe.stageDirectory).absoluteString,
