@@ -31,17 +31,23 @@ extension Outbox {
             try db.cachedStatement(sql: "INSERT INTO batches (pipe, request_id, created_at) VALUES (?, ?, ?)")
                 .execute(arguments: [pipe, requestID, at])
             let batchID = db.lastInsertedRowID
+            // One row per stage path per call: two versions of a path in one call would both be reported
+            // skipped. The outbox keeps one path in flight, so a duplicate is rare (a retried old version); it
+            // waits for a later batch.
+            var paths = Set<String>()
             let files = try FileRecord.fetchAll(
                 db.cachedStatement(
                     sql: """
-                        UPDATE files SET batch_id = ?
-                        WHERE id IN (
-                            SELECT id FROM files WHERE pipe = ? AND state = 'pending' AND batch_id IS NULL
-                            ORDER BY id LIMIT ?)
-                        RETURNING *
+                        SELECT * FROM files WHERE pipe = ? AND state = 'pending' AND batch_id IS NULL
+                        ORDER BY id LIMIT ?
                         """),
-                arguments: [batchID, pipe, maxFiles]
-            ).sorted { $0.id < $1.id }
+                arguments: [pipe, maxFiles]
+            ).filter { paths.insert($0.stagePath).inserted }.map { file -> FileRecord in
+                var assigned = file
+                assigned.batchID = batchID
+                return assigned
+            }
+            try Self.assign(files.map(\.id), to: batchID, db)
             return Batch(id: batchID, pipe: pipe, requestID: requestID, attempts: 0, files: files)
         }
     }
@@ -145,16 +151,11 @@ extension Outbox {
         }
     }
 
+    /// Puts the files in a batch, a few set-based `IN (...)` updates (ids are integers, written into the SQL).
     private static func assign(_ ids: [Int64], to batchID: Int64, _ db: Database) throws {
-        let statement = try db.cachedStatement(sql: "UPDATE files SET batch_id = ? WHERE id = ?")
-        for id in ids { try statement.execute(arguments: [batchID, id]) }
+        for start in stride(from: 0, to: ids.count, by: 500) {
+            let list = ids[start..<min(start + 500, ids.count)].map(String.init).joined(separator: ",")
+            try db.execute(sql: "UPDATE files SET batch_id = ? WHERE id IN (\(list))", arguments: [batchID])
+        }
     }
-}
-
-/// The warning given when Snowpipe skips a path (also logged).
-public enum SkipExplanation {
-    public static let text =
-        "Snowpipe skipped this path: the pipe already received a file at this path within the last 14 days "
-        + "(its load metadata), even if the content changed or that load failed. Give new data a new file name; "
-        + "to reload this file, use COPY or recreate the pipe."
 }

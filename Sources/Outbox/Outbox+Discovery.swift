@@ -4,8 +4,11 @@ import IngestCore
 
 extension Outbox {
     /// Records discovered file versions in one transaction; versions already known are ignored. Rejected files
-    /// are recorded `REJECTED` with their reason (and an after-failure action due).
-    /// - Returns: the rows newly inserted (pending and rejected).
+    /// are recorded `REJECTED` with their reason (and an after-failure action due). A new version of a known
+    /// stage path follows `NewVersionRule`: it replaces a pending row never sent (one row per path in
+    /// flight), or is recorded `SKIPPED` with `ChangedAfterSend` when the path may already have reached
+    /// Snowpipe, which will not load it again for 14 days.
+    /// - Returns: the rows newly inserted or replaced (pending, rejected and skipped).
     @discardableResult
     public func record(_ files: [DiscoveredFile], now: Date) async throws(OutboxError) -> [FileRecord] {
         guard files.isEmpty == false else { return [] }
@@ -13,28 +16,67 @@ extension Outbox {
         return try await write { db in
             // No RETURNING: the new row is built from what was inserted (reading rows back costs more than the
             // insert itself at burst rates).
+            let exists = try db.cachedStatement(
+                sql: "SELECT 1 FROM files WHERE pipe = ? AND local_path = ? AND size = ? AND mtime_ns = ?")
+            let newest = try db.cachedStatement(
+                sql: """
+                    SELECT files.id, files.state, COALESCE(batches.attempts, 0) > 0,
+                        (SELECT MAX(submitted_at) FROM files AS sent
+                         WHERE sent.pipe = files.pipe AND sent.stage_path = files.stage_path)
+                    FROM files LEFT JOIN batches ON batches.id = files.batch_id
+                    WHERE files.pipe = ? AND files.stage_path = ?
+                    ORDER BY files.id DESC LIMIT 1
+                    """)
             let insert = try db.cachedStatement(
                 sql: """
-                    INSERT OR IGNORE INTO files
+                    INSERT INTO files
                         (pipe, local_path, stage_path, size, mtime_ns, state, discovered_at, finished_at, detail,
                          action_pending)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
+            let replace = try db.cachedStatement(
+                sql: "UPDATE files SET local_path = ?, size = ?, mtime_ns = ?, discovered_at = ? WHERE id = ?")
             let stamp = Date(timeIntervalSince1970: at)
             var inserted: [FileRecord] = []
             for file in files {
-                let state: FileState = file.rejection != nil ? .rejected : .pending
-                let rejected = state == .rejected
+                guard
+                    try Bool.fetchOne(exists, arguments: [file.pipe, file.localPath, file.size, file.mtimeNanoseconds])
+                        == nil
+                else { continue }
+                var state: FileState = file.rejection != nil ? .rejected : .pending
+                var detail = file.rejection
+                if state == .pending {
+                    let known = try Row.fetchOne(newest, arguments: [file.pipe, file.stagePath]).flatMap { row in
+                        FileState(rawValue: row[1]).map {
+                            NewVersionRule.Known(id: row[0], state: $0, attempted: row[2], lastSent: row[3])
+                        }
+                    }
+                    switch NewVersionRule.decide(known: known, now: at) {
+                    case .record:
+                        break
+                    case .replacePending(let id):
+                        try replace.execute(arguments: [file.localPath, file.size, file.mtimeNanoseconds, at, id])
+                        inserted.append(
+                            FileRecord(
+                                id: id, pipe: file.pipe, localPath: file.localPath, stagePath: file.stagePath,
+                                size: file.size, mtimeNanoseconds: file.mtimeNanoseconds, state: .pending,
+                                discoveredAt: stamp, finishedAt: nil, detail: nil))
+                        continue
+                    case .notLoadable(let sentAt):
+                        state = .skipped
+                        detail = ChangedAfterSend.text(sentAt: sentAt.map { Date(timeIntervalSince1970: $0) })
+                    }
+                }
+                let finished = state.isTerminal
                 try insert.execute(arguments: [
                     file.pipe, file.localPath, file.stagePath, file.size, file.mtimeNanoseconds, state.rawValue, at,
-                    rejected ? at : nil, file.rejection, rejected ? 1 : 0,
+                    finished ? at : nil, detail, finished ? 1 : 0,
                 ])
-                guard db.changesCount > 0 else { continue }
                 inserted.append(
                     FileRecord(
                         id: db.lastInsertedRowID, pipe: file.pipe, localPath: file.localPath, stagePath: file.stagePath,
                         size: file.size, mtimeNanoseconds: file.mtimeNanoseconds, state: state, discoveredAt: stamp,
-                        finishedAt: rejected ? stamp : nil, detail: file.rejection))
+                        finishedAt: finished ? stamp : nil, detail: detail))
             }
             return inserted
         }

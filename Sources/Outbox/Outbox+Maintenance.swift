@@ -110,7 +110,8 @@ extension Outbox {
         }
     }
 
-    /// Puts finished files back to `pending` (`snowpiped retry`), clearing their results.
+    /// Puts finished files back to `pending` (`snowpiped retry`), clearing their results. A LOADED row is never
+    /// rewritten (its rows are in the table), nor a path that already has a version in flight.
     public func requeue(ids: [Int64]) async throws(OutboxError) -> Int {
         try await write { db in
             let statement = try db.cachedStatement(
@@ -119,7 +120,10 @@ extension Outbox {
                         maybe_skipped = 0, rows_inserted = NULL, rows_parsed = NULL, errors_seen = NULL,
                         first_error = NULL, first_error_line = NULL, first_error_column = NULL, detail = NULL,
                         request_id = NULL, action_pending = 0
-                    WHERE id = ? AND state NOT IN ('pending', 'submitted')
+                    WHERE id = ? AND state NOT IN ('pending', 'submitted', 'LOADED')
+                      AND NOT EXISTS (
+                          SELECT 1 FROM files AS other WHERE other.pipe = files.pipe
+                          AND other.stage_path = files.stage_path AND other.state IN ('pending', 'submitted'))
                     """)
             var changed = 0
             for id in ids {

@@ -75,6 +75,10 @@ public enum OutboxError: Error, Sendable, CustomStringConvertible {
     case newerSchema(found: Int, supported: Int)
     /// Opened read-only before the daemon created the schema.
     case notCreatedYet(path: String)
+    /// The file exists but is empty (0 bytes): not an outbox this daemon created.
+    case empty(path: String)
+    /// The file is not a snowpiped outbox (another database, or not a database).
+    case foreign(path: String)
     case database(String)
 
     public var description: String {
@@ -84,6 +88,13 @@ public enum OutboxError: Error, Sendable, CustomStringConvertible {
                 + "upgrade snowpiped or restore the older outbox"
         case .notCreatedYet(let path):
             return "the outbox \(path) is empty: the daemon has not finished creating it yet (try again in a moment)"
+        case .empty(let path):
+            return "the outbox \(path) is an empty file (0 bytes): snowpiped never leaves one (a failed copy or "
+                + "restore?). It refuses to start over on it, which would submit every watched file again and forget "
+                + "what was loaded: restore the outbox from a backup, or, to start over on purpose, delete \(path)"
+        case .foreign(let path):
+            return "\(path) is not a snowpiped outbox (not a SQLite database, or one without snowpiped's schema); "
+                + "snowpiped does not overwrite it: check `state_directory`, or move the file away"
         case .database(let detail):
             return "outbox database error: \(detail)"
         }

@@ -11,6 +11,8 @@ public enum KeyError: Error, Equatable, Sendable, CustomStringConvertible {
     case wrongPassphrase(path: String)
     /// The file holds a key, but not an RSA key (Snowflake key-pair authentication needs RSA).
     case notRSA(path: String, algorithm: String)
+    /// The RSA key is shorter than Snowflake accepts (2048 bits).
+    case tooShort(path: String, bits: Int)
     /// The file is not a PEM private key, or it is cut short.
     case malformed(path: String, detail: String)
     /// A public key (PEM or base64 DER) could not be parsed.
@@ -30,13 +32,18 @@ public enum KeyError: Error, Equatable, Sendable, CustomStringConvertible {
         case .passphraseRequired(let path):
             return
                 "private key file \(path) is encrypted but no passphrase was given; "
-                + "set `passphrase_file` (or a systemd credential) or `passphrase_env` in the configuration"
+                + "set `snowflake.private_key_passphrase` to `credential: NAME` (a systemd credential), "
+                + "`file: PATH` or `env: VARIABLE` in the configuration"
         case .wrongPassphrase(let path):
             return "the passphrase does not decrypt private key file \(path); check the passphrase source"
         case .notRSA(let path, let algorithm):
             return
                 "private key file \(path) holds a \(algorithm) key; Snowflake key-pair authentication needs an RSA key "
                 + "(create one with `snowpiped keygen`)"
+        case .tooShort(let path, let bits):
+            return
+                "private key file \(path) holds a \(bits)-bit RSA key; Snowflake requires at least "
+                + "\(PrivateKey.minimumBits) bits: create a new key with `snowpiped keygen` and register it"
         case .malformed(let path, let detail):
             return
                 "private key file \(path) is not a valid PEM private key (PKCS#8, encrypted PKCS#8 or PKCS#1): \(detail); "

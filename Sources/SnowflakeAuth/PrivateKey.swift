@@ -58,7 +58,11 @@ public final class PrivateKey: @unchecked Sendable {
         self.init(taking: key)
     }
 
-    /// Reads and parses a key file, refusing one that group or others can read.
+    /// The shortest RSA key Snowflake accepts for key-pair authentication.
+    public static let minimumBits = 2048
+
+    /// Reads and parses a key file, refusing one that group or others can read and one shorter than
+    /// `minimumBits`.
     /// - Parameter checkPermissions: false only for tests and tools that handle throwaway keys.
     public static func load(
         path: String,
@@ -81,7 +85,9 @@ public final class PrivateKey: @unchecked Sendable {
         guard let text = String(data: data, encoding: .utf8) else {
             throw .malformed(path: path, detail: "the file is not text (is it a DER file? convert it to PEM)")
         }
-        return try PrivateKey(pem: text, passphrase: passphrase, source: path)
+        let key = try PrivateKey(pem: text, passphrase: passphrase, source: path)
+        guard key.bits >= minimumBits else { throw .tooShort(path: path, bits: key.bits) }
+        return key
     }
 
     /// The DER encoding of the public half as an X.509 SubjectPublicKeyInfo.

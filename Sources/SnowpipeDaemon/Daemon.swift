@@ -26,6 +26,8 @@ public enum Daemon {
         } catch {
             throw SetupError("cannot create the state directory \(configuration.stateDirectory): \(error)")
         }
+        let lock = try StateDirectoryLock(stateDirectory: configuration.stateDirectory)
+        defer { withExtendedLifetime(lock) {} }
         let outbox = try Outbox(path: configuration.databasePath)
         let connection = try SnowflakeConnection(settings: configuration.snowflake)
         let client = connection.client(retrying: .init(maximumAttempts: 1), version: version)

@@ -13,17 +13,37 @@ public final class SignalShutdown: Sendable {
         var requested = false
     }
     private let state = Mutex(State())
+    private let onIgnored = Mutex<(@Sendable (Int32) -> Void)?>(nil)
     private nonisolated(unsafe) var sources: [any DispatchSourceSignal] = []
 
-    /// Ignores the default action of `signals` and listens for them.
+    /// Signals whose default action (terminate) would silently stop ingestion, since `Restart=on-failure` does
+    /// not restart a service killed by SIGHUP: they are noted in the log and otherwise ignored. There is no
+    /// configuration reload; a changed configuration is applied by a restart.
+    public static let ignoredSignals: [Int32] = [SIGHUP, SIGUSR1, SIGUSR2]
+
+    /// Ignores the default action of `signals` (a graceful drain) and of `ignoredSignals`, and SIGPIPE (a peer
+    /// closing a socket is an error on the write, never a reason to die).
     public init(signals: [Int32] = [SIGTERM, SIGINT]) {
-        for number in signals {
+        signal(SIGPIPE, SIG_IGN)
+        for number in signals + Self.ignoredSignals {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [weak self] in self?.fire() }
+            let drains = signals.contains(number)
+            source.setEventHandler { [weak self] in
+                if drains { self?.fire() } else { self?.ignored(number) }
+            }
             source.resume()
             sources.append(source)
         }
+    }
+
+    /// Says what to do when an ignored signal arrives (e.g. log it).
+    public func whenIgnored(_ handler: @escaping @Sendable (Int32) -> Void) {
+        onIgnored.withLock { $0 = handler }
+    }
+
+    private func ignored(_ number: Int32) {
+        onIgnored.withLock { $0 }?(number)
     }
 
     /// Hands the running group over; shuts it down at once if a signal already arrived.

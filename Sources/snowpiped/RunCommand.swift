@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Glibc
 import Logging
 import SnowpipeDaemon
 import Systemd
@@ -43,6 +44,13 @@ struct RunCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "snowpiped")
+        signals.whenIgnored { number in
+            let name = number == SIGHUP ? "SIGHUP" : number == SIGUSR1 ? "SIGUSR1" : "SIGUSR2"
+            logger.notice(
+                Logger.Message(
+                    stringLiteral: "\(name) received and ignored: snowpiped has no configuration reload; to apply a "
+                        + "changed configuration, restart it (`systemctl restart snowpiped`)"))
+        }
         do {
             try await Daemon.run(configuration: settings, version: Snowpiped.version, logger: logger, signals: signals)
             {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Glibc
 import IngestCore
 import Outbox
 import SnowpipeDaemon
@@ -28,7 +29,13 @@ struct StatusCommand: AsyncParsableCommand {
         }
         let outbox: Outbox
         do {
-            outbox = try Outbox(path: settings.databasePath, readOnly: true)
+            // While no daemon runs and its WAL is checkpointed away, the file alone is the whole truth: read it
+            // as immutable, so a member of the snowpiped group (who may not create `-shm` in the state
+            // directory) can read it too.
+            var walInfo = stat()
+            let walEmpty = stat(settings.databasePath + "-wal", &walInfo) != 0 || walInfo.st_size == 0
+            let stopped = StateDirectoryLock.runningDaemon(stateDirectory: settings.stateDirectory) == nil
+            outbox = try Outbox(path: settings.databasePath, readOnly: true, immutable: stopped && walEmpty)
         } catch {
             throw CheckFailure("\(error) (is \(settings.databasePath) readable by you? see README: status access)")
         }

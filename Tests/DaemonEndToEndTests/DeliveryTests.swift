@@ -85,9 +85,10 @@ struct DeliveryTests {
             }
             try await expectExactlyOnce(harness, files: expected)
             let stats = await harness.fixture.emulator.statistics()
-            // Batched: how many calls depends on how fast the test writes files against the 200 ms linger, but
-            // one call per file (or per few files) would mean batching is broken.
-            #expect(stats.insertFilesCalls <= 200, "batched: \(stats.insertFilesCalls) insertFiles calls")
+            // Batched: how many calls depends on how fast the test writes files against the linger (and each
+            // written file's quiet period ends at its own instant), but one call per file (or per few files) would
+            // mean batching is broken: at least 50 files a call on average.
+            #expect(stats.insertFilesCalls <= 400, "batched: \(stats.insertFilesCalls) insertFiles calls")
             #expect(await harness.stop() == 0)
         }
     }

@@ -19,14 +19,74 @@ struct OutboxTests {
         }
     }
 
-    @Test func aFileVersionIsRecordedOnceAndANewVersionIsANewRow() async throws {
+    @Test func aFileVersionIsRecordedOnceAndANewVersionOfAnUnsentFileReplacesIt() async throws {
         let outbox = try makeOutbox()
         #expect(try await outbox.record(files(3), now: now).count == 3)
         #expect(try await outbox.record(files(3), now: now).isEmpty)
         var changed = files(1)[0]
         changed.mtimeNanoseconds = 2
-        #expect(try await outbox.record([changed], now: now).count == 1)
-        #expect(try await outbox.pendingCount(pipe: "P") == 4)
+        changed.size = 20
+        let replaced = try await outbox.record([changed], now: now)
+        #expect(replaced.count == 1)
+        #expect(try await outbox.pendingCount(pipe: "P") == 3)
+        let batch = try #require(try await outbox.nextBatch(pipe: "P", maxFiles: 10, now: now) { "r" })
+        #expect(batch.files.first { $0.stagePath == "f0.csv" }?.size == 20)
+    }
+
+    @Test func aNewVersionOfASentPathIsRecordedSkippedWithWhatToDo() async throws {
+        let outbox = try makeOutbox()
+        try await outbox.record(files(1), now: now)
+        let batch = try #require(try await outbox.nextBatch(pipe: "P", maxFiles: 10, now: now) { "r" })
+        try await outbox.beginAttempt(batchID: batch.id)
+        // Changed while its batch is in flight: it may already have been read by Snowpipe.
+        var inFlight = files(1)[0]
+        inFlight.mtimeNanoseconds = 2
+        let first = try await outbox.record([inFlight], now: now)
+        #expect(first.map(\.state) == [.skipped])
+        try await outbox.completeBatch(batch, skippedPaths: [], now: now)
+        var changed = files(1)[0]
+        changed.mtimeNanoseconds = 3
+        let recorded = try await outbox.record([changed], now: now.addingTimeInterval(60))
+        #expect(recorded.map(\.state) == [.skipped])
+        let detail = try #require(recorded.first?.detail)
+        #expect(detail.contains("changed after its path was sent to Snowpipe"))
+        #expect(detail.contains("renaming this whole file would load the earlier rows twice"))
+        #expect(try await outbox.pendingCount(pipe: "P") == 0)
+        // 14 days after the send, Snowpipe loads the path again: a new version is pending.
+        var later = files(1)[0]
+        later.mtimeNanoseconds = 4
+        let fresh = try await outbox.record([later], now: now.addingTimeInterval(14 * 86_400 + 1))
+        #expect(fresh.map(\.state) == [.pending])
+    }
+
+    @Test func aBatchCarriesOneRowPerStagePath() async throws {
+        let outbox = try makeOutbox()
+        // Two local files that map to one stage path (two rules of one pipe): one per call.
+        let twins = ["/a/x.csv", "/b/x.csv"].map {
+            DiscoveredFile(pipe: "P", localPath: $0, stagePath: "x.csv", size: 1, mtimeNanoseconds: 1)
+        }
+        try await outbox.record([twins[0]], now: now)
+        try await outbox.record(files(2), now: now)
+        #expect(try await outbox.record([twins[1]], now: now).map(\.localPath) == ["/b/x.csv"])
+        #expect(try await outbox.pendingCount(pipe: "P") == 3)
+        let batch = try #require(try await outbox.nextBatch(pipe: "P", maxFiles: 10, now: now) { "r" })
+        #expect(Set(batch.files.map(\.stagePath)).count == batch.files.count)
+        #expect(batch.files.allSatisfy { $0.batchID == batch.id })
+    }
+
+    @Test func retryNeverRequeuesALoadedFile() async throws {
+        let outbox = try makeOutbox()
+        try await outbox.record(files(2), now: now)
+        let batch = try #require(try await outbox.nextBatch(pipe: "P", maxFiles: 10, now: now) { "r" })
+        try await outbox.completeBatch(batch, skippedPaths: [], now: now)
+        let reports = [
+            LoadReport(stagePath: "f0.csv", status: "LOADED", rowsInserted: 1, rowsParsed: 1),
+            LoadReport(stagePath: "f1.csv", status: "LOAD_FAILED", errorsSeen: 1, firstError: "bad"),
+        ]
+        let ended = try await outbox.applyReports(
+            pipe: "P", reports: reports, beginMark: nil, reportedThrough: nil, now: now)
+        #expect(try await outbox.requeue(ids: ended.map(\.id)) == 1)
+        #expect(try await outbox.files(inStates: [.loaded]).map(\.stagePath) == ["f0.csv"])
     }
 
     @Test func anUnsentBatchIsResentWithTheSameRequestIdAndFiles() async throws {

@@ -1,4 +1,5 @@
 import Foundation
+import IngestCore
 import Yams
 
 extension ConfigurationLoader {
@@ -92,8 +93,10 @@ extension ConfigurationLoader {
                 reader.problem("\(path).directory", keys["directory"], "must be an absolute path")
             }
             let pipe = reader.string(keys["pipe"], path: "\(path).pipe", required: true) ?? ""
-            if pipe.isEmpty == false, pipe.split(separator: ".").count < 3 {
-                reader.problem("\(path).pipe", keys["pipe"], "must be fully qualified: DATABASE.SCHEMA.PIPE")
+            if pipe.isEmpty == false, let problem = SnowflakeIdentifier.problemWithQualifiedName(pipe) {
+                reader.problem(
+                    "\(path).pipe", keys["pipe"],
+                    "\(problem); give the pipe's fully qualified name, e.g. MY_DB.PUBLIC.MY_PIPE")
             }
             var prefix = reader.string(keys["stage_prefix"], path: "\(path).stage_prefix") ?? ""
             if prefix.hasPrefix("/") { prefix.removeFirst() }

@@ -43,6 +43,18 @@ public enum ConfigurationLoader {
             reader.problem("state_directory", top["state_directory"], "must be an absolute path")
         }
         let watches = readWatches(top["watch"], reader)
+        for (index, rule) in watches.enumerated() where rule.directory.isEmpty == false {
+            let state =
+                stateDirectory.count > 1 && stateDirectory.hasSuffix("/")
+                ? String(stateDirectory.dropLast()) : stateDirectory
+            if state == rule.directory || (rule.recursive && state.hasPrefix(rule.directory + "/")) {
+                reader.problem(
+                    "state_directory", top["state_directory"],
+                    "\(state) is inside watch[\(index)].directory \(rule.directory): the daemon would submit its own "
+                        + "outbox files; put the state directory outside every watched directory (default "
+                        + "\(DaemonConfiguration.defaultStateDirectory))")
+            }
+        }
         let batchingNode = reader.mapping(top["batching"], path: "batching", allowed: ["max_files", "linger_ms"])
         let batching = BatchingSettings(
             maxFiles: reader.integer(

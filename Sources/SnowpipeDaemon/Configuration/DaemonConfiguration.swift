@@ -58,8 +58,16 @@ public struct SnowflakeSettings: Sendable {
 public struct WatchRule: Sendable {
     /// Default include globs (everything).
     public static let defaultInclude = ["*"]
-    /// Default exclude globs: dotfiles and files still being written by common tools.
-    public static let defaultExclude = [".*", "*.tmp", "*.part", "*~"]
+    /// Default exclude globs: files still being written, or left behind, by common tools. `.*` covers rsync's
+    /// `.name.XXXXXX`, vim's `.name.swp`, emacs' `.#name` and LibreOffice's `.~lock.name#`; then generic temporary
+    /// names (`*.tmp`, `*.temp`), downloads in progress (wget/Firefox `*.part`, rclone `*.partial`, Chrome
+    /// `*.crdownload`, Safari `*.download`, WinSCP `*.filepart`, gsutil `*.gstmp`), editor swap and backup files
+    /// (`*.swp`, `*.swx`, `*~`, emacs `#name#`), Microsoft Office owner files (`~$name`) and Resilio Sync's
+    /// `*.!sync`.
+    public static let defaultExclude = [
+        ".*", "*.tmp", "*.temp", "*.part", "*.partial", "*.crdownload", "*.download", "*.filepart", "*.gstmp",
+        "*.swp", "*.swx", "*~", "#*#", "~$*", "*.!sync",
+    ]
     /// Default quiet time before a file found by a scan (not by an event) is taken.
     public static let defaultSettleSeconds = 5.0
 

@@ -6,9 +6,11 @@ import Outbox
 import ServiceLifecycle
 import Synchronization
 
-/// Turns file-system activity into outbox rows: inotify events (files closed after writing or moved in are
-/// complete), scans at startup, on `IN_Q_OVERFLOW`, for new directories and periodically (a scanned file is
-/// taken once it has been quiet for `settle_seconds`). Rows are committed in batches, never one transaction
+/// Turns file-system activity into outbox rows: inotify events, scans at startup, on `IN_Q_OVERFLOW`, for new
+/// directories and periodically. A file moved into the directory is complete and recorded at once (the
+/// recommended way to drop files); a file closed after writing, or found by a scan, is taken once it has kept
+/// its size and mtime for `settle_seconds` (a writer that appends in steps, or `touch` then write, closes it
+/// several times: each close restarts the wait, so one complete version is sent, not the first fragment). Rows are committed in batches, never one transaction
 /// per file; the inotify reader runs on its own thread and never waits for this service.
 public final class WatchService: Service {
     /// Re-arm a missing or lost root this often.
@@ -63,7 +65,7 @@ public final class WatchService: Service {
     private func loop(watcher: InotifyWatcher, inbox: Inbox) async {
         let rules = context.configuration.watches
         var lost = Set<Int>()
-        var settling: [String: (size: Int64, mtime: Int64, due: Date)] = [:]
+        var settling = SettleSchedule()
         var degraded = false
         // Arm every root, then scan it: anything created before the watch existed is found by the scan.
         for index in rules.indices {
@@ -84,7 +86,7 @@ public final class WatchService: Service {
         while Task.isCancelled == false {
             context.heartbeats.beat("watcher")
             let now = context.now()
-            var deadlines: [Date] = settling.values.map(\.due)
+            var deadlines: [Date] = settling.nextDeadline.map { [Date(timeIntervalSince1970: $0)] } ?? []
             deadlines.append(now.addingTimeInterval(context.heartbeats.interval.seconds))
             if context.configuration.scanning.periodicSeconds > 0 || degraded { deadlines.append(nextPeriodic) }
             if lost.isEmpty == false { deadlines.append(nextRootRetry) }
@@ -100,11 +102,14 @@ public final class WatchService: Service {
                 return events
             }
             var announced: [String] = []
+            var closed: [String] = []
             var rescanDirectories: [String] = []
             var fullRescan = false
             for event in events {
                 switch event {
-                case .fileClosed(let path), .fileMovedIn(let path):
+                case .fileClosed(let path):
+                    closed.append(path)
+                case .fileMovedIn(let path):
                     announced.append(path)
                 case .directoryAdded(let path):
                     rescanDirectories.append(path)
@@ -134,7 +139,8 @@ public final class WatchService: Service {
                     context.logger.error("cannot watch \(path): \(reason); it is covered by periodic scans only")
                 }
             }
-            await recordAnnounced(announced)
+            await recordAnnounced(announced, settling: &settling)
+            observeClosed(closed, settling: &settling)
             let current = context.now()
             if lost.isEmpty == false, current >= nextRootRetry {
                 for index in lost.sorted() where DirectoryScanner.isDirectory(rules[index].directory) {
@@ -158,19 +164,34 @@ public final class WatchService: Service {
         }
     }
 
-    /// Files announced by inotify are complete: stat and record them.
-    private func recordAnnounced(_ paths: [String]) async {
+    /// Files moved in are complete: stat and record them.
+    private func recordAnnounced(_ paths: [String], settling: inout SettleSchedule) async {
         guard paths.isEmpty == false else { return }
         var discovered: [DiscoveredFile] = []
         for path in paths {
+            settling.forget(path)
             guard let rule = classifier.rule(for: path), let file = DirectoryScanner.inspect(path) else { continue }
             discovered.append(classifier.discovered(file, rule: rule))
         }
         await commit(discovered)
     }
 
+    /// Files closed after writing start (or restart) their quiet period.
+    private func observeClosed(_ paths: [String], settling: inout SettleSchedule) {
+        let now = context.now().timeIntervalSince1970
+        for path in paths {
+            guard let index = classifier.rule(for: path), let file = DirectoryScanner.inspect(path) else {
+                settling.forget(path)
+                continue
+            }
+            settling.observe(
+                path, size: file.size, mtimeNanoseconds: file.mtimeNanoseconds, now: now,
+                quiet: context.configuration.watches[index].settleSeconds)
+        }
+    }
+
     /// Scans directories; quiet files are recorded, recent ones wait to settle.
-    private func scan(_ directories: [String], settling: inout [String: (size: Int64, mtime: Int64, due: Date)]) async {
+    private func scan(_ directories: [String], settling: inout SettleSchedule) async {
         let now = context.now()
         var discovered: [DiscoveredFile] = []
         for directory in directories {
@@ -186,29 +207,29 @@ public final class WatchService: Service {
                 guard let index = classifier.rule(for: file.path) else { continue }
                 let modified = Date(timeIntervalSince1970: Double(file.mtimeNanoseconds) / 1e9)
                 let settle = context.configuration.watches[index].settleSeconds
+                if settling.contains(file.path) { continue }
                 if now.timeIntervalSince(modified) >= settle {
                     discovered.append(classifier.discovered(file, rule: index))
                 } else {
-                    settling[file.path] = (file.size, file.mtimeNanoseconds, modified.addingTimeInterval(settle))
+                    settling.observe(
+                        file.path, size: file.size, mtimeNanoseconds: file.mtimeNanoseconds,
+                        now: modified.timeIntervalSince1970, quiet: settle)
                 }
             }
         }
         await commit(discovered)
     }
 
-    /// Records files whose settle time has passed without change.
-    private func settle(_ settling: inout [String: (size: Int64, mtime: Int64, due: Date)]) async {
-        let now = context.now()
+    /// Records files whose quiet period has passed without change; changed ones wait again.
+    private func settle(_ settling: inout SettleSchedule) async {
+        let now = context.now().timeIntervalSince1970
         var discovered: [DiscoveredFile] = []
-        for (path, candidate) in settling where candidate.due <= now {
-            settling[path] = nil
+        for (path, candidate) in settling.takeDue(now: now) {
             guard let file = DirectoryScanner.inspect(path), let index = classifier.rule(for: path) else { continue }
-            if file.size == candidate.size, file.mtimeNanoseconds == candidate.mtime {
-                discovered.append(classifier.discovered(file, rule: index))
-            } else {
-                let settle = context.configuration.watches[index].settleSeconds
-                settling[path] = (file.size, file.mtimeNanoseconds, now.addingTimeInterval(settle))
-            }
+            let verdict = settling.judge(
+                path, was: candidate, size: file.size, mtimeNanoseconds: file.mtimeNanoseconds, now: now,
+                quiet: context.configuration.watches[index].settleSeconds)
+            if verdict == .settled { discovered.append(classifier.discovered(file, rule: index)) }
         }
         await commit(discovered)
     }
@@ -222,7 +243,7 @@ public final class WatchService: Service {
                     let inserted = try await context.outbox.record(part, now: context.now())
                     var pipes = Set<String>()
                     for file in inserted {
-                        if file.state == .rejected {
+                        if file.state.isTerminal {
                             context.announce(file)
                             context.actionWake.signal()
                         } else {
