@@ -85,6 +85,12 @@ public final class DaemonHarness: Sendable {
         }
     }
 
+    /// Sends `signal` to the daemon without waiting.
+    public func signal(_ signal: Int32) {
+        guard let child = process.withLock({ $0 }) else { return }
+        kill(child.processIdentifier, signal)
+    }
+
     /// True while the daemon process runs.
     public var isRunning: Bool { process.withLock { $0?.isRunning ?? false } }
 

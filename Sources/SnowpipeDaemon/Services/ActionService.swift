@@ -36,6 +36,7 @@ public final class ActionService: Service {
                 }
                 try await context.outbox.actionDone(ids: done)
             } catch {
+                if Task.isCancelled { return }  // a clean stop, not an error
                 context.logger.error("after-load actions: \(error); retrying in 1 s")
                 try? await Task.sleep(for: .seconds(1))
             }

@@ -71,6 +71,7 @@ public final class BatcherService: Service {
             } catch is CancellationError {
                 return
             } catch {
+                if Task.isCancelled { return }  // a clean stop, not an error
                 logger.error("batcher: \(error); retrying in 1 s")
                 try? await Task.sleep(for: .seconds(1))
             }
@@ -92,6 +93,8 @@ public final class BatcherService: Service {
             if skipped.isEmpty == false { context.actionWake.signal() }
             context.reportWake[pipe]?.signal()
         } catch let error as SnowpipeError {
+            // Cancelled mid-call by a stop: the batch stays unsent and is resent (same requestId) at the next start.
+            if Task.isCancelled { throw CancellationError() }
             try await handle(error, batch: batch)
         }
     }

@@ -41,7 +41,7 @@ public final class PrunerService: Service {
                 if candidates.count < 5000 || removable.isEmpty { break }
             }
         } catch {
-            context.logger.error("pruning the outbox failed: \(error)")
+            if Task.isCancelled == false { context.logger.error("pruning the outbox failed: \(error)") }
         }
         if deleted > 0 { context.logger.info("pruned \(deleted) finished row(s) from the outbox") }
         return deleted

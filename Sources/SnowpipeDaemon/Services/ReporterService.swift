@@ -57,8 +57,10 @@ public final class ReporterService: Service {
             } catch is CancellationError {
                 return
             } catch let error as SnowpipeError {
+                if Task.isCancelled { return }
                 backOff(error)
             } catch {
+                if Task.isCancelled { return }  // a clean stop, not an error
                 logger.error("reporter: \(error); retrying in 1 s")
                 try? await Task.sleep(for: .seconds(1))
             }

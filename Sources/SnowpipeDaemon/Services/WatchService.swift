@@ -257,6 +257,7 @@ public final class WatchService: Service {
                     for pipe in pipes { context.batchWake[pipe]?.signal() }
                     break
                 } catch {
+                    if Task.isCancelled { return }  // a clean stop: the next start's scan finds the files
                     // Nothing is lost: the files are still on disk and the next scan finds them; keep trying.
                     context.logger.error("cannot record discovered files in the outbox: \(error); retrying")
                     try? await Task.sleep(for: .seconds(1))

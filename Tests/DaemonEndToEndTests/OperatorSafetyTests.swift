@@ -1,0 +1,142 @@
+import Foundation
+import IngestCore
+import Outbox
+import SnowpipeEmulator
+import TestSupport
+import Testing
+
+@Suite("Operators cannot make the daemon lose or double-load files", .serialized)
+struct OperatorSafetyTests {
+    func port(_ base: String) -> Int { Int(base.split(separator: ":").last!)! }
+
+    @Test func aSecondDaemonOnTheSameStateDirectoryExitsNamingTheFirst() async throws {
+        let harness = try DaemonHarness()
+        try await LiveEmulator.withServer(harness.fixture.emulator) { base in
+            try harness.configure(port: port(base))
+            try await harness.startAndWaitUntilReady()
+            let second = try await ChildProcess.run(
+                ChildProcess.product("snowpiped"), ["run", "--config", harness.configPath, "--log-target", "stderr"])
+            #expect(second.status != 0)
+            #expect(second.output.contains("another snowpiped (PID "), "\(second.output)")
+            #expect(second.output.contains("is running on the state directory \(harness.stateDirectory)"))
+            harness.dropCSV("one.csv", firstID: 1, rows: 1, renameIn: true)
+            try await DaemonHarness.waitUntil("one.csv is LOADED") { try await states(harness)["LOADED"] == 1 }
+            #expect(await harness.fixture.emulator.receivedPaths(pipe: "DB.S.CSV_PIPE") == ["one.csv": 1])
+            #expect(await harness.stop() == 0)
+            // The lock dies with its holder: a daemon killed with SIGKILL never blocks the next one.
+            try await harness.startAndWaitUntilReady()
+            #expect(await harness.stop(signal: SIGKILL) == SIGKILL)
+            try await harness.startAndWaitUntilReady()
+            #expect(await harness.stop() == 0)
+        }
+    }
+
+    @Test(arguments: ["empty", "foreign"])
+    func anOutboxFileThatIsNotOursIsRefusedAndNothingIsResubmitted(kind: String) async throws {
+        let harness = try DaemonHarness()
+        harness.dropCSV("old.csv", firstID: 1, rows: 1)
+        try FileManager.default.createDirectory(atPath: harness.stateDirectory, withIntermediateDirectories: true)
+        let outbox = harness.stateDirectory + "/outbox.sqlite"
+        if kind == "empty" {
+            _ = FileManager.default.createFile(atPath: outbox, contents: nil)
+        } else {
+            let made = try await ChildProcess.run(
+                "/usr/bin/sqlite3", [outbox, "CREATE TABLE t (x); INSERT INTO t VALUES (1);"])
+            #expect(made.status == 0, "\(made.output)")
+        }
+        try await LiveEmulator.withServer(harness.fixture.emulator) { base in
+            try harness.configure(port: port(base))
+            let run = try await ChildProcess.run(
+                ChildProcess.product("snowpiped"), ["run", "--config", harness.configPath, "--log-target", "stderr"])
+            #expect(run.status != 0)
+            #expect(run.output.contains(outbox), "\(run.output)")
+            let expected = kind == "empty" ? "is an empty file (0 bytes)" : "is not a snowpiped outbox"
+            #expect(run.output.contains(expected), "\(run.output)")
+            #expect(await harness.fixture.emulator.statistics().insertFilesCalls == 0)
+        }
+        let size = (try FileManager.default.attributesOfItem(atPath: outbox)[.size] as? Int) ?? -1
+        #expect(kind == "foreign" ? size > 0 : size == 0, "the file is left as it was")
+    }
+
+    @Test func hangupAndUserSignalsAreLoggedAndIgnoredAndACleanStopLogsNoError() async throws {
+        let harness = try DaemonHarness()
+        try await LiveEmulator.withServer(harness.fixture.emulator) { base in
+            try harness.configure(port: port(base))
+            try await harness.startAndWaitUntilReady()
+            for signal in [SIGHUP, SIGUSR1, SIGUSR2, SIGPIPE] { harness.signal(signal) }
+            try await DaemonHarness.waitUntil("the ignored signals are logged") {
+                harness.log.contains("SIGHUP received and ignored") && harness.log.contains("SIGUSR2 received")
+            }
+            harness.dropCSV("after.csv", firstID: 1, rows: 1, renameIn: true)
+            try await DaemonHarness.waitUntil("after.csv is LOADED") { try await states(harness)["LOADED"] == 1 }
+            #expect(harness.isRunning)
+            // Stop in the middle of work: batches being sent, reports being polled, files settling.
+            for index in 0..<400 { harness.dropCSV("busy/f\(index).csv", firstID: 10 + index, rows: 1) }
+            try await DaemonHarness.waitUntil("some of the busy files are submitted") {
+                try await states(harness)["submitted", default: 0] + states(harness)["LOADED", default: 0] > 50
+            }
+            #expect(await harness.stop() == 0)
+            let errors = harness.log.split(separator: "\n").filter { $0.contains(" error ") || $0.contains("Error") }
+            #expect(errors.isEmpty, "a clean stop logs no error: \(errors)")
+        }
+    }
+
+    @Test func retryRefusesLoadedAndPartiallyLoadedWithoutForce() async throws {
+        let harness = try DaemonHarness()
+        try harness.configure(port: 9)
+        for (state, expected) in [
+            ("LOADED", "sending it again would load them twice"),
+            ("PARTIALLY_LOADED", "add --force if you removed them"),
+        ] {
+            let retry = try await ChildProcess.run(
+                ChildProcess.product("snowpiped"), ["retry", "--config", harness.configPath, "--state", state])
+            #expect(retry.status != 0)
+            #expect(retry.output.contains(expected), "\(retry.output)")
+        }
+    }
+
+    @Test func statusWorksForAGroupMemberWhileTheDaemonRunsAndAfterItStopped() async throws {
+        guard getuid() == 0 else {
+            print("SKIP statusWorksForAGroupMember…: needs root to run status as another user")
+            return
+        }
+        let harness = try DaemonHarness()
+        try await LiveEmulator.withServer(harness.fixture.emulator) { base in
+            try harness.configure(port: port(base))
+            try await harness.startAndWaitUntilReady()
+            harness.dropCSV("a.csv", firstID: 1, rows: 1, renameIn: true)
+            try await DaemonHarness.waitUntil("a.csv is LOADED") { try await states(harness)["LOADED"] == 1 }
+            // The README's access model: state directory 0750 and files 0640, group snowpiped (here nogroup);
+            // the reader is another user in that group, with no write access anywhere in it.
+            let group: gid_t = 65534
+            chmod(harness.root.path, 0o755)
+            chmod(harness.configPath, 0o644)
+            func restrict() throws {
+                chown(harness.stateDirectory, 0, group)
+                chmod(harness.stateDirectory, 0o750)
+                for name in try FileManager.default.contentsOfDirectory(atPath: harness.stateDirectory) {
+                    chown(harness.stateDirectory + "/" + name, 0, group)
+                    chmod(harness.stateDirectory + "/" + name, 0o640)
+                }
+            }
+            func statusAsMember() async throws -> ChildProcess.Result {
+                try await ChildProcess.run(
+                    "/usr/bin/setpriv",
+                    [
+                        "--reuid=65534", "--regid=\(group)", "--clear-groups", "--", ChildProcess.product("snowpiped"),
+                        "status", "--config", harness.configPath,
+                    ])
+            }
+            try restrict()
+            let running = try await statusAsMember()
+            #expect(running.status == 0, "\(running.output)")
+            #expect(running.stdout.contains("LOADED            1"), "\(running.output)")
+            #expect(await harness.stop() == 0)
+            try restrict()
+            let stopped = try await statusAsMember()
+            #expect(stopped.status == 0, "\(stopped.output)")
+            #expect(stopped.stdout.contains("LOADED            1"), "\(stopped.output)")
+            #expect(stopped.output.contains("readonly") == false)
+        }
+    }
+}
