@@ -72,6 +72,25 @@ struct PipeState: Sendable {
         history.append(HistoryRecord(loadID: loadID, entry: entry))
     }
 
+    /// The sequence number the next event gets.
+    var upcomingSequence: Int { nextSequence }
+
+    /// Replays a remembered event with its original sequence number (at start, oldest first). Events before the
+    /// first remembered one count as dropped, so an older begin mark gets `completeResult=false`.
+    mutating func restore(_ entry: FileEntry, loadID: Int, sequence: Int) {
+        if events.isEmpty { droppedThrough = max(droppedThrough, sequence - 1) }
+        nextSequence = sequence
+        record(entry, loadID: loadID)
+        lastStampMilliseconds = max(lastStampMilliseconds, Timestamp.milliseconds(entry.lastInsertTime))
+    }
+
+    /// Restores the next sequence number after replaying events (events may all have aged out).
+    mutating func restoreNextSequence(_ next: Int) {
+        guard next > nextSequence else { return }
+        if events.isEmpty { droppedThrough = max(droppedThrough, next - 1) }
+        nextSequence = next
+    }
+
     /// Forgets what has aged out: events past the ring's age or size, history past its retention, and
     /// load metadata past the dedup window.
     mutating func purge(now: Date, configuration: EmulatorConfiguration) {

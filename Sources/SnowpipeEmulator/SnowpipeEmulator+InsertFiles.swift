@@ -1,5 +1,6 @@
 import Foundation
 import IngestCore
+import Logging
 
 extension SnowpipeEmulator {
     /// `POST /v1/data/pipes/{pipe}/insertFiles`: validates the list as Snowflake does, skips paths the pipe
@@ -49,6 +50,7 @@ extension SnowpipeEmulator {
 
         var skipped: [String] = []
         var unmatched: [String] = []
+        var accepted: [LoadJob] = []
         // Mutated in place (a local copy would duplicate the pipe's whole dedup map on every call).
         stats.pathsReceived += files.count
         for path in files { receivedCounts[pipe.name, default: [:]][path, default: 0] += 1 }
@@ -64,12 +66,20 @@ extension SnowpipeEmulator {
                 continue
             }
             states[pipe.name, default: PipeState()].markReceived(path, at: now)
-            queue.append(
+            accepted.append(
                 LoadJob(
                     id: nextLoadID, pipe: pipe.name, path: path, receivedAt: now,
                     due: now.addingTimeInterval(configuration.loadDelaySeconds)))
             nextLoadID += 1
         }
+        // Committed before the answer, as Snowflake's load metadata is: a restarted emulator still skips these
+        // paths and still loads what it accepted.
+        do {
+            try tables.rememberAccepted(pipe: pipe.name, jobs: accepted)
+        } catch {
+            logger.error("cannot remember accepted files", metadata: ["error": "\(error)"])
+        }
+        queue.append(contentsOf: accepted)
         stats.filesQueued += files.count - skipped.count - unmatched.count
         stats.filesSkipped += skipped.count
         stats.filesUnmatched += unmatched.count

@@ -24,15 +24,28 @@ extension SnowpipeEmulator {
         let threshold = configuration.inProgressThresholdBytes
         let results = await Self.execute(work, inProgressThreshold: threshold)
         let batches = results.filter { $0.insertRows }.map { (table: pipes[$0.job.pipe]!.table, rows: $0.outcome.rows) }
+        let finishedAt = clock.now()
+        let prepared = results.map { prepare($0, at: finishedAt) }
+        // Sequence numbers are given here and the events applied below with no suspension in between, so the
+        // stored events and the ring agree.
+        var nextSequences: [String: Int] = [:]
+        var stored: [TableStore.StoredEvent] = []
+        for event in prepared {
+            let sequence = nextSequences[event.pipe] ?? states[event.pipe]!.upcomingSequence
+            nextSequences[event.pipe] = sequence + 1
+            stored.append(.init(pipe: event.pipe, sequence: sequence, loadID: event.loadID, entry: event.entry))
+        }
+        let requeued = prepared.compactMap(\.requeue)
+        let requeuedIDs = Set(requeued.map(\.id))
         do {
-            try await tables.insert(batches)
+            // The rows, their events and the end of their jobs in one transaction: a crash never loads twice.
+            try tables.commitLoads(
+                rows: batches, events: stored, finishedJobs: due.map(\.id).filter { !requeuedIDs.contains($0) },
+                requeued: requeued, nextSequences: nextSequences)
         } catch {
             logger.error("cannot store loaded rows", metadata: ["error": "\(error)"])
         }
-        let finishedAt = clock.now()
-        for result in results {
-            record(result, at: finishedAt)
-        }
+        for event in prepared { apply(event) }
         return due.count
     }
 
@@ -89,10 +102,21 @@ extension SnowpipeEmulator {
         }
     }
 
-    private func record(_ result: JobResult, at now: Date) {
+    /// A finished load, ready to be stored and applied.
+    struct PreparedEvent: Sendable {
+        var pipe: String
+        var loadID: Int
+        var entry: FileEntry
+        /// The second phase of a large file, queued again.
+        var requeue: LoadJob?
+        var outcome: LoadOutcome
+        var table: String
+    }
+
+    private func prepare(_ result: JobResult, at now: Date) -> PreparedEvent {
         // `states[...]!` mutates in place: a `var state = states[...]` copy would duplicate the pipe's whole
         // history and dedup map for every loaded file (quadratic at 100k files).
-        guard let pipe = pipes[result.job.pipe], states[pipe.name] != nil else { return }
+        let pipe = pipes[result.job.pipe]!
         let outcome = result.outcome
         let stamp = states[pipe.name]!.stamp(now, perMillisecond: configuration.eventsPerMillisecond)
         var entry = FileEntry(
@@ -102,6 +126,7 @@ extension SnowpipeEmulator {
             rowsInserted: outcome.rowsInserted, rowsParsed: outcome.rowsParsed, errorsSeen: outcome.errorsSeen,
             errorLimit: outcome.errorLimit, complete: true, status: outcome.status,
             firstError: outcome.firstError, systemError: outcome.systemError)
+        var requeue: LoadJob?
         if result.inProgress {
             entry.status = .loadInProgress
             entry.complete = false
@@ -111,15 +136,25 @@ extension SnowpipeEmulator {
             var finish = result.job
             finish.finishing = outcome
             finish.due = now.addingTimeInterval(configuration.inProgressSeconds)
-            queue.append(finish)
-        } else {
-            stats.filesByStatus[outcome.status.rawValue, default: 0] += 1
-            stats.rowsByTable[pipe.table, default: 0] += outcome.rowsInserted
+            requeue = finish
         }
-        states[pipe.name]!.record(entry, loadID: result.job.id)
+        return PreparedEvent(
+            pipe: pipe.name, loadID: result.job.id, entry: entry, requeue: requeue, outcome: outcome, table: pipe.table)
+    }
+
+    private func apply(_ event: PreparedEvent) {
+        if let requeue = event.requeue {
+            queue.append(requeue)
+        } else {
+            stats.filesByStatus[event.outcome.status.rawValue, default: 0] += 1
+            stats.rowsByTable[event.table, default: 0] += event.outcome.rowsInserted
+        }
+        states[event.pipe]!.record(event.entry, loadID: event.loadID)
         stats.eventsProduced += 1
         logger.debug(
             "file load event",
-            metadata: ["pipe": "\(pipe.name)", "path": "\(entry.path)", "status": "\(entry.status.rawValue)"])
+            metadata: [
+                "pipe": "\(event.pipe)", "path": "\(event.entry.path)", "status": "\(event.entry.status.rawValue)",
+            ])
     }
 }

@@ -33,6 +33,7 @@ public actor SnowpipeEmulator {
     var receivedCounts: [String: [String: Int]] = [:]
     var queue: [LoadJob] = []
     var nextLoadID = 0
+    var lastForget = Date.distantPast
     var loadsInFlight = 0
     var idleWaiters: [CheckedContinuation<Void, Never>] = []
     let wakeup = WakeSignal()
@@ -90,8 +91,27 @@ public actor SnowpipeEmulator {
         } catch {
             throw ConfigurationError("cannot open the database \(configuration.databasePath ?? ":memory:"): \(error)")
         }
-        instance = String(Int(Date().timeIntervalSince1970) % 1_000_000)
         for name in pipes.keys { states[name] = PipeState() }
+        // What a previous run with this database accepted and loaded is remembered, as Snowflake remembers it.
+        do {
+            let memory = try tables.recall()
+            if let remembered = memory.instance {
+                instance = remembered
+            } else {
+                instance = String(Int(Date().timeIntervalSince1970) % 1_000_000)
+                try tables.rememberInstance(instance)
+            }
+            for receipt in memory.received { states[receipt.pipe]?.markReceived(receipt.path, at: receipt.at) }
+            for event in memory.events {
+                states[event.pipe]?.restore(event.entry, loadID: event.loadID, sequence: event.sequence)
+            }
+            for (pipe, next) in memory.nextSequences { states[pipe]?.restoreNextSequence(next) }
+            queue = memory.queue.filter { pipes[$0.pipe] != nil }
+            nextLoadID = max(memory.queue.map(\.id).max() ?? -1, memory.events.map(\.loadID).max() ?? -1) + 1
+        } catch {
+            throw ConfigurationError(
+                "cannot read the emulator's memory from \(configuration.databasePath ?? ":memory:"): \(error)")
+        }
     }
 
     /// Answers one request: the Snowpipe endpoints, the admin API, and the Java SDK's telemetry sink.
@@ -161,10 +181,24 @@ public actor SnowpipeEmulator {
                 message: "Specified object does not exist or not authorized. Pipe not found: \(name)")
         }
         states[name]?.purge(now: now, configuration: configuration)
+        forgetAgedOutMemory(now: now)
         switch endpoint {
         case .insertFiles: return insertFiles(request, pipe: pipe, now: now)
         case .insertReport: return insertReport(request, pipe: pipe, now: now)
         case .loadHistoryScan: return loadHistoryScan(request, pipe: pipe, now: now)
+        }
+    }
+
+    /// Deletes remembered events and receipts past their retention, at most once a minute of emulator time.
+    private func forgetAgedOutMemory(now: Date) {
+        guard now.timeIntervalSince(lastForget) >= 60 || now < lastForget else { return }
+        lastForget = now
+        do {
+            try tables.forget(
+                eventsBefore: now.addingTimeInterval(-configuration.historyRetentionSeconds),
+                receivedBefore: now.addingTimeInterval(-configuration.dedupWindowSeconds))
+        } catch {
+            logger.error("cannot forget aged-out load metadata", metadata: ["error": "\(error)"])
         }
     }
 

@@ -4,7 +4,7 @@ import GRDB
 /// The emulator's SQLite database: one table per target table, holding the rows that "landed", each with
 /// Snowflake's `METADATA$FILENAME` and `METADATA$FILE_ROW_NUMBER` so a test can tell which file a row came from.
 final class TableStore: Sendable {
-    private let queue: DatabaseQueue
+    let queue: DatabaseQueue
     private let columnsByTable: [String: [String]]
 
     /// Opens (or creates) the database and a table for each pipe's target.
@@ -19,6 +19,7 @@ final class TableStore: Sendable {
         }
         self.columnsByTable = columnsByTable
         try queue.write { db in
+            try db.execute(sql: Self.memorySchema)
             for (table, columns) in definitions {
                 let list =
                     (columns.map { "\(Self.quote($0.0)) \(Self.affinity($0.1))" }
@@ -29,19 +30,16 @@ final class TableStore: Sendable {
         }
     }
 
-    /// Inserts the rows of several files in one transaction.
-    func insert(_ batches: [(table: String, rows: [[DatabaseValue]])]) async throws {
-        let columnsByTable = self.columnsByTable
-        try await queue.write { db in
-            for batch in batches where batch.rows.isEmpty == false {
-                guard let columns = columnsByTable[batch.table] else { continue }
-                let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
-                let statement = try db.cachedStatement(
-                    sql: "INSERT INTO \(Self.quote(batch.table)) (\(columns.map(Self.quote).joined(separator: ", "))) "
-                        + "VALUES (\(placeholders))")
-                for row in batch.rows {
-                    try statement.execute(arguments: StatementArguments(row))
-                }
+    /// Inserts the rows of several files, inside the caller's transaction.
+    func insertRows(_ batches: [(table: String, rows: [[DatabaseValue]])], _ db: Database) throws {
+        for batch in batches where batch.rows.isEmpty == false {
+            guard let columns = columnsByTable[batch.table] else { continue }
+            let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
+            let statement = try db.cachedStatement(
+                sql: "INSERT INTO \(Self.quote(batch.table)) (\(columns.map(Self.quote).joined(separator: ", "))) "
+                    + "VALUES (\(placeholders))")
+            for row in batch.rows {
+                try statement.execute(arguments: StatementArguments(row))
             }
         }
     }

@@ -2,64 +2,119 @@ import Foundation
 import IngestCore
 import Outbox
 import SnowpipeEmulator
+import Synchronization
 import TestSupport
 import Testing
 
 @Suite("Crashes, faults and report gaps lose nothing and double nothing", .serialized)
 struct CrashAndGapTests {
+    /// The soak: 20 SIGKILLs at random moments while files arrive in every way real writers write them
+    /// (renamed in, written in place, appended in steps, truncated and rewritten), the emulator injects faults
+    /// (some after the request took effect), a second daemon is started on the same state directory, and the
+    /// emulator itself is restarted half-way (it remembers, as Snowflake does). Afterwards the table holds
+    /// exactly the rows of the final files, each once.
     @Test func killedTwentyTimesUnderFaultsEveryFileIsLoadedOnce() async throws {
-        let harness = try DaemonHarness { $0.historyScanCallsPerMinute = 0 }
+        let database = TemporaryDirectory("soak-emulator")
+        let harness = try DaemonHarness {
+            $0.historyScanCallsPerMinute = 0
+            $0.databasePath = database.path + "/emulator.sqlite"
+        }
         let faults = [
             Fault.status(429, retryAfter: "0.2"), .status(500), .status(503), .drop,
             Fault(drop: true, afterProcessing: true), Fault(status: 500, afterProcessing: true),
         ]
-        for endpoint in Endpoint.allCases {
-            await harness.fixture.emulator.setFaults(
-                FaultPlan(probability: 0.2, randomFaults: faults, seed: UInt64(endpoint.rawValue.count)), for: endpoint)
-        }
-        try await LiveEmulator.withServer(harness.fixture.emulator) { base in
-            try harness.configure(port: Int(base.split(separator: ":").last!)!)
-            var expected: [String: Range<Int>] = [:]
-            var generator = SystemRandomNumberGenerator()
-            var nextID = 0
-            for round in 0..<20 {
-                try harness.start()
-                // Files keep arriving while the daemon runs, and it is killed at a random moment.
-                for index in 0..<15 {
-                    let name = "r\(round)/f\(index).csv"
-                    harness.dropCSV(name, firstID: nextID, rows: 2, renameIn: index % 2 == 0)
-                    expected[name] = nextID..<(nextID + 2)
-                    nextID += 2
-                }
-                try await Task.sleep(for: .milliseconds(Int.random(in: 50...700, using: &generator)))
-                await harness.stop(signal: SIGKILL)
+        func injectFaults(_ emulator: SnowpipeEmulator) async {
+            for endpoint in Endpoint.allCases {
+                await emulator.setFaults(
+                    FaultPlan(probability: 0.2, randomFaults: faults, seed: UInt64(endpoint.rawValue.count)),
+                    for: endpoint)
             }
-            for endpoint in Endpoint.allCases { await harness.fixture.emulator.setFaults(nil, for: endpoint) }
+        }
+        await injectFaults(harness.fixture.emulator)
+        let expected = Mutex<[String: Range<Int>]>([:])
+        let nextID = Mutex(0)
+        /// One round: the daemon starts, files arrive in every way, and it is killed at a random moment.
+        @Sendable func round(_ round: Int) async throws {
+            try harness.start()
+            var generator = SystemRandomNumberGenerator()
+            for index in 0..<15 {
+                let name = "r\(round)/f\(index).csv"
+                let first = nextID.withLock { id -> Int in
+                    defer { id += 4 }
+                    return id
+                }
+                switch index % 4 {
+                case 0, 1:
+                    harness.dropCSV(name, firstID: first, rows: 2, renameIn: index % 4 == 0)
+                    expected.withLock { $0[name] = first..<(first + 2) }
+                case 2:
+                    // Appended in three steps (open/append/close each), well within the quiet period.
+                    let path = harness.drop + "/" + name
+                    try? FileManager.default.createDirectory(
+                        atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                    append(csv(first..<(first + 2)), to: path)
+                    append(csv((first + 2)..<(first + 3), header: false), to: path)
+                    append(csv((first + 3)..<(first + 4), header: false), to: path)
+                    expected.withLock { $0[name] = first..<(first + 4) }
+                default:
+                    // Written, then truncated and rewritten with other rows: only the final rows count.
+                    harness.dropCSV(name, firstID: first, rows: 1)
+                    let path = harness.drop + "/" + name
+                    let fd = open(path, O_WRONLY | O_TRUNC)
+                    _ = csv((first + 1)..<(first + 3)).withCString { write(fd, $0, strlen($0)) }
+                    close(fd)
+                    expected.withLock { $0[name] = (first + 1)..<(first + 3) }
+                }
+            }
+            if round % 5 == 2 {
+                // A second daemon on the same state directory refuses to run.
+                let second = try await ChildProcess.run(
+                    ChildProcess.product("snowpiped"),
+                    ["run", "--config", harness.configPath, "--log-target", "stderr"])
+                #expect(second.status != 0 && second.output.contains("another snowpiped"), "\(second.output)")
+            }
+            try await Task.sleep(for: .milliseconds(Int.random(in: 50...700, using: &generator)))
+            await harness.stop(signal: SIGKILL)
+        }
+        let port = try await LiveEmulator.withServer(harness.fixture.emulator) { base in
+            let port = Int(base.split(separator: ":").last!)!
+            try harness.configure(port: port, settleSeconds: 2)
+            for index in 0..<10 { try await round(index) }
+            return port
+        }
+        // The emulator restarts on the same port, from its database.
+        let restarted = try harness.fixture.restarted()
+        await injectFaults(restarted.emulator)
+        try await LiveEmulator.withServer(restarted.emulator, port: port) { _ in
+            for index in 10..<20 { try await round(index) }
+            for endpoint in Endpoint.allCases { await restarted.emulator.setFaults(nil, for: endpoint) }
             try await harness.startAndWaitUntilReady()
+            let files = expected.withLock { $0 }
             do {
-                try await DaemonHarness.waitUntil("every file is LOADED after the last restart", timeout: .seconds(90))
+                try await DaemonHarness.waitUntil("every file is LOADED after the last restart", timeout: .seconds(120))
                 {
-                    try await states(harness)["LOADED"] == expected.count
+                    try await states(harness)["LOADED"] == files.count
                 }
             } catch {
                 let keep = "/tmp/snowpiped-crash-artifacts-\(UUID().uuidString.prefix(8))"
                 try? FileManager.default.copyItem(atPath: harness.root.path, toPath: keep)
                 let outbox = try Outbox(path: harness.stateDirectory + "/outbox.sqlite", readOnly: true)
                 let stuck = try await outbox.files(inStates: [.submitted, .pending])
-                let received = await harness.fixture.emulator.receivedPaths(pipe: "DB.S.CSV_PIPE")
                 let lines = stuck.prefix(10).map {
-                    "\($0.stagePath) state=\($0.state) batch=\($0.batchID ?? -1) maybe=\($0.maybeSkipped) "
-                        + "received=\(received[$0.stagePath] ?? 0)"
+                    "\($0.stagePath) state=\($0.state) batch=\($0.batchID ?? -1) maybe=\($0.maybeSkipped)"
                 }
                 Issue.record(
                     "states \(try await states(harness)); artifacts in \(keep); stuck:\n\(lines.joined(separator: "\n"))"
                 )
                 throw error
             }
-            try await expectExactlyOnce(harness, files: expected)
+            // Rows in the table are exactly the rows of the final files, each once (across both emulator lives).
+            let rows = try await restarted.emulator.rows(of: "DB.S.T")
+            var seen: [String: [Int]] = [:]
+            for row in rows { seen[row[3]!, default: []].append(Int(row[0]!)!) }
+            #expect(rows.count == files.values.map(\.count).reduce(0, +), "rows in the table")
+            for (path, ids) in files { #expect(seen[path]?.sorted() == Array(ids), "rows of \(path)") }
             #expect(try await states(harness).keys.sorted() == ["LOADED"])
-            let received = await harness.fixture.emulator.receivedPaths(pipe: "DB.S.CSV_PIPE")
-            #expect(received.count == expected.count)
             let status = await harness.stop()
             let tail = harness.log.split(separator: "\n").suffix(15).joined(separator: "\n")
             #expect(status == 0, "exit status \(status); log tail:\n\(tail)")
@@ -86,7 +141,7 @@ struct CrashAndGapTests {
             try await DaemonHarness.waitUntil("gap.csv is LOADED") { try await states(harness)["LOADED"] == 1 }
             #expect(await harness.fixture.emulator.statistics().loadHistoryScanCalls > scansBefore)
             #expect(harness.log.contains("insertReport completeResult=false"))
-            #expect(harness.log.contains("LOADED gap.csv into DB.S.CSV_PIPE: 5 rows"))
+            try await harness.waitForLog("LOADED gap.csv into DB.S.CSV_PIPE: 5 rows")
             #expect(await harness.stop() == 0)
         }
     }
@@ -143,7 +198,7 @@ struct CrashAndGapTests {
             try await DaemonHarness.waitUntil("never.csv is NOT_REPORTED") {
                 try await states(harness)["NOT_REPORTED"] == 1
             }
-            #expect(harness.log.contains("NOT_REPORTED never.csv in DB.S.CSV_PIPE"))
+            try await harness.waitForLog("NOT_REPORTED never.csv in DB.S.CSV_PIPE")
             #expect(await harness.fixture.emulator.statistics().loadHistoryScanCalls >= 1)
             #expect(await harness.stop() == 0)
         }

@@ -208,14 +208,37 @@ struct OutboxTests {
         #expect(cursor.beginMark == "m1" && cursor.reportedThrough == later)
     }
 
-    @Test func readingAnOutboxWhoseSchemaIsNotCreatedYetSaysSo() throws {
+    @Test func anEmptyOutboxFileIsRefusedReadOnlyOrNotAndLeftAsItIs() throws {
         let path = directory.path + "/empty.sqlite"
         #expect(FileManager.default.createFile(atPath: path, contents: nil))
-        do {
-            _ = try Outbox(path: path, readOnly: true)
-            Issue.record("opening an empty outbox read-only should fail")
-        } catch {
-            #expect(error.description.contains("has not finished creating it yet"))
+        for readOnly in [true, false] {
+            do {
+                _ = try Outbox(path: path, readOnly: readOnly)
+                Issue.record("opening an empty outbox should fail")
+            } catch {
+                #expect(error.description.contains("\(path) is an empty file (0 bytes)"))
+                #expect(error.description.contains("restore the outbox from a backup"))
+            }
         }
+        #expect((try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) == 0)
+    }
+
+    @Test func aForeignFileIsNotTakenForAnOutbox() throws {
+        let path = directory.path + "/foreign.sqlite"
+        #expect(FileManager.default.createFile(atPath: path, contents: Data("not a database at all".utf8)))
+        #expect(throws: OutboxError.self) { try Outbox(path: path) }
+        do {
+            _ = try Outbox(path: path)
+        } catch {
+            #expect(error.description.contains("is not a snowpiped outbox"))
+        }
+    }
+
+    @Test func aNewOutboxIsCreatedWholeUnderItsNameAndReopened() async throws {
+        let path = directory.path + "/new.sqlite"
+        try await Outbox(path: path).record(files(1), now: now)
+        #expect(FileManager.default.fileExists(atPath: path + ".creating") == false)
+        let reopened = try Outbox(path: path, readOnly: true)
+        #expect(try await reopened.files(inStates: [.pending]).count == 1)
     }
 }

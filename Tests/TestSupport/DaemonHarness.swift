@@ -26,9 +26,10 @@ public final class DaemonHarness: Sendable {
 
     /// Writes the key and the configuration for an emulator on `port`.
     /// `watchExtra` adds keys to the watch rule (indented by four spaces), `extra` to the `reporter` section.
-    public func configure(port: Int, pipe: String = "DB.S.CSV_PIPE", extra: String = "", watchExtra: String = "")
-        throws
-    {
+    public func configure(
+        port: Int, pipe: String = "DB.S.CSV_PIPE", extra: String = "", watchExtra: String = "",
+        settleSeconds: Double = 0.5
+    ) throws {
         let keyPath = root.path + "/key.p8"
         try TestKeys.primary.pkcs8PEM().write(toFile: keyPath, atomically: true, encoding: .utf8)
         chmod(keyPath, 0o600)
@@ -45,7 +46,7 @@ public final class DaemonHarness: Sendable {
             watch:
               - directory: \(drop)
                 pipe: \(pipe)
-                settle_seconds: 0.5
+                settle_seconds: \(settleSeconds)
             \(watchExtra)
             batching:
               linger_ms: 100
@@ -119,6 +120,11 @@ public final class DaemonHarness: Sendable {
             if clock.now > deadline { throw TimedOut(what: what) }
             try await Task.sleep(for: .milliseconds(50))
         }
+    }
+
+    /// Waits until the daemon's log contains `text` (an outcome is committed before it is logged).
+    public func waitForLog(_ text: String, timeout: Duration = .seconds(60)) async throws {
+        try await Self.waitUntil("the log says \"\(text)\"", timeout: timeout) { self.log.contains(text) }
     }
 
     /// A condition did not hold in time.

@@ -13,8 +13,10 @@ public struct EmulatorFixture: Sendable {
     public static let start = Date(timeIntervalSince1970: 1_800_000_000)
 
     public let stage: TemporaryDirectory
-    public let emulator: SnowpipeEmulator
+    public private(set) var emulator: SnowpipeEmulator
     public let clock: EmulatorClock
+    /// The configuration the emulator was built with.
+    public let configuration: EmulatorConfiguration
 
     /// Builds the fixture; `adjust` can change the configuration first.
     public init(adjust: (inout EmulatorConfiguration) -> Void = { _ in }) throws {
@@ -51,8 +53,17 @@ public struct EmulatorFixture: Sendable {
             ],
             pipes: pipes, loadDelaySeconds: 10)
         adjust(&configuration)
+        self.configuration = configuration
         clock = EmulatorClock(manualStart: Self.start)
         emulator = try SnowpipeEmulator(configuration: configuration, clock: clock)
+    }
+
+    /// The same fixture with a new emulator built from the same configuration, database and clock: what a
+    /// restarted emulator process would be.
+    public func restarted() throws -> EmulatorFixture {
+        var copy = self
+        copy.emulator = try SnowpipeEmulator(configuration: configuration, clock: clock)
+        return copy
     }
 
     /// A valid token at the emulator's current time.
