@@ -28,15 +28,20 @@ struct RealWriterTests {
     @Test func aFileClosedSeveralTimesIsSentOnceWithAllItsRows() async throws {
         let harness = try DaemonHarness()
         try await LiveEmulator.withServer(harness.fixture.emulator) { base in
-            try harness.configure(port: Int(base.split(separator: ":").last!)!)
+            try harness.configure(port: Int(base.split(separator: ":").last!)!, settleSeconds: 1)
             try await harness.startAndWaitUntilReady()
-            // Appended in steps (four open/append/close), touched then written, and written empty then filled.
+            // Appended in steps (four open/append/close, 150 ms apart: longer than a batch's linger, shorter than
+            // the quiet period), and created empty (renamed in, as FileManager does) then written. The pauses are
+            // the writers' own.
             let steps = harness.drop + "/steps.csv"
-            append(csv(0..<5), to: steps)
-            for step in 1..<4 { append(csv((step * 5)..<(step * 5 + 5), header: false), to: steps) }
             let touched = harness.drop + "/touched.csv"
+            append(csv(0..<5), to: steps)
             _ = FileManager.default.createFile(atPath: touched, contents: nil)
-            append(csv(100..<103), to: touched)
+            for step in 1..<4 {
+                try await Task.sleep(for: .milliseconds(150))
+                append(csv((step * 5)..<(step * 5 + 5), header: false), to: steps)
+                if step == 2 { append(csv(100..<103), to: touched) }
+            }
             try await DaemonHarness.waitUntil("both files are LOADED") { try await states(harness)["LOADED"] == 2 }
             try await expectExactlyOnce(harness, files: ["steps.csv": 0..<20, "touched.csv": 100..<103])
             let received = await harness.fixture.emulator.receivedPaths(pipe: "DB.S.CSV_PIPE")

@@ -165,12 +165,20 @@ public final class WatchService: Service {
     }
 
     /// Files moved in are complete: stat and record them.
+    /// An empty file is the exception: it is almost always a placeholder about to be written (`touch`, or a tool
+    /// that creates the name first), so it waits its quiet period like a closed file.
     private func recordAnnounced(_ paths: [String], settling: inout SettleSchedule) async {
         guard paths.isEmpty == false else { return }
         var discovered: [DiscoveredFile] = []
         for path in paths {
             settling.forget(path)
             guard let rule = classifier.rule(for: path), let file = DirectoryScanner.inspect(path) else { continue }
+            if file.size == 0, file.isRegular {
+                settling.observe(
+                    path, size: 0, mtimeNanoseconds: file.mtimeNanoseconds, now: context.now().timeIntervalSince1970,
+                    quiet: context.configuration.watches[rule].settleSeconds)
+                continue
+            }
             discovered.append(classifier.discovered(file, rule: rule))
         }
         await commit(discovered)
