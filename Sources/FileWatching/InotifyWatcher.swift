@@ -194,7 +194,14 @@ public final class InotifyWatcher: Sendable {
                 }
                 continue
             }
-            let name = String(decoding: nameBytes, as: UTF8.self)
+            guard let name = String(validating: nameBytes, as: UTF8.self) else {
+                // A name that is not UTF-8 has no String path that opens it: rescan its directory, whose scanner
+                // keeps the raw bytes and reports the file as such (it is rejected with a clear reason).
+                if mask & (UInt32(IN_CLOSE_WRITE) | UInt32(IN_MOVED_TO)) != 0, mask & UInt32(IN_ISDIR) == 0 {
+                    events.append(.directoryAdded(watch.path))
+                }
+                continue
+            }
             guard name.isEmpty == false else { continue }
             let path = watch.path + "/" + name
             if mask & UInt32(IN_ISDIR) != 0 {

@@ -216,7 +216,8 @@ public final class WatchService: Service {
                 let modified = Date(timeIntervalSince1970: Double(file.mtimeNanoseconds) / 1e9)
                 let settle = context.configuration.watches[index].settleSeconds
                 if settling.contains(file.path) { continue }
-                if now.timeIntervalSince(modified) >= settle {
+                // A name that is not UTF-8 is rejected whatever its content: no need to wait for it to settle.
+                if file.invalidName || now.timeIntervalSince(modified) >= settle {
                     discovered.append(classifier.discovered(file, rule: index))
                 } else {
                     settling.observe(
