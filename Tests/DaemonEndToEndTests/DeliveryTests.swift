@@ -13,6 +13,9 @@ func states(_ harness: DaemonHarness) async throws -> [String: Int] {
     return try await outbox.summary().first?.counts ?? [:]
 }
 
+/// The port of a live emulator's base URL (`http://127.0.0.1:PORT`).
+func port(of base: String) -> Int { Int(base.split(separator: ":").last!)! }
+
 /// Checks the emulator's table holds exactly the rows of the files: each file's IDs once, nothing else.
 func expectExactlyOnce(_ harness: DaemonHarness, files: [String: Range<Int>]) async throws {
     let rows = try await harness.fixture.emulator.rows(of: "DB.S.T")

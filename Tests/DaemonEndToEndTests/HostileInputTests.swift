@@ -26,12 +26,10 @@ func expectNoSecrets(_ output: String, _ what: String) {
 
 @Suite("Hostile input: every good file LOADED once, every bad one ended with a reason", .serialized)
 struct HostileInputTests {
-    func port(_ base: String) -> Int { Int(base.split(separator: ":").last!)! }
-
     @Test func strangeNamesLoadAndUnsendableOnesAreRejectedWithTheirReason() async throws {
         let harness = try DaemonHarness()
         try await LiveEmulator.withServer(harness.fixture.emulator) { base in
-            try harness.configure(port: port(base))
+            try harness.configure(port: port(of: base))
             try await harness.startAndWaitUntilReady()
             var good: [String: Range<Int>] = [:]
             let names = [
@@ -101,7 +99,7 @@ struct HostileInputTests {
         harness.dropCSV("original.csv", firstID: 10, rows: 2)
         #expect(link(drop + "/original.csv", drop + "/hardlink.csv") == 0)
         try await LiveEmulator.withServer(harness.fixture.emulator) { base in
-            try harness.configure(port: port(base))
+            try harness.configure(port: port(of: base))
             try await harness.startAndWaitUntilReady()
             do {
                 try await DaemonHarness.waitUntil("every entry ends", timeout: .seconds(30)) {
@@ -125,10 +123,43 @@ struct HostileInputTests {
         }
     }
 
+    @Test func aFileTheServiceUserCannotReadIsRejectedWithTheFix() async throws {
+        guard getuid() == 0 else {
+            print("SKIP aFileTheServiceUserCannotRead…: needs root to run the daemon as another user")
+            return
+        }
+        let harness = try DaemonHarness()
+        let nobody: UInt32 = 65534
+        try await LiveEmulator.withServer(harness.fixture.emulator) { base in
+            try harness.configure(port: port(of: base))
+            // The daemon runs as an unprivileged service user: it owns its key and state directory.
+            chmod(harness.root.path, 0o755)
+            chmod(harness.configPath, 0o644)
+            chown(harness.root.path + "/key.p8", nobody, nobody)
+            try FileManager.default.createDirectory(atPath: harness.stateDirectory, withIntermediateDirectories: true)
+            chown(harness.stateDirectory, nobody, nobody)
+            chmod(harness.drop, 0o777)
+            harness.dropCSV("secret.csv", firstID: 1, rows: 1)
+            chmod(harness.drop + "/secret.csv", 0o000)
+            harness.dropCSV("open.csv", firstID: 2, rows: 1)
+            chmod(harness.drop + "/open.csv", 0o644)
+            try await harness.startAndWaitUntilReady(user: nobody)
+            try await DaemonHarness.waitUntil("both files end") {
+                let counts = try await states(harness)
+                return counts["LOADED"] == 1 && counts["REJECTED"] == 1
+            }
+            try await harness.waitForLog(
+                "REJECTED secret.csv for DB.S.CSV_PIPE: not readable by the service user (Permission denied): fix its "
+                    + "permissions")
+            try await expectExactlyOnce(harness, files: ["open.csv": 2..<3])
+            #expect(await harness.stop() == 0)
+        }
+    }
+
     @Test func aWatchedDirectoryReplacedByASymlinkIsWatchedThroughIt() async throws {
         let harness = try DaemonHarness()
         try await LiveEmulator.withServer(harness.fixture.emulator) { base in
-            try harness.configure(port: port(base))
+            try harness.configure(port: port(of: base))
             try await harness.startAndWaitUntilReady()
             harness.dropCSV("before.csv", firstID: 1, rows: 1, renameIn: true)
             try await DaemonHarness.waitUntil("before.csv is LOADED") { try await states(harness)["LOADED"] == 1 }
@@ -151,7 +182,7 @@ struct HostileInputTests {
             for: .insertFiles)
         await harness.fixture.emulator.setFaults(FaultPlan(script: [.malformed, .status(503)]), for: .insertReport)
         try await LiveEmulator.withServer(harness.fixture.emulator) { base in
-            try harness.configure(port: port(base))
+            try harness.configure(port: port(of: base))
             try await harness.startAndWaitUntilReady()
             harness.dropCSV("a.csv", firstID: 1, rows: 2, renameIn: true)
             try await DaemonHarness.waitUntil("a.csv is LOADED", timeout: .seconds(90)) {
@@ -175,7 +206,7 @@ struct HostileInputTests {
         }
         defer { _ = umount2(harness.stateDirectory, Int32(MNT_DETACH)) }
         try await LiveEmulator.withServer(harness.fixture.emulator) { base in
-            try harness.configure(port: port(base))
+            try harness.configure(port: port(of: base))
             try await harness.startAndWaitUntilReady()
             harness.dropCSV("first.csv", firstID: 1, rows: 1, renameIn: true)
             try await DaemonHarness.waitUntil("first.csv is LOADED") { try await states(harness)["LOADED"] == 1 }

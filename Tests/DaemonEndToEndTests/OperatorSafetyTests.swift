@@ -7,12 +7,10 @@ import Testing
 
 @Suite("Operators cannot make the daemon lose or double-load files", .serialized)
 struct OperatorSafetyTests {
-    func port(_ base: String) -> Int { Int(base.split(separator: ":").last!)! }
-
     @Test func aSecondDaemonOnTheSameStateDirectoryExitsNamingTheFirst() async throws {
         let harness = try DaemonHarness()
         try await LiveEmulator.withServer(harness.fixture.emulator) { base in
-            try harness.configure(port: port(base))
+            try harness.configure(port: port(of: base))
             try await harness.startAndWaitUntilReady()
             let second = try await ChildProcess.run(
                 ChildProcess.product("snowpiped"), ["run", "--config", harness.configPath, "--log-target", "stderr"])
@@ -45,7 +43,7 @@ struct OperatorSafetyTests {
             #expect(made.status == 0, "\(made.output)")
         }
         try await LiveEmulator.withServer(harness.fixture.emulator) { base in
-            try harness.configure(port: port(base))
+            try harness.configure(port: port(of: base))
             let run = try await ChildProcess.run(
                 ChildProcess.product("snowpiped"), ["run", "--config", harness.configPath, "--log-target", "stderr"])
             #expect(run.status != 0)
@@ -61,7 +59,7 @@ struct OperatorSafetyTests {
     @Test func hangupAndUserSignalsAreLoggedAndIgnoredAndACleanStopLogsNoError() async throws {
         let harness = try DaemonHarness()
         try await LiveEmulator.withServer(harness.fixture.emulator) { base in
-            try harness.configure(port: port(base))
+            try harness.configure(port: port(of: base))
             try await harness.startAndWaitUntilReady()
             for signal in [SIGHUP, SIGUSR1, SIGUSR2, SIGPIPE] { harness.signal(signal) }
             try await DaemonHarness.waitUntil("the ignored signals are logged") {
@@ -102,7 +100,7 @@ struct OperatorSafetyTests {
         }
         let harness = try DaemonHarness()
         try await LiveEmulator.withServer(harness.fixture.emulator) { base in
-            try harness.configure(port: port(base))
+            try harness.configure(port: port(of: base))
             try await harness.startAndWaitUntilReady()
             harness.dropCSV("a.csv", firstID: 1, rows: 1, renameIn: true)
             try await DaemonHarness.waitUntil("a.csv is LOADED") { try await states(harness)["LOADED"] == 1 }

@@ -57,16 +57,25 @@ public final class DaemonHarness: Sendable {
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 
-    /// Starts `snowpiped run`; its stderr is appended to `logPath`.
-    public func start(extraArguments: [String] = []) throws {
+    /// Starts `snowpiped run`; its stderr is appended to `logPath`. With `user`, the daemon runs as that uid
+    /// and gid (through `setpriv`, root only), as the service user does.
+    public func start(extraArguments: [String] = [], user: UInt32? = nil) throws {
         if FileManager.default.fileExists(atPath: logPath) == false {
             _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()
         let child = Process()
-        child.executableURL = URL(fileURLWithPath: ChildProcess.product("snowpiped"))
-        child.arguments = ["run", "--config", configPath, "--log-level", "info"] + extraArguments
+        let arguments = ["run", "--config", configPath, "--log-level", "info"] + extraArguments
+        if let user {
+            child.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            child.arguments =
+                ["--reuid=\(user)", "--regid=\(user)", "--clear-groups", "--", ChildProcess.product("snowpiped")]
+                + arguments
+        } else {
+            child.executableURL = URL(fileURLWithPath: ChildProcess.product("snowpiped"))
+            child.arguments = arguments
+        }
         child.standardError = log
         child.standardOutput = log
         try child.run()
@@ -104,9 +113,9 @@ public final class DaemonHarness: Sendable {
     public var readyCount: Int { log.components(separatedBy: "ready: watching and submitting").count - 1 }
 
     /// Starts the daemon and waits until it reports READY (signal handlers installed, startup scan done).
-    public func startAndWaitUntilReady() async throws {
+    public func startAndWaitUntilReady(user: UInt32? = nil) async throws {
         let before = readyCount
-        try start()
+        try start(user: user)
         try await Self.waitUntil("the daemon reports ready") { self.readyCount > before }
     }
 
