@@ -58,24 +58,21 @@ public final class DaemonHarness: Sendable {
     }
 
     /// Starts `snowpiped run`; its stderr is appended to `logPath`. With `user`, the daemon runs as that uid
-    /// and gid (through `setpriv`, root only), as the service user does.
-    public func start(extraArguments: [String] = [], user: UInt32? = nil) throws {
+    /// and gid (through `setpriv`, root only), as the service user does. `wrapper` runs it through another
+    /// command (e.g. `unshare`), which gets the daemon's path and arguments last.
+    public func start(extraArguments: [String] = [], user: UInt32? = nil, wrapper: [String] = []) throws {
         if FileManager.default.fileExists(atPath: logPath) == false {
             _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()
         let child = Process()
-        let arguments = ["run", "--config", configPath, "--log-level", "info"] + extraArguments
-        if let user {
-            child.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-            child.arguments =
-                ["--reuid=\(user)", "--regid=\(user)", "--clear-groups", "--", ChildProcess.product("snowpiped")]
-                + arguments
-        } else {
-            child.executableURL = URL(fileURLWithPath: ChildProcess.product("snowpiped"))
-            child.arguments = arguments
-        }
+        var command = wrapper
+        if let user { command += ["/usr/bin/setpriv", "--reuid=\(user)", "--regid=\(user)", "--clear-groups", "--"] }
+        command += [ChildProcess.product("snowpiped"), "run", "--config", configPath, "--log-level", "info"]
+        command += extraArguments
+        child.executableURL = URL(fileURLWithPath: command[0])
+        child.arguments = Array(command.dropFirst())
         child.standardError = log
         child.standardOutput = log
         try child.run()
@@ -113,9 +110,9 @@ public final class DaemonHarness: Sendable {
     public var readyCount: Int { log.components(separatedBy: "ready: watching and submitting").count - 1 }
 
     /// Starts the daemon and waits until it reports READY (signal handlers installed, startup scan done).
-    public func startAndWaitUntilReady(user: UInt32? = nil) async throws {
+    public func startAndWaitUntilReady(user: UInt32? = nil, wrapper: [String] = []) async throws {
         let before = readyCount
-        try start(user: user)
+        try start(user: user, wrapper: wrapper)
         try await Self.waitUntil("the daemon reports ready") { self.readyCount > before }
     }
 
