@@ -35,7 +35,8 @@ public final class SnowflakeConnection: Sendable {
         do {
             transport = try AsyncHTTPTransport(
                 caCertificatePath: settings.caFile,
-                connectTimeout: connectTimeout)
+                connectTimeout: connectTimeout,
+                requestTimeout: .milliseconds(Int64(settings.requestTimeoutSeconds * 1000)))
         } catch {
             throw SetupError("cannot load the CA bundle \(settings.caFile ?? ""): \(error)")
         }

@@ -3,7 +3,7 @@ import Foundation
 /// One injected misbehaviour for one request.
 ///
 /// JSON form (admin API): `{"status":429,"retryAfter":"2"}`, `{"status":503}`, `{"drop":true}`,
-/// `{"malformedBody":true}`, `{"delayMs":1500}`, `{"pass":true}`; add `"afterProcessing":true` to apply the
+/// `{"malformedBody":true}`, `{"truncatedBody":true}`, `{"delayMs":1500}`, `{"pass":true}`; add `"afterProcessing":true` to apply the
 /// request first and then misbehave (the response is lost after the server acted: the case that makes clients
 /// repeat a request that already took effect).
 public struct Fault: Codable, Sendable, Equatable {
@@ -17,6 +17,8 @@ public struct Fault: Codable, Sendable, Equatable {
     public var drop: Bool?
     /// Answer 200 with a body that is not JSON.
     public var malformedBody: Bool?
+    /// Process the request and answer with the first half of the real body (a connection cut mid-answer).
+    public var truncatedBody: Bool?
     /// Let the request through untouched (a script step that does nothing).
     public var pass: Bool?
     /// Process the request, then apply the fault to the answer.
@@ -28,6 +30,7 @@ public struct Fault: Codable, Sendable, Equatable {
         delayMs: Int? = nil,
         drop: Bool? = nil,
         malformedBody: Bool? = nil,
+        truncatedBody: Bool? = nil,
         pass: Bool? = nil,
         afterProcessing: Bool? = nil
     ) {
@@ -36,6 +39,7 @@ public struct Fault: Codable, Sendable, Equatable {
         self.delayMs = delayMs
         self.drop = drop
         self.malformedBody = malformedBody
+        self.truncatedBody = truncatedBody
         self.pass = pass
         self.afterProcessing = afterProcessing
     }
@@ -59,6 +63,9 @@ public struct Fault: Codable, Sendable, Equatable {
         } else if let status {
             response = Self.errorResponse(status)
             if let retryAfter { response.headers["Retry-After"] = retryAfter }
+        } else if truncatedBody == true, let real {
+            response = real
+            response.body = Array(real.body.prefix(real.body.count / 2))
         } else if malformedBody == true {
             response = EmulatorResponse(
                 status: 200, headers: ["Content-Type": "application/json"],

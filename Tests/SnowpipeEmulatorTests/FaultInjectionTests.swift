@@ -29,6 +29,15 @@ struct FaultInjectionTests {
         #expect(await fixture.emulator.receivedPaths(pipe: "DB.S.CSV_PIPE").isEmpty)
     }
 
+    @Test func aTruncatedAnswerIsHalfTheRealOneAndTheRequestTookEffect() async {
+        await fixture.emulator.setFaults(FaultPlan(script: [Fault(truncatedBody: true)]), for: .insertFiles)
+        let cut = await fixture.insertFiles(["a.csv"])
+        #expect(cut.status == 200)
+        #expect(cut.body.isEmpty == false)
+        #expect((try? JSONSerialization.jsonObject(with: Data(cut.body))) == nil, "not parseable")
+        #expect(await fixture.emulator.queuedLoads == 1)
+    }
+
     @Test func aDropAfterProcessingLosesOnlyTheAnswer() async {
         await fixture.emulator.setFaults(
             FaultPlan(script: [Fault(drop: true, afterProcessing: true)]), for: .insertFiles)

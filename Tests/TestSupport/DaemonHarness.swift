@@ -28,7 +28,7 @@ public final class DaemonHarness: Sendable {
     /// `watchExtra` adds keys to the watch rule (indented by four spaces), `extra` to the `reporter` section.
     public func configure(
         port: Int, pipe: String = "DB.S.CSV_PIPE", extra: String = "", watchExtra: String = "",
-        settleSeconds: Double = 0.5
+        settleSeconds: Double = 0.5, requestTimeoutSeconds: Double = 60
     ) throws {
         let keyPath = root.path + "/key.p8"
         try TestKeys.primary.pkcs8PEM().write(toFile: keyPath, atomically: true, encoding: .utf8)
@@ -42,6 +42,7 @@ public final class DaemonHarness: Sendable {
               port: \(port)
               scheme: http
               allow_plain_http: true
+              request_timeout_seconds: \(requestTimeoutSeconds)
             state_directory: \(stateDirectory)
             watch:
               - directory: \(drop)

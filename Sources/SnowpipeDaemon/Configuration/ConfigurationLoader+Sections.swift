@@ -12,7 +12,7 @@ extension ConfigurationLoader {
             node, path: "snowflake",
             allowed: [
                 "account", "user", "private_key_file", "private_key_passphrase", "host", "port", "scheme",
-                "allow_plain_http", "ca_file",
+                "allow_plain_http", "ca_file", "request_timeout_seconds",
             ])
         let account = reader.string(keys["account"], path: "snowflake.account", required: true) ?? ""
         let user = reader.string(keys["user"], path: "snowflake.user", required: true) ?? ""
@@ -65,9 +65,13 @@ extension ConfigurationLoader {
             reader.problem("snowflake.scheme", keys["scheme"], "must be `https` (or `http` for a local emulator)")
         }
         let caFile = reader.string(keys["ca_file"], path: "snowflake.ca_file").flatMap { $0.isEmpty ? nil : $0 }
-        return SnowflakeSettings(
+        var settings = SnowflakeSettings(
             account: account, user: user, privateKeyFile: keyFile, passphrase: passphrase, host: host, port: port,
             scheme: scheme, allowPlainHTTP: allowPlain, caFile: caFile)
+        settings.requestTimeoutSeconds = reader.number(
+            keys["request_timeout_seconds"], path: "snowflake.request_timeout_seconds",
+            default: SnowflakeSettings.defaultRequestTimeoutSeconds, range: 1...600)
+        return settings
     }
 
     static func readWatches(_ node: Node?, _ reader: YAMLReader) -> [WatchRule] {

@@ -44,6 +44,10 @@ public struct SnowflakeSettings: Sendable {
     public var allowPlainHTTP: Bool
     /// A PEM CA bundle to trust instead of the system store.
     public var caFile: String?
+    /// How long one HTTP request may wait for its answer before it counts as failed (and is retried).
+    public var requestTimeoutSeconds: Double = SnowflakeSettings.defaultRequestTimeoutSeconds
+
+    public static let defaultRequestTimeoutSeconds = 60.0
 
     /// The passphrase source as configured.
     public enum PassphraseSetting: Sendable, Equatable {
