@@ -80,7 +80,8 @@ YAML
 DAEMON_PID=$!
 until grep -q "ready" "$DEMO/snowpiped.log" 2>/dev/null; do sleep 0.2; done
 
-echo "--- dropping orders-1.csv (3 rows) and orders-2.csv (a bad AMOUNT on line 3) into $DEMO/drop"
+echo "--- dropping orders-1.csv (3 rows, renamed in: taken at once) and orders-2.csv (a bad AMOUNT on line 3;"
+echo "    written in place: taken once quiet for settle_seconds, 5 s) into $DEMO/drop"
 printf 'ID,ITEM,AMOUNT\n1,apple,1.50\n2,pear,2.25\n3,plum,0.75\n' >"$DEMO/drop/.orders-1.csv.tmp"
 mv "$DEMO/drop/.orders-1.csv.tmp" "$DEMO/drop/orders-1.csv"
 printf 'ID,ITEM,AMOUNT\n4,fig,3\n5,kiwi,lots\n' >"$DEMO/drop/orders-2.csv"
