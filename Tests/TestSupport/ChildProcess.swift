@@ -37,6 +37,16 @@ public struct ChildProcess: Sendable {
         }
     }
 
+    /// True when this process is root and user `uid` can run the built `snowpiped` (the build directory may sit
+    /// under a directory other users cannot enter, e.g. /root): tests that run it as another user need both.
+    public static func canRunSnowpiped(asUser uid: UInt32) async -> Bool {
+        guard getuid() == 0 else { return false }
+        let result = try? await run(
+            "/usr/bin/setpriv",
+            ["--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", "--", product("snowpiped"), "--help"])
+        return result?.status == 0
+    }
+
     /// Runs `executable` with `arguments`; waits (without blocking a cooperative thread) for it to exit.
     public static func run(
         _ executable: String, _ arguments: [String], environment: [String: String]? = nil, input: String? = nil
