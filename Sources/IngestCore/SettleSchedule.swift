@@ -20,6 +20,11 @@ public struct SettleSchedule: Sendable {
     }
 
     private var candidates: [String: Candidate] = [:]
+    /// Every (due, path) ever observed, as a binary min-heap on `due`: a burst of closed files waits here by the
+    /// ten thousand, and the watcher asks for the next deadline on every wake-up, so neither that nor taking
+    /// the due files may walk all of them. An entry whose path was forgotten or observed again is stale; the top
+    /// is never stale (each mutation drops stale entries that reach it), so `nextDeadline` is exact.
+    private var heap: [(due: Double, path: String)] = []
 
     public init() {}
 
@@ -30,21 +35,63 @@ public struct SettleSchedule: Sendable {
     public func contains(_ path: String) -> Bool { candidates[path] != nil }
 
     /// The earliest instant a candidate becomes due, if any.
-    public var nextDeadline: Double? { candidates.values.map(\.due).min() }
+    public var nextDeadline: Double? { heap.first?.due }
 
     /// Starts (or restarts) the wait of `path`, seen with this size and mtime at `now`.
     public mutating func observe(_ path: String, size: Int64, mtimeNanoseconds: Int64, now: Double, quiet: Double) {
         candidates[path] = Candidate(size: size, mtimeNanoseconds: mtimeNanoseconds, due: now + quiet)
+        push((now + quiet, path))
+        dropStaleTop()
     }
 
     /// Forgets `path` (it was recorded another way, e.g. renamed in, or it is gone).
-    public mutating func forget(_ path: String) { candidates[path] = nil }
+    public mutating func forget(_ path: String) {
+        candidates[path] = nil
+        dropStaleTop()
+    }
 
     /// Removes and returns the candidates due at `now`.
     public mutating func takeDue(now: Double) -> [(path: String, candidate: Candidate)] {
-        let due = candidates.filter { $0.value.due <= now }
-        for path in due.keys { candidates[path] = nil }
-        return due.map { ($0.key, $0.value) }
+        var due: [(path: String, candidate: Candidate)] = []
+        while let top = heap.first, top.due <= now {
+            popTop()
+            guard let candidate = candidates[top.path], candidate.due == top.due else { continue }
+            candidates[top.path] = nil
+            due.append((top.path, candidate))
+        }
+        dropStaleTop()
+        return due
+    }
+
+    private mutating func dropStaleTop() {
+        while let top = heap.first, candidates[top.path]?.due != top.due { popTop() }
+    }
+
+    private mutating func push(_ entry: (due: Double, path: String)) {
+        heap.append(entry)
+        var child = heap.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard heap[child].due < heap[parent].due else { break }
+            heap.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    private mutating func popTop() {
+        heap.swapAt(0, heap.count - 1)
+        heap.removeLast()
+        var parent = 0
+        while true {
+            let left = 2 * parent + 1
+            let right = left + 1
+            var smallest = parent
+            if left < heap.count, heap[left].due < heap[smallest].due { smallest = left }
+            if right < heap.count, heap[right].due < heap[smallest].due { smallest = right }
+            if smallest == parent { return }
+            heap.swapAt(parent, smallest)
+            parent = smallest
+        }
     }
 
     /// Judges a due candidate against what the file is now: settled when unchanged, otherwise it waits again.

@@ -39,4 +39,33 @@ struct SettleScheduleTests {
         #expect(schedule.takeDue(now: 1000).isEmpty)
         #expect(schedule.nextDeadline == nil)
     }
+
+    /// The heap against the obvious model (a dictionary walked in full), over random observes, restarts,
+    /// forgets and takes: the same files come due at the same instants, and the next deadline is the same.
+    @Test func theScheduleAgreesWithAFullWalkOverRandomOperations() {
+        var schedule = SettleSchedule()
+        var model: [String: Double] = [:]
+        var random = SystemRandomNumberGenerator()
+        var now = 0.0
+        for _ in 0..<5000 {
+            let path = "/d/f\(Int.random(in: 0..<200, using: &random))"
+            switch Int.random(in: 0..<4, using: &random) {
+            case 0, 1:
+                let quiet = Double(Int.random(in: 0...5, using: &random))
+                schedule.observe(path, size: 1, mtimeNanoseconds: 1, now: now, quiet: quiet)
+                model[path] = now + quiet
+            case 2:
+                schedule.forget(path)
+                model[path] = nil
+            default:
+                now += Double(Int.random(in: 0...2, using: &random))
+                let taken = schedule.takeDue(now: now).map(\.path).sorted()
+                let expected = model.filter { $0.value <= now }.keys.sorted()
+                #expect(taken == expected)
+                for key in expected { model[key] = nil }
+            }
+            #expect(schedule.nextDeadline == model.values.min())
+            #expect(schedule.count == model.count)
+        }
+    }
 }
