@@ -16,37 +16,42 @@ extension Outbox {
         return try await write { db in
             // No RETURNING: the new row is built from what was inserted (reading rows back costs more than the
             // insert itself at burst rates).
-            let exists = try db.cachedStatement(
-                sql: "SELECT 1 FROM files WHERE pipe = ? AND local_path = ? AND size = ? AND mtime_ns = ?")
+            // One lookup per file: the newest row of its stage path says both whether this exact version is known
+            // (the usual case for a rescan) and, if not, what `NewVersionRule` needs.
             let newest = try db.cachedStatement(
                 sql: """
                     SELECT files.id, files.state, COALESCE(batches.attempts, 0) > 0,
                         (SELECT MAX(submitted_at) FROM files AS sent
-                         WHERE sent.pipe = files.pipe AND sent.stage_path = files.stage_path)
+                         WHERE sent.pipe = files.pipe AND sent.stage_path = files.stage_path),
+                        files.local_path, files.size, files.mtime_ns
                     FROM files LEFT JOIN batches ON batches.id = files.batch_id
                     WHERE files.pipe = ? AND files.stage_path = ?
                     ORDER BY files.id DESC LIMIT 1
                     """)
+            // OR IGNORE: an older row may hold this exact version (a file set back to an earlier size and mtime);
+            // it is known, so nothing is recorded.
             let insert = try db.cachedStatement(
                 sql: """
-                    INSERT INTO files
+                    INSERT OR IGNORE INTO files
                         (pipe, local_path, stage_path, size, mtime_ns, state, discovered_at, finished_at, detail,
                          action_pending)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             let replace = try db.cachedStatement(
-                sql: "UPDATE files SET local_path = ?, size = ?, mtime_ns = ?, discovered_at = ? WHERE id = ?")
+                sql: """
+                    UPDATE OR IGNORE files SET local_path = ?, size = ?, mtime_ns = ?, discovered_at = ? WHERE id = ?
+                    """)
             let stamp = Date(timeIntervalSince1970: at)
             var inserted: [FileRecord] = []
             for file in files {
-                guard
-                    try Bool.fetchOne(exists, arguments: [file.pipe, file.localPath, file.size, file.mtimeNanoseconds])
-                        == nil
-                else { continue }
+                let row = try Row.fetchOne(newest, arguments: [file.pipe, file.stagePath])
+                if let row, row[4] == file.localPath, row[5] == file.size, row[6] == file.mtimeNanoseconds {
+                    continue
+                }
                 var state: FileState = file.rejection != nil ? .rejected : .pending
                 var detail = file.rejection
                 if state == .pending {
-                    let known = try Row.fetchOne(newest, arguments: [file.pipe, file.stagePath]).flatMap { row in
+                    let known = row.flatMap { row in
                         FileState(rawValue: row[1]).map {
                             NewVersionRule.Known(id: row[0], state: $0, attempted: row[2], lastSent: row[3])
                         }
@@ -56,6 +61,7 @@ extension Outbox {
                         break
                     case .replacePending(let id):
                         try replace.execute(arguments: [file.localPath, file.size, file.mtimeNanoseconds, at, id])
+                        guard db.changesCount > 0 else { continue }
                         inserted.append(
                             FileRecord(
                                 id: id, pipe: file.pipe, localPath: file.localPath, stagePath: file.stagePath,
@@ -72,6 +78,7 @@ extension Outbox {
                     file.pipe, file.localPath, file.stagePath, file.size, file.mtimeNanoseconds, state.rawValue, at,
                     finished ? at : nil, detail, finished ? 1 : 0,
                 ])
+                guard db.changesCount > 0 else { continue }
                 inserted.append(
                     FileRecord(
                         id: db.lastInsertedRowID, pipe: file.pipe, localPath: file.localPath, stagePath: file.stagePath,

@@ -59,6 +59,20 @@ struct OutboxTests {
         #expect(fresh.map(\.state) == [.pending])
     }
 
+    @Test func aVersionKnownFromAnOlderRowIsNotRecordedAgain() async throws {
+        let outbox = try makeOutbox()
+        let first = files(1)[0]
+        try await outbox.record([first], now: now)
+        let batch = try #require(try await outbox.nextBatch(pipe: "P", maxFiles: 10, now: now) { "r" })
+        try await outbox.completeBatch(batch, skippedPaths: [], now: now)
+        var changed = first
+        changed.mtimeNanoseconds = 2
+        #expect(try await outbox.record([changed], now: now).map(\.state) == [.skipped])
+        // Set back to the first version (its size and mtime): that version is known from the older row.
+        #expect(try await outbox.record([first], now: now).isEmpty)
+        #expect(try await outbox.files(inStates: FileState.allCases).count == 2)
+    }
+
     @Test func aBatchCarriesOneRowPerStagePath() async throws {
         let outbox = try makeOutbox()
         // Two local files that map to one stage path (two rules of one pipe): one per call.
