@@ -108,8 +108,7 @@ extension ConfigurationLoader {
             let afterFailure = readAfterFailure(keys, path: path, reader)
             rules.append(
                 WatchRule(
-                    directory: directory.count > 1 && directory.hasSuffix("/")
-                        ? String(directory.dropLast()) : directory,
+                    directory: withoutTrailingSlash(directory),
                     pipe: pipe, stagePrefix: prefix,
                     include: reader.strings(
                         keys["include"], path: "\(path).include", default: WatchRule.defaultInclude),
@@ -127,8 +126,7 @@ extension ConfigurationLoader {
             if case .quarantine(let directory) = rule.afterFailure {
                 targets.append(("quarantine_directory", directory))
             }
-            for (key, target) in targets
-            where target == rule.directory || target.hasPrefix(rule.directory + "/") && rule.recursive {
+            for (key, target) in targets where rule.covers(target) {
                 reader.problem(
                     "watch[\(index)].\(key)", sequence[index],
                     "\(target) is inside the watched directory: moved files would be submitted again; "
@@ -139,6 +137,11 @@ extension ConfigurationLoader {
             }
         }
         return rules
+    }
+
+    /// `path` without one trailing slash (the root `/` stays as it is).
+    static func withoutTrailingSlash(_ path: String) -> String {
+        path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
     }
 
     private static func readAfterLoad(_ keys: [String: Node], path: String, _ reader: YAMLReader) -> WatchRule.AfterLoad

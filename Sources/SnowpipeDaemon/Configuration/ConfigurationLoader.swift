@@ -43,11 +43,9 @@ public enum ConfigurationLoader {
             reader.problem("state_directory", top["state_directory"], "must be an absolute path")
         }
         let watches = readWatches(top["watch"], reader)
+        let state = withoutTrailingSlash(stateDirectory)
         for (index, rule) in watches.enumerated() where rule.directory.isEmpty == false {
-            let state =
-                stateDirectory.count > 1 && stateDirectory.hasSuffix("/")
-                ? String(stateDirectory.dropLast()) : stateDirectory
-            if state == rule.directory || (rule.recursive && state.hasPrefix(rule.directory + "/")) {
+            if rule.covers(state) {
                 reader.problem(
                     "state_directory", top["state_directory"],
                     "\(state) is inside watch[\(index)].directory \(rule.directory): the daemon would submit its own "

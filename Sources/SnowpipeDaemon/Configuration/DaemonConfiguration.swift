@@ -86,6 +86,12 @@ public struct WatchRule: Sendable {
     public var afterLoad: AfterLoad
     public var afterFailure: AfterFailure
 
+    /// True when `path` is the watched directory or would be watched under it (for a recursive rule), so files
+    /// the daemon writes there (moved files, its own outbox) would be submitted.
+    public func covers(_ path: String) -> Bool {
+        path == directory || (recursive && path.hasPrefix(directory + "/"))
+    }
+
     /// What happens to a file once Snowflake loaded it.
     public enum AfterLoad: Sendable, Equatable {
         case keep
