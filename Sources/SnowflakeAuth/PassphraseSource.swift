@@ -22,8 +22,8 @@ public enum PassphraseSource: Sendable, Equatable {
             guard let directory = environment["CREDENTIALS_DIRECTORY"], directory.isEmpty == false else {
                 throw PassphraseError(
                     "passphrase credential \"\(name)\" is configured but $CREDENTIALS_DIRECTORY is not set "
-                        + "(add `LoadCredential=\(name):/path/to/passphrase` to the service, or use `file: PATH` or `env: VARIABLE`)"
-                )
+                        + "(add `LoadCredential=\(name):/path/to/passphrase` to the service, or use `file: PATH` or "
+                        + "`env: VARIABLE`)")
             }
             return try Self.readFile(directory + "/" + name, what: "credential \"\(name)\"")
         case .file(let path):

@@ -3,9 +3,9 @@ import Foundation
 /// One injected misbehaviour for one request.
 ///
 /// JSON form (admin API): `{"status":429,"retryAfter":"2"}`, `{"status":503}`, `{"drop":true}`,
-/// `{"malformedBody":true}`, `{"truncatedBody":true}`, `{"delayMs":1500}`, `{"pass":true}`; add `"afterProcessing":true` to apply the
-/// request first and then misbehave (the response is lost after the server acted: the case that makes clients
-/// repeat a request that already took effect).
+/// `{"malformedBody":true}`, `{"truncatedBody":true}`, `{"delayMs":1500}`, `{"pass":true}`; add
+/// `"afterProcessing":true` to apply the request first and then misbehave (the response is lost after the
+/// server acted: the case that makes clients repeat a request that already took effect).
 public struct Fault: Codable, Sendable, Equatable {
     /// Answer with this status (and the matching error envelope) instead of the real answer.
     public var status: Int?

@@ -72,9 +72,6 @@ struct PipeState: Sendable {
         history.append(HistoryRecord(loadID: loadID, entry: entry))
     }
 
-    /// The sequence number the next event gets.
-    var upcomingSequence: Int { nextSequence }
-
     /// Replays a remembered event with its original sequence number (at start, oldest first). Events before the
     /// first remembered one count as dropped, so an older begin mark gets `completeResult=false`.
     mutating func restore(_ entry: FileEntry, loadID: Int, sequence: Int) {

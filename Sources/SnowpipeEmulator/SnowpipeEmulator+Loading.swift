@@ -31,7 +31,7 @@ extension SnowpipeEmulator {
         var nextSequences: [String: Int] = [:]
         var stored: [TableStore.StoredEvent] = []
         for event in prepared {
-            let sequence = nextSequences[event.pipe] ?? states[event.pipe]!.upcomingSequence
+            let sequence = nextSequences[event.pipe] ?? states[event.pipe]!.nextSequence
             nextSequences[event.pipe] = sequence + 1
             stored.append(.init(pipe: event.pipe, sequence: sequence, loadID: event.loadID, entry: event.entry))
         }

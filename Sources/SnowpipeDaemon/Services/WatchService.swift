@@ -10,8 +10,9 @@ import Synchronization
 /// directories and periodically. A file moved into the directory is complete and recorded at once (the
 /// recommended way to drop files); a file closed after writing, or found by a scan, is taken once it has kept
 /// its size and mtime for `settle_seconds` (a writer that appends in steps, or `touch` then write, closes it
-/// several times: each close restarts the wait, so one complete version is sent, not the first fragment). Rows are committed in batches, never one transaction
-/// per file; the inotify reader runs on its own thread and never waits for this service.
+/// several times: each close restarts the wait, so one complete version is sent, not the first fragment).
+/// Rows are committed in batches, never one transaction per file; the inotify reader runs on its own thread and
+/// never waits for this service.
 public final class WatchService: Service {
     /// Re-arm a missing or lost root this often.
     static let rootRetrySeconds = 2.0
@@ -212,10 +213,11 @@ public final class WatchService: Service {
             let files = DirectoryScanner.scan(
                 directory, recursive: rule.recursive, filter: classifier.filters[rootIndex])
             for file in files {
-                guard let index = classifier.rule(for: file.path) else { continue }
+                guard let index = classifier.rule(for: file.path), settling.contains(file.path) == false else {
+                    continue
+                }
                 let modified = Date(timeIntervalSince1970: Double(file.mtimeNanoseconds) / 1e9)
                 let settle = context.configuration.watches[index].settleSeconds
-                if settling.contains(file.path) { continue }
                 // A name that is not UTF-8 is rejected whatever its content: no need to wait for it to settle.
                 if file.invalidName || now.timeIntervalSince(modified) >= settle {
                     discovered.append(classifier.discovered(file, rule: index))
