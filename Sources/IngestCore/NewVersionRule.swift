@@ -54,9 +54,3 @@ public enum NewVersionRule {
         return .record
     }
 }
-
-/// Snowpipe's protocol facts that decisions depend on.
-public enum SnowpipeLimits {
-    /// How long a pipe remembers a path it received (and skips it): 14 days.
-    public static let loadMetadataSeconds: Double = 14 * 86_400
-}

@@ -10,24 +10,9 @@ public enum AttemptOutcome: Sendable, Equatable {
     case unreadableBody
 }
 
-/// What to do after an attempt.
-public enum RetryAction: Sendable, Equatable {
-    /// Finished: use the answer.
-    case done
-    /// Try the same request again (same body, same requestId) after this long.
-    case retry(after: Duration)
-    /// Mint a fresh token and try again at once (the first 401 of a request).
-    case renewTokenAndRetry
-    /// Do not retry this request: the answer is final (400, 403, 404, 415, a second 401, ...).
-    case giveUp
-}
-
-/// The retry and error classification rules of DESIGN.md, as one pure function.
-///
-/// 408, 429, 5xx, no answer and unreadable 2xx bodies are retried with exponential backoff and full jitter
-/// (`random × min(cap, base × 2^failures)`), or after exactly `Retry-After` when the server sent one (bounded
-/// by `maximumRetryAfter`). The first 401 renews the token and retries at once; a second 401 gives up.
-/// Everything else gives up: a 400 will not get better by repeating the same body.
+/// The numbers of the retry rules (the rules themselves are `PipeBackoff`): full-jitter exponential backoff
+/// (`random × min(cap, base × 2^failures)`), the longest `Retry-After` honoured, and how long a pipe rests after
+/// an answer that retrying at once cannot mend.
 public struct RetryPolicy: Sendable, Equatable {
     /// Default first backoff.
     public static let defaultBase = Duration.seconds(1)
@@ -36,41 +21,29 @@ public struct RetryPolicy: Sendable, Equatable {
     /// Default longest wait a `Retry-After` can ask for.
     public static let defaultMaximumRetryAfter = Duration.seconds(600)
 
+    /// Default rest of a pipe that answers 403/404 (unknown, or no rights): the operator must act.
+    public static let defaultUnavailablePause = Duration.seconds(300)
+    /// Default rest after an answer that is final for its request (a 415, a second 401, a 400 on a report).
+    public static let defaultRefusedPause = Duration.seconds(30)
+
     public var base: Duration
     public var cap: Duration
     public var maximumRetryAfter: Duration
+    public var unavailablePause: Duration
+    public var refusedPause: Duration
 
     public init(
         base: Duration = defaultBase,
         cap: Duration = defaultCap,
-        maximumRetryAfter: Duration = defaultMaximumRetryAfter
+        maximumRetryAfter: Duration = defaultMaximumRetryAfter,
+        unavailablePause: Duration = defaultUnavailablePause,
+        refusedPause: Duration = defaultRefusedPause
     ) {
         self.base = base
         self.cap = cap
         self.maximumRetryAfter = maximumRetryAfter
-    }
-
-    /// The action after `outcome`. `failures` counts earlier failed attempts of this request (0 for the first
-    /// failure), `renewedToken` says whether a 401 already renewed the token, `random` is uniform in [0, 1).
-    public func decide(_ outcome: AttemptOutcome, failures: Int, renewedToken: Bool, random: Double) -> RetryAction {
-        switch outcome {
-        case .success:
-            return .done
-        case .noAnswer, .unreadableBody:
-            return .retry(after: backoff(failures: failures, random: random))
-        case .status(let status, let retryAfter):
-            switch status {
-            case 200..<300:
-                return .done
-            case 401:
-                return renewedToken ? .giveUp : .renewTokenAndRetry
-            case 408, 429, 500..<600:
-                if let retryAfter, retryAfter >= .zero { return .retry(after: min(retryAfter, maximumRetryAfter)) }
-                return .retry(after: backoff(failures: failures, random: random))
-            default:
-                return .giveUp
-            }
-        }
+        self.unavailablePause = unavailablePause
+        self.refusedPause = refusedPause
     }
 
     /// Full-jitter backoff: uniform in [0, min(cap, base × 2^failures)).

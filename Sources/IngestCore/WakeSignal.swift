@@ -24,18 +24,39 @@ public final class WakeSignal: Sendable {
         waiter?.resume()
     }
 
-    /// Returns when signalled, when `timeout` passes (nil: never), or when the task is cancelled.
-    public func wait(timeout: Duration? = nil) async {
-        guard let timeout else {
-            await waitForSignal()
-            return
-        }
-        guard timeout > .zero else { return }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.waitForSignal() }
-            group.addTask { try? await Task.sleep(for: timeout) }
-            await group.next()
+    /// Returns when signalled (true), when `timeout` passes on `clock` (false), or when the task is cancelled.
+    @discardableResult
+    public func wait<C: Clock>(timeout: Duration, clock: C) async -> Bool where C.Duration == Duration {
+        guard timeout > .zero else { return takePending() }
+        return await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await self.waitForSignal()
+                return true
+            }
+            group.addTask {
+                try? await clock.sleep(for: timeout)
+                return false
+            }
+            let signalled = await group.next() ?? false
             group.cancelAll()
+            return signalled
+        }
+    }
+
+    /// Returns when signalled, or when `timeout` passes on the continuous clock.
+    @discardableResult
+    public func wait(timeout: Duration) async -> Bool {
+        await wait(timeout: timeout, clock: ContinuousClock())
+    }
+
+    /// Returns when signalled or when the task is cancelled.
+    public func wait() async { await waitForSignal() }
+
+    /// Consumes a remembered signal without waiting.
+    private func takePending() -> Bool {
+        state.withLock { s in
+            defer { s.pending = false }
+            return s.pending
         }
     }
 

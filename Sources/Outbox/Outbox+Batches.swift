@@ -59,17 +59,16 @@ extension Outbox {
         }
     }
 
-    /// Records a 2xx: the batch's files become `submitted`, except those Snowpipe listed as skipped. When this
-    /// was the batch's first attempt, a skipped path was received by Snowpipe before (another file version, or
-    /// another client): `SKIPPED`. On a retry it may be our own earlier attempt that got through: the file
-    /// stays `submitted` (flagged) and the reports decide.
+    /// Records a 2xx: the batch's files become `submitted`, except those Snowpipe listed as skipped, which end
+    /// as `ReportReconciliation.skippedOnInsert` says (`SKIPPED` on a first attempt; on a retry the path may be
+    /// our own earlier attempt, so the file stays `submitted`, flagged, and the reports decide).
     /// - Returns: the files that ended `SKIPPED`.
     @discardableResult
     public func completeBatch(_ batch: Batch, skippedPaths: Set<String>, now: Date) async throws(OutboxError)
         -> [FileRecord]
     {
         let at = Self.seconds(now)
-        let firstAttempt = batch.attempts == 0
+        let skip = ReportReconciliation.skippedOnInsert(firstAttempt: batch.attempts == 0)
         let skippedIDs = batch.files.filter { skippedPaths.contains($0.stagePath) }.map(\.id)
         return try await write { db in
             // One statement for the whole batch (the usual case: nothing skipped), then the few skipped files.
@@ -81,7 +80,7 @@ extension Outbox {
             ).execute(arguments: [at, batch.requestID, batch.id])
             var skipped: [FileRecord] = []
             for id in skippedIDs {
-                if firstAttempt {
+                if skip == .skipped {
                     let statement = try db.cachedStatement(
                         sql: """
                             UPDATE files SET state = 'SKIPPED', finished_at = ?, detail = ?, action_pending = 1

@@ -3,9 +3,6 @@ import GRDB
 import IngestCore
 
 extension Outbox {
-    /// Clock difference tolerated between Snowflake's `timeReceived` and our batch creation time.
-    public static let staleReportMargin: TimeInterval = 300
-
     /// Where a pipe's report reading stands: the last `nextBeginMark` and the time up to which reports were read.
     public func reportCursor(pipe: String) async throws(OutboxError) -> (beginMark: String?, reportedThrough: Date?) {
         try await read { db in
@@ -17,12 +14,9 @@ extension Outbox {
         }
     }
 
-    /// Applies load reports to the pipe's submitted files and advances the cursor, in one transaction. A
-    /// final status ends the oldest awaiting file with that stage path; `LOAD_IN_PROGRESS` only updates it.
-    /// Awaiting means `submitted`, or `pending` in a batch already attempted: the 2xx (or a crash) may not have
-    /// been recorded yet, but a report proves Snowflake received it, and the begin mark is about to move past
-    /// it. A report received more than `staleReportMargin` before the file's batch was created belongs to an
-    /// older version of the path and is ignored, as are reports for paths we did not submit.
+    /// Applies load reports to the pipe's files and advances the cursor, in one transaction. Each report is
+    /// matched with the oldest row awaiting a report for its stage path (`submitted`, or `pending` in an attempted
+    /// batch) and `ReportReconciliation.verdict` decides what it does to that row.
     /// - Parameters:
     ///   - beginMark: the new `nextBeginMark` to persist (nil leaves it unchanged).
     ///   - reportedThrough: the time up to which reports are now complete (nil leaves it unchanged; it never
@@ -46,17 +40,22 @@ extension Outbox {
                     ORDER BY files.id LIMIT 1
                     """)
             for report in reports {
-                guard let row = try Row.fetchOne(find, arguments: [pipe, report.stagePath]) else { continue }
-                let id: Int64 = row[0]
-                if let received = report.timeReceived, let created: Double = row[1],
-                    received.timeIntervalSince1970 < created - Self.staleReportMargin
-                {
-                    continue
+                let candidate = try Row.fetchOne(find, arguments: [pipe, report.stagePath]).map {
+                    ReportReconciliation.Candidate(id: $0[0], batchCreatedAt: $0[1])
                 }
-                guard let state = FileState(snowpipeStatus: report.status) else {
+                let verdict = ReportReconciliation.verdict(
+                    status: report.status, timeReceived: report.timeReceived?.timeIntervalSince1970, for: candidate)
+                guard let id = candidate?.id else { continue }
+                let state: FileState
+                switch verdict {
+                case .ignore:
+                    continue
+                case .progress:
                     try db.cachedStatement(sql: "UPDATE files SET rows_inserted = ?, rows_parsed = ? WHERE id = ?")
                         .execute(arguments: [report.rowsInserted, report.rowsParsed, id])
                     continue
+                case .end(let final):
+                    state = final
                 }
                 let end = try db.cachedStatement(
                     sql: """
@@ -130,15 +129,16 @@ extension Outbox {
         }
     }
 
-    /// Ends overdue files: `SKIPPED` for those Snowpipe had listed as skipped on a retry, else `NOT_REPORTED`.
+    /// Ends overdue files as `ReportReconciliation.expired` says: `SKIPPED` for those Snowpipe had listed as
+    /// skipped on a retry, else `NOT_REPORTED`.
     public func expire(_ files: [FileRecord], now: Date) async throws(OutboxError) -> [FileRecord] {
         let at = Self.seconds(now)
         return try await write { db in
             var ended: [FileRecord] = []
             for file in files {
-                let state: FileState = file.maybeSkipped ? .skipped : .notReported
+                let state = ReportReconciliation.expired(maybeSkipped: file.maybeSkipped)
                 let detail =
-                    file.maybeSkipped
+                    state == .skipped
                     ? SkipExplanation.text
                     : "no load report and no load history for this file before the deadline; check "
                         + "COPY_HISTORY for the pipe and retry with `snowpiped retry` if it did not load"

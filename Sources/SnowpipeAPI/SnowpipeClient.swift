@@ -2,7 +2,7 @@ import Foundation
 import IngestCore
 
 /// The typed Snowpipe REST client: builds each request, signs it with the current token, sends it through
-/// the transport, retries per `RetryPolicy`, and decodes the answer.
+/// the transport, retries as `PipeBackoff` decides (one instance per call), and decodes the answer.
 ///
 /// The same `requestID` is sent on every retry of a call, so Snowflake (and our logs) can tie them together;
 /// the caller picks it (for insertFiles: the batch's id, stored before the first attempt).
@@ -114,9 +114,10 @@ public struct SnowpipeClient: Sendable {
         } catch {
             throw failure(.authentication("\(error)"), attempts: 0)
         }
-        var failures = 0
+        var backoff = PipeBackoff(policy: retrying.policy)
+        // The call's own time line for the backoff's instants: seconds waited so far.
+        var waited = 0.0
         var attempts = 0
-        var renewed = false
         while true {
             attempts += 1
             var headers: [(name: String, value: String)] = [
@@ -124,8 +125,7 @@ public struct SnowpipeClient: Sendable {
                 ("X-Snowflake-Authorization-Token-Type", "KEYPAIR_JWT"),
             ]
             if method == "POST" { headers.append(("Content-Type", "application/json")) }
-            let outcome: AttemptOutcome
-            let attemptError: SnowpipeError
+            var attemptError: SnowpipeError
             do {
                 let response = try await transport.send(
                     HTTPRequestData(method: method, url: url, headers: headers, body: body))
@@ -133,37 +133,31 @@ public struct SnowpipeClient: Sendable {
                     do {
                         return try JSONDecoder().decode(Response.self, from: Data(response.body))
                     } catch {
-                        outcome = .unreadableBody
                         attemptError = failure(
                             .malformedResponse("HTTP \(response.status) with a body that is not the expected JSON"),
                             attempts: attempts)
                     }
                 } else {
                     let envelope = try? JSONDecoder().decode(SnowflakeErrorBody.self, from: Data(response.body))
-                    outcome = .status(
-                        response.status, retryAfter: RetryPolicy.parseRetryAfter(response.headers["retry-after"]))
                     var httpError = failure(.http(status: response.status), attempts: attempts, envelope: envelope)
                     httpError.serverDate = response.headers["date"]
                     httpError.retryAfter = RetryPolicy.parseRetryAfter(response.headers["retry-after"])
                     attemptError = httpError
                 }
             } catch let transportError {
-                outcome = .noAnswer
                 attemptError = failure(.transport(transportError), attempts: attempts)
             }
-            switch retrying.policy.decide(outcome, failures: failures, renewedToken: renewed, random: retrying.random())
-            {
-            case .done, .giveUp:  // .done is unreachable: a success returned above
-                throw attemptError
+            attemptError.renewedToken = backoff.renewedToken
+            switch backoff.record(attemptError.outcome, now: waited, random: retrying.random()) {
             case .renewTokenAndRetry:
                 do {
                     token = try await tokens.renew()
                 } catch {
                     throw failure(.authentication("\(error)"), attempts: attempts)
                 }
-                renewed = true
-            case .retry(let delay):
+            case .retry(let at):
                 if let maximum = retrying.maximumAttempts, attempts >= maximum { throw attemptError }
+                let delay = Duration.milliseconds(Int64(((at - waited) * 1000).rounded()))
                 retrying.onRetry(
                     RetryNotice(
                         operation: operation, pipe: pipe, requestID: requestID, attempt: attempts, delay: delay,
@@ -173,7 +167,9 @@ public struct SnowpipeClient: Sendable {
                 } catch {
                     throw failure(.transport(.other("cancelled while waiting to retry")), attempts: attempts)
                 }
-                failures += 1
+                waited = at
+            case .done, .refused, .splitBatch, .rejectFile, .paused:  // .done is unreachable: a success returned above
+                throw attemptError
             }
         }
     }

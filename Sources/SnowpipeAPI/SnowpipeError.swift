@@ -1,3 +1,5 @@
+import IngestCore
+
 /// A Snowpipe call that did not succeed, with everything an operator needs: the operation, the pipe, the
 /// requestId to quote to Snowflake support, the HTTP status and Snowflake's own code and message, and a hint.
 /// Never contains a token or key material.
@@ -29,6 +31,8 @@ public struct SnowpipeError: Error, Sendable, CustomStringConvertible {
     public var retryAfter: Duration?
     /// The server's `Date` header of the failing answer, if any (to detect clock skew behind a 401).
     public var serverDate: String?
+    /// The client renewed the token for this request before it failed (a 401 now means the key is refused).
+    public var renewedToken = false
 
     public init(
         kind: Kind, operation: String, pipe: String, requestID: String, code: String? = nil,
@@ -47,6 +51,15 @@ public struct SnowpipeError: Error, Sendable, CustomStringConvertible {
     public var status: Int? {
         if case .http(let status) = kind { return status }
         return nil
+    }
+
+    /// The answer as the retry rules (`PipeBackoff`) see it: the one mapping from errors to outcomes.
+    public var outcome: AttemptOutcome {
+        switch kind {
+        case .http(let status): return .status(status, retryAfter: retryAfter)
+        case .malformedResponse: return .unreadableBody
+        case .transport, .authentication: return .noAnswer
+        }
     }
 
     /// What the operator should do about it.

@@ -41,15 +41,18 @@ public enum Daemon {
                     "snowpiped \(version) starting: \(configuration.watches.count) watched director(y/ies), pipes "
                     + configuration.pipes.joined(separator: ", ") + ", outbox \(configuration.databasePath), key "
                     + connection.key.fingerprint))
-        var services: [any Service] = [PrunerService(context: context), ActionService(context: context)]
+        let clock = ContinuousClock()
+        var services: [any Service] = [
+            PrunerService(context: context, clock: clock), ActionService(context: context, clock: clock),
+        ]
         for pipe in configuration.pipes {
-            services.append(ReporterService(context: context, pipe: pipe))
-            services.append(BatcherService(context: context, pipe: pipe))
+            services.append(ReporterService(context: context, pipe: pipe, clock: clock))
+            services.append(BatcherService(context: context, pipe: pipe, clock: clock))
         }
         let notifier = ServiceNotifier()
-        services.append(SystemdService(context: context, notifier: notifier))
+        services.append(SystemdService(context: context, notifier: notifier, clock: clock))
         services.append(
-            WatchService(context: context) {
+            WatchService(context: context, clock: clock) {
                 notifier.ready(
                     status: "watching \(configuration.watches.count) director(y/ies) for "
                         + configuration.pipes.joined(separator: ", "))

@@ -1,4 +1,5 @@
 import Foundation
+import IngestCore
 
 /// Everything the emulator is told at start: who may call it, which pipes exist, and how it behaves.
 ///
@@ -10,9 +11,9 @@ public struct EmulatorConfiguration: Codable, Sendable {
     /// insertReport keeps at most this many events per pipe.
     public static let defaultReportCapacity = 10_000
     /// insertReport keeps an event at most this long.
-    public static let defaultReportRetentionSeconds = 600.0
+    public static let defaultReportRetentionSeconds = SnowpipeLimits.reportRetentionSeconds
     /// loadHistoryScan covers this far back.
-    public static let defaultHistoryRetentionSeconds = 14 * 86_400.0
+    public static let defaultHistoryRetentionSeconds = SnowpipeLimits.loadMetadataSeconds
     /// A path a pipe has received is skipped for this long.
     public static let defaultDedupWindowSeconds = 14 * 86_400.0
     /// loadHistoryScan calls allowed per pipe per minute before 429 (0 = unlimited).

@@ -11,9 +11,9 @@ import Logging
 /// (live) or on demand through `flushLoads()` / `advanceClock(by:)` (tests with a manual clock).
 public actor SnowpipeEmulator {
     /// At most this many files in one insertFiles.
-    public static let maximumFilesPerInsert = 5000
+    public static let maximumFilesPerInsert = SnowpipeLimits.maximumFilesPerCall
     /// At most this many UTF-8 bytes in one path.
-    public static let maximumPathBytes = 1024
+    public static let maximumPathBytes = SnowpipeLimits.maximumPathBytes
     /// At most this many entries in one loadHistoryScan answer.
     public static let maximumHistoryEntries = 10_000
 

@@ -1,4 +1,5 @@
 import Foundation
+import IngestCore
 import Yams
 
 /// Reads and validates the YAML configuration, reporting every problem at once with its key path and line.
@@ -57,7 +58,7 @@ public enum ConfigurationLoader {
         let batching = BatchingSettings(
             maxFiles: reader.integer(
                 batchingNode["max_files"], path: "batching.max_files", default: BatchingSettings.defaultMaxFiles,
-                range: 1...5000),
+                range: 1...SnowpipeLimits.maximumFilesPerCall),
             lingerMilliseconds: reader.integer(
                 batchingNode["linger_ms"], path: "batching.linger_ms",
                 default: BatchingSettings.defaultLingerMilliseconds, range: 0...600_000))

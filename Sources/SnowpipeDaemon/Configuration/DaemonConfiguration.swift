@@ -1,4 +1,5 @@
 import Foundation
+import IngestCore
 
 /// Everything `snowpiped` is told by its configuration file, validated. Defaults are the `default…` constants;
 /// `config/snowpiped.example.yaml` documents each key.
@@ -109,7 +110,7 @@ public struct WatchRule: Sendable {
 
 /// How files are grouped into insertFiles calls.
 public struct BatchingSettings: Sendable {
-    public static let defaultMaxFiles = 5000
+    public static let defaultMaxFiles = SnowpipeLimits.maximumFilesPerCall
     public static let defaultLingerMilliseconds = 200
 
     /// At most this many files per call (≤ 5000, Snowpipe's limit).

@@ -9,11 +9,13 @@ import ServiceLifecycle
 /// error sidecar), after their status was committed and logged. Crash-safe: a row keeps `action_pending`
 /// until its action is done, and every action is idempotent (it acts only on the exact file version the row
 /// describes, and a missing file means the action already happened).
-public final class ActionService: Service {
+public final class ActionService<C: Clock>: Service where C.Duration == Duration {
     let context: DaemonContext
+    let clock: C
 
-    public init(context: DaemonContext) {
+    public init(context: DaemonContext, clock: C) {
         self.context = context
+        self.clock = clock
     }
 
     public func run() async throws {
@@ -26,19 +28,20 @@ public final class ActionService: Service {
             do {
                 let due = try await context.outbox.pendingActions(limit: 1000)
                 if due.isEmpty {
-                    await context.actionWake.wait(timeout: context.heartbeats.interval)
+                    await context.actionWake.wait(timeout: context.heartbeats.interval, clock: clock)
                     continue
                 }
                 var done: [Int64] = []
-                for file in due {
-                    perform(file)
-                    done.append(file.id)
+                // Deletes, renames and cross-filesystem copies block: off the cooperative pool.
+                await BlockingWork.run {
+                    for file in due { self.perform(file) }
                 }
+                done = due.map(\.id)
                 try await context.outbox.actionDone(ids: done)
             } catch {
                 if Task.isCancelled { return }  // a clean stop, not an error
                 context.logger.error("after-load actions: \(error); retrying in 1 s")
-                try? await Task.sleep(for: .seconds(1))
+                try? await clock.sleep(for: .seconds(1))
             }
         }
     }

@@ -5,27 +5,27 @@ import Outbox
 import ServiceLifecycle
 import SnowpipeAPI
 
-/// One pipe's submitter: drains `pending` rows into insertFiles calls of up to `max_files`, as soon as a
-/// batch is full or `linger_ms` after the first file. The batch and its requestId are committed before the
-/// first attempt and each attempt is counted before it is made; rows become `submitted` only after a 2xx.
-/// Retries forever with backoff while the daemon runs (never gives up on a pipe).
-public final class BatcherService: Service {
+/// One pipe's submitter, a thin driver of `BatchPlanner` (when to send) and the pipe's `PipeBackoff` (what an
+/// answer means): it counts pending rows, sends insertFiles calls of up to `max_files`, and sleeps on its
+/// clock until the planner's or the backoff's deadline, or until the watcher signals new files.
+/// The batch and its requestId are committed before the first attempt and each attempt is counted before it is
+/// made; rows become `submitted` only after a 2xx. Never gives up on a pipe while the daemon runs.
+public final class BatcherService<C: Clock>: Service where C.Duration == Duration {
     /// Recheck for pending rows this often even without a wake-up (e.g. after `snowpiped retry`).
-    static let idleRecheck = Duration.seconds(60)
-    /// How long a pipe that answers 403/404 is left alone before trying again.
-    static let unavailablePipePause: TimeInterval = 300
+    static var idleRecheck: Duration { .seconds(60) }
 
     let context: DaemonContext
     let pipe: String
-    let policy = RetryPolicy()
-    /// Shared with the pipe's other stage: a 429 on either slows both.
-    let throttle: PipeThrottle
+    let clock: C
+    /// Shared with the pipe's reporter: a 429 on either slows both.
+    let health: PipeHealth
     let logger: Logger
 
-    public init(context: DaemonContext, pipe: String) {
+    public init(context: DaemonContext, pipe: String, clock: C) {
         self.context = context
         self.pipe = pipe
-        throttle = context.throttles[pipe]!
+        self.clock = clock
+        health = context.health[pipe]!
         logger = context.logger(forPipe: pipe)
     }
 
@@ -34,58 +34,56 @@ public final class BatcherService: Service {
     }
 
     private func loop() async {
-        let maxFiles = context.configuration.batching.maxFiles
-        let linger = Duration.milliseconds(context.configuration.batching.lingerMilliseconds)
-        var lingered = false
+        let batching = context.configuration.batching
+        var planner = BatchPlanner(maxFiles: batching.maxFiles, linger: Double(batching.lingerMilliseconds) / 1000)
+        let wake = context.batchWake[pipe]!
         let beat = context.heartbeats.interval
         while Task.isCancelled == false {
             context.heartbeats.beat("batcher \(pipe)")
             StallHook.stallIfRequested(stateDirectory: context.configuration.stateDirectory)
             do {
-                try await throttle.waitUntilAllowed(now: context.now)
-                if lingered == false, linger > .zero {
-                    let pending = try await context.outbox.pendingCount(pipe: pipe)
-                    if pending == 0 {
-                        await context.batchWake[pipe]!.wait(timeout: min(Self.idleRecheck, beat))
-                        continue
-                    }
-                    if pending < maxFiles {
-                        try await Task.sleep(for: linger)
-                    }
-                }
-                guard
-                    let batch = try await context.outbox.nextBatch(
-                        pipe: pipe, maxFiles: maxFiles, now: context.now(),
-                        newRequestID: { UUID().uuidString.lowercased() })
-                else {
-                    lingered = false
-                    await context.batchWake[pipe]!.wait(timeout: min(Self.idleRecheck, beat))
+                let now = context.now()
+                if let notBefore = health.notBefore, notBefore > now.timeIntervalSince1970 {
+                    await wake.wait(timeout: min(.from(now, until: notBefore), beat), clock: clock)
                     continue
                 }
-                try await send(batch)
-                // After a full batch more are likely waiting: take the next one at once. After a partial one, the
-                // files that arrived meanwhile get their own linger, or a steady trickle would be sent as one
-                // full-size call followed by one tiny call every linger period.
-                lingered = batch.files.count >= maxFiles
-                if try await context.outbox.pendingCount(pipe: pipe) == 0 { lingered = false }
+                let pending = try await context.outbox.pendingCount(pipe: pipe)
+                switch planner.plan(pending: pending, now: context.now().timeIntervalSince1970) {
+                case .idle:
+                    await wake.wait(timeout: min(Self.idleRecheck, beat), clock: clock)
+                case .wait(let until):
+                    await wake.wait(timeout: min(.from(context.now(), until: until), beat), clock: clock)
+                case .send:
+                    guard
+                        let batch = try await context.outbox.nextBatch(
+                            pipe: pipe, maxFiles: batching.maxFiles, now: context.now(),
+                            newRequestID: { UUID().uuidString.lowercased() })
+                    else {
+                        planner.sent(count: 0)
+                        await wake.wait(timeout: min(Self.idleRecheck, beat), clock: clock)
+                        continue
+                    }
+                    try await send(batch, planner: &planner)
+                }
             } catch is CancellationError {
                 return
             } catch {
                 if Task.isCancelled { return }  // a clean stop, not an error
                 logger.error("batcher: \(error); retrying in 1 s")
-                try? await Task.sleep(for: .seconds(1))
+                try? await clock.sleep(for: .seconds(1))
             }
         }
     }
 
-    private func send(_ batch: Batch) async throws {
+    private func send(_ batch: Batch, planner: inout BatchPlanner) async throws {
         try await context.outbox.beginAttempt(batchID: batch.id)
         let files = batch.files.map { StagedFile(path: $0.stagePath, size: $0.size) }
         do {
             let response = try await context.client.insertFiles(pipe: pipe, files: files, requestID: batch.requestID)
             let skipped = try await context.outbox.completeBatch(
                 batch, skippedPaths: Set(response.skippedFiles ?? []), now: context.now())
-            throttle.succeeded()
+            health.succeeded(now: context.now())
+            planner.sent(count: batch.files.count)
             logger.info(
                 "submitted \(batch.files.count - skipped.count) file(s) to insertFiles",
                 metadata: ["batch.size": "\(batch.files.count)", "snowpipe.request_id": "\(batch.requestID)"])
@@ -95,46 +93,47 @@ public final class BatcherService: Service {
         } catch let error as SnowpipeError {
             // Cancelled mid-call by a stop: the batch stays unsent and is resent (same requestId) at the next start.
             if Task.isCancelled { throw CancellationError() }
-            try await handle(error, batch: batch)
+            try await handle(error, batch: batch, planner: &planner)
         }
     }
 
-    private func handle(_ error: SnowpipeError, batch: Batch) async throws {
+    /// Performs what the pipe's backoff decided about a failed insertFiles.
+    private func handle(_ error: SnowpipeError, batch: Batch, planner: inout BatchPlanner) async throws {
         let now = context.now()
-        switch error.kind {
-        case .http(400):
-            if batch.files.count > 1 {
-                logger.warning(
-                    Logger.Message(
-                        stringLiteral:
-                            "insertFiles refused a batch of \(batch.files.count) as invalid (\(error.message ?? "no message")); "
-                            + "splitting it to find the offending file(s)"),
-                    metadata: ["snowpipe.request_id": "\(batch.requestID)"])
-                try await context.outbox.splitBatch(
-                    batch, newRequestID: { UUID().uuidString.lowercased() }, now: now)
-            } else {
-                let reason =
-                    "Snowpipe refused it: HTTP 400 \(error.code.map { "code \($0) " } ?? "")"
-                    + "\"\(error.message ?? "invalid request")\""
-                for file in try await context.outbox.rejectBatch(batch, reason: reason, now: now) {
-                    context.announce(file)
-                }
-                context.actionWake.signal()
+        let decision = health.record(error, files: batch.files.count, now: now, random: context.random())
+        switch decision {
+        case .splitBatch:
+            logger.warning(
+                Logger.Message(
+                    stringLiteral:
+                        "insertFiles refused a batch of \(batch.files.count) as invalid (\(error.message ?? "no message")); "
+                        + "splitting it to find the offending file(s)"),
+                metadata: ["snowpipe.request_id": "\(batch.requestID)"])
+            try await context.outbox.splitBatch(batch, newRequestID: { UUID().uuidString.lowercased() }, now: now)
+            planner.batchReformed()
+        case .rejectFile:
+            let reason =
+                "Snowpipe refused it: HTTP 400 \(error.code.map { "code \($0) " } ?? "")"
+                + "\"\(error.message ?? "invalid request")\""
+            for file in try await context.outbox.rejectBatch(batch, reason: reason, now: now) {
+                context.announce(file)
             }
-        case .http(403), .http(404):
-            throttle.backOff(
-                until: now.addingTimeInterval(Self.unavailablePipePause),
-                reason: "pipe unavailable (HTTP \(error.status ?? 0))")
+            context.actionWake.signal()
+            planner.sent(count: batch.files.count)
+        case .paused(let until):
+            planner.attemptFailed()
             logger.critical(
                 Logger.Message(
                     stringLiteral: "\(error.description); submissions to this pipe are paused for "
-                        + "\(Int(Self.unavailablePipePause)) s, other pipes continue"))
-        default:
-            let seconds = throttle.backOff(
-                after: error, policy: policy, random: context.random(), now: now, fallback: 30)
+                        + "\(Int(until - now.timeIntervalSince1970)) s, other pipes continue"))
+        case .retry(let at), .refused(let at):
+            planner.attemptFailed()
             logger.warning(
-                "insertFiles failed (\(error.description)); retrying the same batch in \(String(format: "%.1f", seconds)) s",
+                "insertFiles failed (\(error.description)); retrying the same batch in \(String(format: "%.1f", at - now.timeIntervalSince1970)) s",
                 metadata: ["snowpipe.request_id": "\(batch.requestID)", "batch.size": "\(batch.files.count)"])
+        case .renewTokenAndRetry, .done:
+            // The client renews the token itself before a 401 reaches here; resend at once.
+            planner.attemptFailed()
         }
     }
 }

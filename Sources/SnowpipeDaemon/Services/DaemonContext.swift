@@ -20,8 +20,8 @@ public final class DaemonContext: Sendable {
     public let reportWake: [String: WakeSignal]
     /// Finished files whose after-load/after-failure action is due.
     public let actionWake = WakeSignal()
-    /// Per pipe backoff.
-    public let throttles: [String: PipeThrottle]
+    /// Per pipe backoff, shared by the pipe's batcher and reporter.
+    public let health: [String: PipeHealth]
     /// Random numbers in [0, 1) for jitter.
     public let random: @Sendable () -> Double
     /// Final statuses logged since start, for the status line.
@@ -47,7 +47,7 @@ public final class DaemonContext: Sendable {
         self.random = random
         batchWake = Dictionary(uniqueKeysWithValues: configuration.pipes.map { ($0, WakeSignal()) })
         reportWake = Dictionary(uniqueKeysWithValues: configuration.pipes.map { ($0, WakeSignal()) })
-        throttles = Dictionary(uniqueKeysWithValues: configuration.pipes.map { ($0, PipeThrottle(pipe: $0)) })
+        health = Dictionary(uniqueKeysWithValues: configuration.pipes.map { ($0, PipeHealth(pipe: $0)) })
     }
 
     /// The logger with the pipe in its metadata.
@@ -79,7 +79,7 @@ public final class DaemonContext: Sendable {
         var line =
             "\(pending) pending, \(submitted) awaiting report; since start \(counts[.loaded] ?? 0) loaded, "
             + "\(counts[.partiallyLoaded] ?? 0) partially, \(failed) failed, \(counts[.skipped] ?? 0) skipped"
-        let waits = throttles.values.compactMap { throttle in throttle.reason.map { "\(throttle.pipe): \($0)" } }
+        let waits = health.values.compactMap { pipe in pipe.waitingFor.map { "\(pipe.pipe): \($0)" } }
         if waits.isEmpty == false { line += "; backing off: " + waits.sorted().joined(separator: ", ") }
         return line
     }

@@ -1,6 +1,7 @@
 import FileWatching
 import Foundation
 import Glibc
+import IngestCore
 import Outbox
 
 /// Decides whether a path belongs to a watch rule and turns it into a `DiscoveredFile` (with a rejection
@@ -44,8 +45,10 @@ struct FileClassifier: Sendable {
             rejection = "the file name is not valid UTF-8; Snowpipe paths must be UTF-8: rename the file"
         } else if file.isRegular == false {
             rejection = "not a regular file (a symlink, FIFO, socket or device); only regular files are submitted"
-        } else if bytes > 1024 {
-            rejection = "the stage path is \(bytes) bytes in UTF-8; Snowpipe accepts at most 1024: shorten it"
+        } else if bytes > SnowpipeLimits.maximumPathBytes {
+            rejection =
+                "the stage path is \(bytes) bytes in UTF-8; Snowpipe accepts at most \(SnowpipeLimits.maximumPathBytes): "
+                + "shorten it"
         } else if access(file.path, R_OK) != 0 {
             rejection = "not readable by the service user (\(String(cString: strerror(errno)))): fix its permissions"
         }

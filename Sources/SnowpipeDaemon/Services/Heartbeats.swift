@@ -26,11 +26,6 @@ public final class Heartbeats: Sendable {
     }
 }
 
-extension Duration {
-    /// The duration in seconds.
-    public var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}
-
 /// Test hook for the watchdog tests ("a stuck daemon"): only when the environment has
 /// `SNOWPIPED_TEST_HOOKS=1`, a file `<state_directory>/.test-stall` makes the batcher stop making progress
 /// forever, as a hung daemon would. Without that variable (production) the file means nothing.

@@ -5,21 +5,23 @@ import ServiceLifecycle
 
 /// Deletes finished rows older than the retention period, except rows whose file is still where it was,
 /// unchanged (a kept file): forgetting those would make the next scan submit the file again.
-public final class PrunerService: Service {
+public final class PrunerService<C: Clock>: Service where C.Duration == Duration {
     /// How often pruning runs.
-    static let interval = Duration.seconds(3600)
+    static var interval: Duration { .seconds(3600) }
 
     let context: DaemonContext
+    let clock: C
 
-    public init(context: DaemonContext) {
+    public init(context: DaemonContext, clock: C) {
         self.context = context
+        self.clock = clock
     }
 
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             while Task.isCancelled == false {
                 await self.pruneOnce()
-                try? await Task.sleep(for: Self.interval)
+                try? await self.clock.sleep(for: Self.interval)
             }
         }
     }

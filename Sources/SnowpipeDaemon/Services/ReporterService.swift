@@ -4,35 +4,27 @@ import Logging
 import Outbox
 import ServiceLifecycle
 import SnowpipeAPI
-import Synchronization
 
-/// One pipe's report follower, active only while files await a report (an idle daemon sends nothing).
+/// One pipe's report follower, a thin driver of `ReportTracker` (when to read, gaps, paging, deadlines) and the
+/// pipe's `PipeBackoff`. Active only while files await a report (an idle daemon sends nothing).
 ///
-/// Tails insertReport with the persisted `nextBeginMark`. When the report may have lost events (it says
-/// `completeResult=false`, or more than its 10-minute retention passed since reports were last read, e.g. the
-/// daemon was down), it reads exactly the missed window with loadHistoryScan, paging on `rangeEndTime`.
-/// Files with no report after the deadline get one last loadHistoryScan, then end `NOT_REPORTED`.
-/// Each final status is committed, then logged, then the after-load/after-failure action is triggered.
-public final class ReporterService: Service {
-    /// insertReport keeps events this long.
-    static let reportRetention: TimeInterval = 600
-    /// Read history from a little before the gap, for clock differences between us and Snowflake.
-    static let gapMargin: TimeInterval = 60
-
+/// Each cycle: insertReport with the persisted `nextBeginMark`; the gap the tracker finds, if any, read with
+/// loadHistoryScan page by page; the report applied (the outbox reconciles each entry with its row); then the
+/// files past the deadline get one last loadHistoryScan and end `NOT_REPORTED`. Each final status is committed,
+/// then logged, then the after-load/after-failure action is triggered.
+public final class ReporterService<C: Clock>: Service where C.Duration == Duration {
     let context: DaemonContext
     let pipe: String
-    let policy = RetryPolicy()
-    /// Shared with the pipe's other stage: a 429 on either slows both.
-    let throttle: PipeThrottle
+    let clock: C
+    /// Shared with the pipe's batcher: a 429 on either slows both.
+    let health: PipeHealth
     let logger: Logger
-    /// Where an interrupted gap scan stopped: the `rangeEndTime` of its last page, in Snowflake's clock, so a
-    /// retry (after a 429, say) continues exactly there. The persisted cursor covers restarts, with the margin.
-    private let scanResume = Mutex<String?>(nil)
 
-    public init(context: DaemonContext, pipe: String) {
+    public init(context: DaemonContext, pipe: String, clock: C) {
         self.context = context
         self.pipe = pipe
-        throttle = context.throttles[pipe]!
+        self.clock = clock
+        health = context.health[pipe]!
         logger = context.logger(forPipe: pipe)
     }
 
@@ -41,19 +33,25 @@ public final class ReporterService: Service {
     }
 
     private func loop() async {
-        let poll = Duration.milliseconds(Int64(context.configuration.reporter.pollSeconds * 1000))
+        let settings = context.configuration.reporter
+        var tracker = ReportTracker(
+            settings: .init(pollInterval: settings.pollSeconds, deadline: settings.deadlineMinutes * 60))
+        let wake = context.reportWake[pipe]!
         let beat = context.heartbeats.interval
         while Task.isCancelled == false {
             context.heartbeats.beat("reporter \(pipe)")
             do {
-                if try await context.outbox.submittedCount(pipe: pipe) == 0 {
-                    await context.reportWake[pipe]!.wait(timeout: beat)
-                    continue
+                let awaiting = try await context.outbox.submittedCount(pipe: pipe)
+                let now = context.now()
+                switch tracker.next(awaiting: awaiting, allowedAt: health.notBefore, now: now.timeIntervalSince1970) {
+                case .idle:
+                    if await wake.wait(timeout: beat, clock: clock) { tracker.wake() }
+                case .wait(let until):
+                    if await wake.wait(timeout: min(.from(now, until: until), beat), clock: clock) { tracker.wake() }
+                case .read:
+                    tracker.readBegins(now: now.timeIntervalSince1970)
+                    try await readCycle(&tracker)
                 }
-                try await throttle.waitUntilAllowed(now: context.now)
-                try await readReports()
-                try await expireOverdue()
-                await context.reportWake[pipe]!.wait(timeout: min(poll, beat))
             } catch is CancellationError {
                 return
             } catch let error as SnowpipeError {
@@ -62,75 +60,70 @@ public final class ReporterService: Service {
             } catch {
                 if Task.isCancelled { return }  // a clean stop, not an error
                 logger.error("reporter: \(error); retrying in 1 s")
-                try? await Task.sleep(for: .seconds(1))
+                try? await clock.sleep(for: .seconds(1))
             }
         }
     }
 
-    /// One insertReport (plus loadHistoryScan when events may have been missed).
-    private func readReports() async throws {
+    /// One insertReport, the gap it leaves (if any), then the deadline.
+    private func readCycle(_ tracker: inout ReportTracker) async throws {
         let outbox = context.outbox
         let cursor = try await outbox.reportCursor(pipe: pipe)
         let requestTime = context.now()
-        // Reports are complete up to `since`: the last complete read, or (never read) the oldest submission.
-        let since: Date?
-        if let through = cursor.reportedThrough {
-            since = through
-        } else {
-            since = try await outbox.oldestSubmission(pipe: pipe)
-        }
-        let stale = since.map { requestTime.timeIntervalSince($0) > Self.reportRetention - Self.gapMargin } ?? false
+        let oldest = cursor.reportedThrough == nil ? try await outbox.oldestSubmission(pipe: pipe) : nil
         let report = try await context.client.insertReport(pipe: pipe, beginMark: cursor.beginMark)
-        throttle.succeeded()
-        if stale || report.completeResult == false {
-            let gapStart = since ?? requestTime
+        health.succeeded(now: context.now())
+        if let gap = tracker.gap(
+            reportedThrough: cursor.reportedThrough?.timeIntervalSince1970,
+            oldestSubmission: oldest?.timeIntervalSince1970, requestTime: requestTime.timeIntervalSince1970,
+            completeResult: report.completeResult)
+        {
+            let since = Timestamps.format(Date(timeIntervalSince1970: gap.since ?? requestTime.timeIntervalSince1970))
             logger.notice(
                 Logger.Message(
-                    stringLiteral: "load reports may have missed events since \(Timestamps.format(gapStart)) ("
-                        + (report.completeResult
+                    stringLiteral: "load reports may have missed events since \(since) ("
+                        + (gap.reason == .unreadTooLong
                             ? "reports not read for over 10 minutes" : "insertReport completeResult=false")
                         + "); reading that window with loadHistoryScan"))
-            try await scanHistory(from: gapStart.addingTimeInterval(-Self.gapMargin), to: nil, advancesCursor: true)
+            try await scan(gap.scan, tracker: &tracker)
         }
         let finished = try await outbox.applyReports(
             pipe: pipe, reports: report.files.map(Self.loadReport), beginMark: report.nextBeginMark,
             reportedThrough: requestTime, now: context.now())
-        scanResume.withLock { $0 = nil }
+        tracker.reportApplied()
         announce(finished)
+        try await expireOverdue(tracker)
     }
 
-    /// Reads loadHistoryScan over [start, end), following `rangeEndTime` while the result is incomplete.
-    /// - Parameter advancesCursor: a gap scan commits each page's `rangeEndTime` as the time reports are complete
-    ///   up to, so a scan cut short resumes where it stopped (after a 429: exactly, from `scanResume`; after a
-    ///   restart: from the cursor less the clock margin) instead of paging the whole window again, which could
-    ///   never finish on a pipe whose gap takes more pages than succeed between refusals.
-    private func scanHistory(from start: Date, to end: Date?, advancesCursor: Bool = false) async throws {
-        var from = (advancesCursor ? scanResume.withLock { $0 } : nil) ?? Timestamps.format(start)
-        let until = end.map(Timestamps.format)
-        for _ in 0..<1000 {
-            let page = try await context.client.loadHistoryScan(pipe: pipe, start: from, end: until)
-            let progress = advancesCursor ? page.rangeEndTime.flatMap(Timestamps.parse) : nil
+    /// Reads a history scan page by page, applying each page in its own transaction (with the cursor progress
+    /// of a gap scan, so an interrupted scan resumes where it stopped).
+    private func scan(_ scan: HistoryScan, tracker: inout ReportTracker) async throws {
+        var scan = scan
+        while true {
+            let page = try await context.client.loadHistoryScan(pipe: pipe, start: scan.start, end: nil)
             let finished = try await context.outbox.applyReports(
-                pipe: pipe, reports: page.files.map(Self.loadReport), beginMark: nil, reportedThrough: progress,
+                pipe: pipe, reports: page.files.map(Self.loadReport), beginMark: nil,
+                reportedThrough: scan.progress(rangeEndTime: page.rangeEndTime).map(Date.init(timeIntervalSince1970:)),
                 now: context.now())
             announce(finished)
-            guard page.completeResult == false, let next = page.rangeEndTime, next != from else { return }
-            from = next
-            if advancesCursor { scanResume.withLock { $0 = next } }
+            guard scan.pageRead(rangeEndTime: page.rangeEndTime, completeResult: page.completeResult) else { return }
+            tracker.gapScanProgressed(scan)
         }
     }
 
     /// Files past the deadline: one last history scan, then NOT_REPORTED (or SKIPPED).
-    private func expireOverdue() async throws {
-        let deadline = context.configuration.reporter.deadlineMinutes * 60
-        let overdue = try await context.outbox.overdue(
-            pipe: pipe, submittedBefore: context.now().addingTimeInterval(-deadline))
+    private func expireOverdue(_ tracker: ReportTracker) async throws {
+        let cutoff = {
+            Date(timeIntervalSince1970: tracker.overdueCutoff(now: self.context.now().timeIntervalSince1970))
+        }
+        let overdue = try await context.outbox.overdue(pipe: pipe, submittedBefore: cutoff())
         guard let earliest = overdue.compactMap(\.submittedAt).min() else { return }
         logger.warning(
-            "\(overdue.count) file(s) have no load report after \(Int(deadline / 60)) min; checking the load history")
-        try await scanHistory(from: earliest.addingTimeInterval(-Self.gapMargin), to: nil)
-        let stillOverdue = try await context.outbox.overdue(
-            pipe: pipe, submittedBefore: context.now().addingTimeInterval(-deadline))
+            "\(overdue.count) file(s) have no load report after \(Int(tracker.settings.deadline / 60)) min; checking the load history"
+        )
+        var scratch = tracker
+        try await scan(tracker.overdueScan(earliestSubmission: earliest.timeIntervalSince1970), tracker: &scratch)
+        let stillOverdue = try await context.outbox.overdue(pipe: pipe, submittedBefore: cutoff())
         announce(try await context.outbox.expire(stillOverdue, now: context.now()))
     }
 
@@ -141,11 +134,14 @@ public final class ReporterService: Service {
     }
 
     private func backOff(_ error: SnowpipeError) {
-        let unavailable = error.status == 403 || error.status == 404
-        let seconds = throttle.backOff(
-            after: error, policy: policy, random: context.random(), now: context.now(),
-            fallback: unavailable ? BatcherService.unavailablePipePause : 30)
-        logger.warning("\(error.description); retrying in \(String(format: "%.1f", seconds)) s")
+        let now = context.now()
+        let until: Double
+        switch health.record(error, now: now, random: context.random()) {
+        case .retry(let at), .refused(let at), .paused(let at): until = at
+        case .renewTokenAndRetry, .done, .splitBatch, .rejectFile: until = now.timeIntervalSince1970
+        }
+        logger.warning(
+            "\(error.description); retrying in \(String(format: "%.1f", until - now.timeIntervalSince1970)) s")
     }
 
     static func loadReport(_ entry: FileLoadReport) -> LoadReport {
@@ -154,18 +150,5 @@ public final class ReporterService: Service {
             rowsParsed: entry.rowsParsed, errorsSeen: entry.errorsSeen, firstError: entry.firstError,
             firstErrorLine: entry.firstErrorLineNum, firstErrorColumn: entry.firstErrorColumnName,
             systemError: entry.systemError, timeReceived: entry.timeReceived.flatMap(Timestamps.parse))
-    }
-}
-
-/// ISO-8601 UTC with milliseconds, as Snowpipe writes and reads times.
-enum Timestamps {
-    static func parse(_ text: String) -> Date? {
-        (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text))
-            ?? (try? Date.ISO8601FormatStyle().parse(text))
-    }
-
-    static func format(_ date: Date) -> String {
-        date.formatted(
-            Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: TimeZone(identifier: "UTC")!))
     }
 }

@@ -6,16 +6,18 @@ import Systemd
 /// Talks to systemd while the daemon runs: `WATCHDOG=1` at half the watchdog interval, but only while
 /// every pipeline loop has beaten within the interval (a stuck loop gets the daemon restarted), a fresh
 /// `STATUS=` line, and `STOPPING=1` when shutdown begins. Does nothing when not run by systemd.
-public final class SystemdService: Service {
+public final class SystemdService<C: Clock>: Service where C.Duration == Duration {
     /// How often STATUS is refreshed when there is no watchdog.
-    static let statusInterval = Duration.seconds(5)
+    static var statusInterval: Duration { .seconds(5) }
 
     let context: DaemonContext
     let notifier: ServiceNotifier
+    let clock: C
 
-    public init(context: DaemonContext, notifier: ServiceNotifier = ServiceNotifier()) {
+    public init(context: DaemonContext, notifier: ServiceNotifier = ServiceNotifier(), clock: C) {
         self.context = context
         self.notifier = notifier
+        self.clock = clock
     }
 
     public func run() async throws {
@@ -41,7 +43,7 @@ public final class SystemdService: Service {
                     reportedStale = stale
                 }
                 self.notifier.status(await self.context.statusLine())
-                try? await Task.sleep(for: tick)
+                try? await self.clock.sleep(for: tick)
             }
         }
         notifier.stopping(status: "stopping: finishing in-flight work (all state is durable)")

@@ -13,23 +13,25 @@ import Synchronization
 /// several times: each close restarts the wait, so one complete version is sent, not the first fragment).
 /// Rows are committed in batches, never one transaction per file; the inotify reader runs on its own thread and
 /// never waits for this service.
-public final class WatchService: Service {
+public final class WatchService<C: Clock>: Service where C.Duration == Duration {
     /// Re-arm a missing or lost root this often.
-    static let rootRetrySeconds = 2.0
+    static var rootRetrySeconds: Double { 2 }
     /// Scan this often while watches are missing (watch limit reached).
-    static let degradedScanSeconds = 30.0
+    static var degradedScanSeconds: Double { 30 }
     /// At most one discovery transaction per interval: at a steady few thousand files a second, committing each
     /// wake-up's one or two files cost 5x the CPU per file of a burst (one fsync'd transaction each); waiting
     /// up to this long gathers them into one, for a few milliseconds of latency.
-    static let commitInterval = Duration.milliseconds(10)
+    static var commitInterval: Duration { .milliseconds(10) }
 
     let context: DaemonContext
+    let clock: C
     let classifier: FileClassifier
     /// Called once every root is armed or known missing and the startup scan is committed (READY).
     let onReady: @Sendable () -> Void
 
-    public init(context: DaemonContext, onReady: @escaping @Sendable () -> Void = {}) {
+    public init(context: DaemonContext, clock: C, onReady: @escaping @Sendable () -> Void = {}) {
         self.context = context
+        self.clock = clock
         classifier = FileClassifier(rules: context.configuration.watches)
         self.onReady = onReady
     }
@@ -83,7 +85,7 @@ public final class WatchService: Service {
         onReady()
         var nextPeriodic = context.now().addingTimeInterval(context.configuration.scanning.periodicSeconds)
         var nextRootRetry = context.now().addingTimeInterval(Self.rootRetrySeconds)
-        var lastCommit = ContinuousClock.Instant.now - Self.commitInterval
+        var lastCommit = clock.now.advanced(by: .zero - Self.commitInterval)
         while Task.isCancelled == false {
             context.heartbeats.beat("watcher")
             let now = context.now()
@@ -92,12 +94,12 @@ public final class WatchService: Service {
             if context.configuration.scanning.periodicSeconds > 0 || degraded { deadlines.append(nextPeriodic) }
             if lost.isEmpty == false { deadlines.append(nextRootRetry) }
             let wait = deadlines.min().map { max(0, $0.timeIntervalSince(now)) }
-            await inbox.wake.wait(timeout: wait.map { .milliseconds(Int64($0 * 1000) + 1) })
-            let sinceCommit = lastCommit.duration(to: .now)
+            await inbox.wake.wait(timeout: .milliseconds(Int64((wait ?? 0) * 1000) + 1), clock: clock)
+            let sinceCommit = lastCommit.duration(to: clock.now)
             if sinceCommit < Self.commitInterval {
-                try? await Task.sleep(for: Self.commitInterval - sinceCommit)
+                try? await clock.sleep(for: Self.commitInterval - sinceCommit)
             }
-            lastCommit = .now
+            lastCommit = clock.now
             let events = inbox.events.withLock { events -> [WatchEvent] in
                 defer { events.removeAll(keepingCapacity: true) }
                 return events
@@ -210,8 +212,11 @@ public final class WatchService: Service {
                 })
             else { continue }
             let rule = context.configuration.watches[rootIndex]
-            let files = DirectoryScanner.scan(
-                directory, recursive: rule.recursive, filter: classifier.filters[rootIndex])
+            // A directory walk blocks on the file system: off the cooperative pool.
+            let filter = classifier.filters[rootIndex]
+            let files = await BlockingWork.run {
+                DirectoryScanner.scan(directory, recursive: rule.recursive, filter: filter)
+            }
             for file in files {
                 guard let index = classifier.rule(for: file.path), settling.contains(file.path) == false else {
                     continue
@@ -271,7 +276,7 @@ public final class WatchService: Service {
                     if Task.isCancelled { return }  // a clean stop: the next start's scan finds the files
                     // Nothing is lost: the files are still on disk and the next scan finds them; keep trying.
                     context.logger.error("cannot record discovered files in the outbox: \(error); retrying")
-                    try? await Task.sleep(for: .seconds(1))
+                    try? await clock.sleep(for: .seconds(1))
                     if Task.isCancelled { return }
                 }
             }
