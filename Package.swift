@@ -198,6 +198,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "SnowpipeDaemonTests",
+            dependencies: [
+                "IngestCore", "Outbox", "SnowflakeAuth", "SnowpipeAPI", "SnowpipeDaemon", "SnowpipeEmulator",
+                "TestSupport", .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SnowpipeEmulatorTests",
             dependencies: [
                 "SnowpipeEmulator",

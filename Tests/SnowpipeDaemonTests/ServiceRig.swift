@@ -1,0 +1,181 @@
+import Foundation
+import IngestCore
+import Logging
+import Outbox
+import SnowflakeAuth
+import SnowpipeAPI
+import SnowpipeDaemon
+import SnowpipeEmulator
+import Synchronization
+import TestSupport
+
+/// The daemon's batcher and reporter for one pipe, on a `ManualClock`, against the in-process emulator (whose
+/// clock moves with it), over a real outbox. `run(until:)` moves time only when every service sleeps, to the
+/// earliest deadline, so hours of daemon time pass in milliseconds and every wait the services ask for is the
+/// one that happens.
+final class ServiceRig: Sendable {
+    static let pipe = "DB.S.CSV_PIPE"
+
+    let fixture: EmulatorFixture
+    let clock: ManualClock
+    let state = TemporaryDirectory("rig")
+    let outbox: Outbox
+    let configuration: DaemonConfiguration
+    let log = CapturedLog()
+    let context: DaemonContext
+    private let running = Mutex<Task<Void, Never>?>(nil)
+
+    /// - Parameters:
+    ///   - settings: extra YAML for the `batching` and `reporter` sections.
+    init(
+        lingerMilliseconds: Int = 100, maxFiles: Int = 5000, pollSeconds: Double = 5, deadlineMinutes: Double = 60,
+        loadDelaySeconds: Double = 1
+    ) throws {
+        fixture = try EmulatorFixture { $0.loadDelaySeconds = loadDelaySeconds }
+        clock = ManualClock(start: EmulatorFixture.start)
+        let keyPath = state.write("key.p8", try TestKeys.primary.pkcs8PEM())
+        configuration = try ConfigurationLoader.parse(
+            """
+            snowflake:
+              account: myorg-myacct
+              user: ingest_user
+              private_key_file: \(keyPath)
+              host: 127.0.0.1
+              port: 1
+              scheme: http
+              allow_plain_http: true
+            state_directory: \(state.path)/state
+            watch:
+              - directory: \(fixture.stage.path)
+                pipe: \(Self.pipe)
+            batching:
+              max_files: \(maxFiles)
+              linger_ms: \(lingerMilliseconds)
+            reporter:
+              poll_seconds: \(pollSeconds)
+              deadline_minutes: \(deadlineMinutes)
+            """, file: "rig.yaml")
+        try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
+        outbox = try Outbox(path: configuration.databasePath)
+        let clock = self.clock
+        let tokens = TokenCache(
+            key: TestKeys.primary, account: "myorg-myacct", user: "ingest_user", now: { clock.date })
+        let client = SnowpipeClient(
+            endpoint: SnowflakeEndpoint(scheme: "http", host: "127.0.0.1", port: 1),
+            transport: EmulatorTransport(fixture.emulator),
+            tokens: TokenSource(current: { try await tokens.token() }, renew: { try await tokens.renew() }),
+            retrying: .init(maximumAttempts: 1), version: "0.0.0-test")
+        let log = self.log
+        var logger = Logger(label: "rig") { _ in log }
+        logger.logLevel = .info
+        context = DaemonContext(
+            configuration: configuration, outbox: outbox, client: client, logger: logger, now: { clock.date },
+            random: { 0.5 })
+    }
+
+    /// How many services sleep when all are idle.
+    let serviceCount = 2
+
+    /// Starts the batcher and the reporter (a restarted daemon: same outbox, fresh services).
+    func start() {
+        let batcher = BatcherService(context: context, pipe: Self.pipe, clock: clock)
+        let reporter = ReporterService(context: context, pipe: Self.pipe, clock: clock)
+        let task = Task {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { try? await batcher.run() }
+                group.addTask { try? await reporter.run() }
+            }
+        }
+        running.withLock { $0 = task }
+    }
+
+    /// Stops the services (as a crash or a stop would: everything they did is in the outbox).
+    func stop() async {
+        let task = running.withLock { task -> Task<Void, Never>? in
+            defer { task = nil }
+            return task
+        }
+        task?.cancel()
+        await task?.value
+    }
+
+    /// Writes a CSV of `rows` rows into the stage and records it in the outbox, as the watcher would.
+    @discardableResult
+    func drop(_ name: String, rows: Int, firstID: Int = 1) async throws -> String {
+        var text = "ID,NAME,AMOUNT\n"
+        for id in firstID..<(firstID + rows) { text += "\(id),n\(id),\(id).5\n" }
+        let path = fixture.stage.write(name, text)
+        _ = try await outbox.record(
+            [
+                DiscoveredFile(
+                    pipe: Self.pipe, localPath: path, stagePath: name, size: Int64(text.utf8.count),
+                    mtimeNanoseconds: 1)
+            ], now: clock.date)
+        context.batchWake[Self.pipe]?.signal()
+        return path
+    }
+
+    /// The virtual time passed since the start.
+    var elapsed: Duration { clock.now.offset }
+
+    /// The state of the newest row for `path`.
+    func state(of path: String) async throws -> FileState? {
+        try await outbox.history(path: path).last?.state
+    }
+
+    /// Runs the services until `condition` holds: while any service works (I/O), real time passes; once all
+    /// sleep, the clocks (daemon and emulator) jump to the earliest deadline. Fails after 30 s of real time or
+    /// when the next deadline lies beyond `limit` of virtual time.
+    func run(
+        until what: String, limit: Duration = .seconds(86_400), _ condition: () async throws -> Bool
+    ) async throws {
+        let real = ContinuousClock()
+        let deadline = real.now + .seconds(30)
+        while try await condition() == false {
+            guard real.now < deadline else { throw RigError("\(what): still not true after 30 s of real time") }
+            if clock.sleeperCount >= serviceCount, let next = clock.nextDeadline {
+                guard next.offset <= limit else {
+                    throw RigError("\(what): not true within \(limit) of virtual time (next wake at \(next.offset))")
+                }
+                let step = clock.now.duration(to: next)
+                await fixture.emulator.advanceClock(by: step.secondsValue)
+                clock.advance(to: next)
+            }
+            await Task.yield()
+            try await real.sleep(for: .milliseconds(1))
+        }
+    }
+
+    struct RigError: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+}
+
+/// A log handler that keeps every message, for asserting what the services said.
+final class CapturedLog: LogHandler, Sendable {
+    private let lines = Mutex<[String]>([])
+
+    var messages: [String] { lines.withLock { $0 } }
+
+    func contains(_ text: String) -> Bool { messages.contains { $0.contains(text) } }
+
+    func log(event: LogEvent) {
+        lines.withLock { $0.append("\(event.level) \(event.message)") }
+    }
+
+    var metadata: Logger.Metadata {
+        get { [:] }
+        set {}
+    }
+
+    var logLevel: Logger.Level {
+        get { .debug }
+        set {}
+    }
+
+    subscript(metadataKey _: String) -> Logger.Metadata.Value? {
+        get { nil }
+        set {}
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import IngestCore
+import SnowpipeEmulator
+import TestSupport
+import Testing
+
+@Suite("The batcher and reporter on a manual clock: hours of daemon time in milliseconds", .serialized)
+struct ServicesOnAManualClockTests {
+    @Test func aDroppedFileIsSubmittedAndLoadedAfterOneLingerAndOnePoll() async throws {
+        let rig = try ServiceRig(lingerMilliseconds: 200, pollSeconds: 5)
+        rig.start()
+        let path = try await rig.drop("a.csv", rows: 3)
+        try await rig.run(until: "a.csv is LOADED") { try await rig.state(of: path) == .loaded }
+        await rig.stop()
+        // One linger (0.2 s), the load delay (1 s) and one poll interval (5 s): never a real second.
+        #expect(rig.elapsed >= .milliseconds(200))
+        #expect(rig.elapsed <= .milliseconds(5_300))
+        #expect(try await rig.fixture.emulator.rows(of: "DB.S.T").count == 3)
+        #expect(await rig.fixture.emulator.statistics().insertFilesCalls == 1)
+    }
+
+    @Test func aBatchThatFillsDuringTheLingerIsSentAtOnce() async throws {
+        let rig = try ServiceRig(lingerMilliseconds: 60_000, maxFiles: 3)
+        rig.start()
+        let first = try await rig.drop("1.csv", rows: 1)
+        // The batcher now sleeps until the end of its one-minute linger.
+        try await rig.run(until: "the batcher lingers") { rig.clock.sleeperCount == rig.serviceCount }
+        try await rig.drop("2.csv", rows: 1, firstID: 2)
+        try await rig.drop("3.csv", rows: 1, firstID: 3)
+        try await rig.run(until: "the full batch is submitted") { try await rig.state(of: first) != .pending }
+        await rig.stop()
+        #expect(rig.elapsed < .seconds(1))
+        #expect(await rig.fixture.emulator.statistics().insertFilesCalls == 1)
+    }
+
+    @Test func aTwoHourOutageIsFilledFromTheLoadHistory() async throws {
+        let rig = try ServiceRig(pollSeconds: 5, loadDelaySeconds: 30)
+        rig.start()
+        let path = try await rig.drop("outage.csv", rows: 4)
+        try await rig.run(until: "submitted") { try await rig.state(of: path) == .submitted }
+        await rig.stop()
+        // The daemon is down for two hours: the file loads meanwhile and its event leaves insertReport.
+        await rig.fixture.emulator.advanceClock(by: 7200)
+        rig.clock.advance(by: .seconds(7200))
+        rig.start()
+        try await rig.run(until: "LOADED after the outage") { try await rig.state(of: path) == .loaded }
+        await rig.stop()
+        #expect(rig.log.contains("reports not read for over 10 minutes"))
+        #expect(await rig.fixture.emulator.statistics().loadHistoryScanCalls >= 1)
+        #expect(try await rig.fixture.emulator.rows(of: "DB.S.T").count == 4)
+    }
+
+    @Test func aFileWithNoReportEndsNotReportedAtTheDeadline() async throws {
+        // Snowflake never loads it: no report, no history.
+        let rig = try ServiceRig(pollSeconds: 30, deadlineMinutes: 60, loadDelaySeconds: 1_000_000)
+        rig.start()
+        let path = try await rig.drop("lost.csv", rows: 1)
+        try await rig.run(until: "NOT_REPORTED", limit: .seconds(4 * 3600)) {
+            try await rig.state(of: path) == .notReported
+        }
+        await rig.stop()
+        #expect(rig.elapsed >= .seconds(3600))
+        #expect(rig.elapsed < .seconds(3600 + 120))
+        #expect(rig.log.contains("have no load report after 60 min"))
+        #expect(await rig.fixture.emulator.statistics().loadHistoryScanCalls >= 1)
+    }
+
+    @Test func a429WithRetryAfterHoldsTheWholePipeExactlyThatLong() async throws {
+        let rig = try ServiceRig(lingerMilliseconds: 0)
+        await rig.fixture.emulator.setFaults(
+            FaultPlan(script: [.status(429, retryAfter: "120")]), for: .insertFiles)
+        rig.start()
+        let path = try await rig.drop("slow.csv", rows: 2)
+        try await rig.run(until: "submitted after the 429") { try await rig.state(of: path) == .submitted }
+        await rig.stop()
+        #expect(rig.elapsed == .seconds(120))
+        #expect(await rig.fixture.emulator.statistics().insertFilesCalls == 2)
+        #expect(rig.log.contains("retrying the same batch in 120.0 s"))
+    }
+}
