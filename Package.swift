@@ -179,7 +179,9 @@ let package = Package(
         ),
         .testTarget(
             name: "SnowpipeAPITests",
-            dependencies: ["SnowpipeAPI", "IngestCore", "SnowflakeAuth", "SnowpipeEmulator", "TestSupport"],
+            dependencies: [
+                "SnowpipeAPI", "IngestCore", "SnowflakeAuth", "SnowpipeEmulator", "SnowpipeHTTPClient", "TestSupport",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
