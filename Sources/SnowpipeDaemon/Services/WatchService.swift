@@ -14,10 +14,6 @@ import Synchronization
 /// Rows are committed in batches, never one transaction per file; the inotify reader runs on its own thread and
 /// never waits for this service.
 public final class WatchService<C: Clock>: Service where C.Duration == Duration {
-    /// Re-arm a missing or lost root this often.
-    static var rootRetrySeconds: Double { 2 }
-    /// Scan this often while watches are missing (watch limit reached).
-    static var degradedScanSeconds: Double { 30 }
     /// At most one discovery transaction per interval: at a steady few thousand files a second, committing each
     /// wake-up's one or two files cost 5x the CPU per file of a burst (one fsync'd transaction each); waiting
     /// up to this long gathers them into one, for a few milliseconds of latency.
@@ -67,34 +63,30 @@ public final class WatchService<C: Clock>: Service where C.Duration == Duration 
 
     private func loop(watcher: InotifyWatcher, inbox: Inbox) async {
         let rules = context.configuration.watches
-        var lost = Set<Int>()
+        var schedule = WatchSchedule(
+            periodicScan: context.configuration.scanning.periodicSeconds, now: context.now().timeIntervalSince1970)
         var settling = SettleSchedule()
-        var degraded = false
         // Arm every root, then scan it: anything created before the watch existed is found by the scan.
         for index in rules.indices {
             if DirectoryScanner.isDirectory(rules[index].directory) {
                 watcher.arm(root: index)
-            } else {
-                lost.insert(index)
+            } else if schedule.rootLost(index) {
                 context.logger.warning(
                     "watched directory \(rules[index].directory) does not exist; waiting for it to appear",
                     metadata: ["snowpipe.pipe": "\(rules[index].pipe)"])
             }
         }
-        await scan(rules.indices.filter { !lost.contains($0) }.map { rules[$0].directory }, settling: &settling)
+        await scan(
+            rules.indices.filter { !schedule.lost.contains($0) }.map { rules[$0].directory }, settling: &settling)
         onReady()
-        var nextPeriodic = context.now().addingTimeInterval(context.configuration.scanning.periodicSeconds)
-        var nextRootRetry = context.now().addingTimeInterval(Self.rootRetrySeconds)
         var lastCommit = clock.now.advanced(by: .zero - Self.commitInterval)
         while Task.isCancelled == false {
             context.heartbeats.beat("watcher")
             let now = context.now()
-            var deadlines: [Date] = settling.nextDeadline.map { [Date(timeIntervalSince1970: $0)] } ?? []
-            deadlines.append(now.addingTimeInterval(context.heartbeats.interval.seconds))
-            if context.configuration.scanning.periodicSeconds > 0 || degraded { deadlines.append(nextPeriodic) }
-            if lost.isEmpty == false { deadlines.append(nextRootRetry) }
-            let wait = deadlines.min().map { max(0, $0.timeIntervalSince(now)) }
-            await inbox.wake.wait(timeout: .milliseconds(Int64((wait ?? 0) * 1000) + 1), clock: clock)
+            let deadline = schedule.nextDeadline(
+                settling: settling.nextDeadline,
+                heartbeat: now.timeIntervalSince1970 + context.heartbeats.interval.seconds)
+            await inbox.wake.wait(timeout: .from(now, until: deadline) + .milliseconds(1), clock: clock)
             let sinceCommit = lastCommit.duration(to: clock.now)
             if sinceCommit < Self.commitInterval {
                 try? await clock.sleep(for: Self.commitInterval - sinceCommit)
@@ -122,45 +114,36 @@ public final class WatchService<C: Clock>: Service where C.Duration == Duration 
                     )
                     fullRescan = true
                 case .rootLost(let path):
-                    if let index = rules.firstIndex(where: { $0.directory == path }), !lost.contains(index) {
-                        lost.insert(index)
+                    if let index = rules.firstIndex(where: { $0.directory == path }), schedule.rootLost(index) {
                         context.logger.warning(
                             "watched directory \(path) was deleted, moved or unmounted; waiting for it to come back")
                     }
                 case .watchLimitReached(let path):
-                    if degraded == false {
+                    if schedule.watchLimitReached(now: context.now().timeIntervalSince1970) {
                         context.logger.error(
                             Logger.Message(
                                 stringLiteral:
                                     "cannot watch \(path): the inotify watch limit is reached. Raise it (e.g. `sysctl "
                                     + "fs.inotify.max_user_watches=1048576` in /etc/sysctl.d/); meanwhile those directories "
-                                    + "are scanned every \(Int(Self.degradedScanSeconds)) s"))
+                                    + "are scanned every \(Int(schedule.degradedScan)) s"))
                     }
-                    degraded = true
-                    nextPeriodic = min(nextPeriodic, context.now().addingTimeInterval(Self.degradedScanSeconds))
                 case .watchFailed(let path, let reason):
                     context.logger.error("cannot watch \(path): \(reason); it is covered by periodic scans only")
                 }
             }
             await recordAnnounced(announced, settling: &settling)
             observeClosed(closed, settling: &settling)
-            let current = context.now()
-            if lost.isEmpty == false, current >= nextRootRetry {
-                for index in lost.sorted() where DirectoryScanner.isDirectory(rules[index].directory) {
-                    lost.remove(index)
+            let due = schedule.due(now: context.now().timeIntervalSince1970)
+            if due.lookForLostRoots {
+                for index in schedule.lost.sorted() where DirectoryScanner.isDirectory(rules[index].directory) {
+                    schedule.rootRearmed(index)
                     watcher.arm(root: index)
                     context.logger.notice("watching \(rules[index].directory) again")
                     rescanDirectories.append(rules[index].directory)
                 }
-                nextRootRetry = current.addingTimeInterval(Self.rootRetrySeconds)
             }
-            if current >= nextPeriodic {
-                fullRescan = true
-                let interval = degraded ? Self.degradedScanSeconds : context.configuration.scanning.periodicSeconds
-                nextPeriodic = current.addingTimeInterval(max(interval, 1))
-            }
-            if fullRescan {
-                rescanDirectories = rules.indices.filter { !lost.contains($0) }.map { rules[$0].directory }
+            if due.fullScan || fullRescan {
+                rescanDirectories = rules.indices.filter { !schedule.lost.contains($0) }.map { rules[$0].directory }
             }
             if rescanDirectories.isEmpty == false { await scan(rescanDirectories, settling: &settling) }
             await settle(&settling)
