@@ -11,6 +11,13 @@ public struct SettleSchedule: Sendable {
         public var due: Double
     }
 
+    /// A candidate whose quiet period has passed, to be stat'ed and judged.
+    public struct DueFile: Sendable, Equatable {
+        public var path: String
+        /// What it was when its wait began.
+        public var candidate: Candidate
+    }
+
     /// What to do with a candidate whose quiet period has passed.
     public enum Verdict: Sendable, Equatable {
         /// Unchanged since it was seen: record it.
@@ -44,6 +51,30 @@ public struct SettleSchedule: Sendable {
         dropStaleTop()
     }
 
+    /// A file renamed into the directory: complete, so it is taken at once (true), except an empty regular file,
+    /// which is almost always a placeholder about to be written (`touch`, or a tool that creates the name first):
+    /// it waits its quiet period like a closed file (false).
+    public mutating func observeMovedIn(
+        _ path: String, size: Int64, mtimeNanoseconds: Int64, isRegular: Bool, now: Double, quiet: Double
+    ) -> Bool {
+        forget(path)
+        guard size == 0, isRegular else { return true }
+        observe(path, size: size, mtimeNanoseconds: mtimeNanoseconds, now: now, quiet: quiet)
+        return false
+    }
+
+    /// A file found by a scan: taken at once (true) when it has been quiet for `quiet` seconds since its
+    /// modification time, or when its name can never be submitted (not UTF-8: rejected whatever its content);
+    /// otherwise it waits out the rest of its quiet period, counted from its modification time (false).
+    public mutating func observeScanned(
+        _ path: String, size: Int64, mtimeNanoseconds: Int64, unsubmittableName: Bool, now: Double, quiet: Double
+    ) -> Bool {
+        let modified = Double(mtimeNanoseconds) / 1e9
+        if unsubmittableName || now - modified >= quiet { return true }
+        observe(path, size: size, mtimeNanoseconds: mtimeNanoseconds, now: modified, quiet: quiet)
+        return false
+    }
+
     /// Forgets `path` (it was recorded another way, e.g. renamed in, or it is gone).
     public mutating func forget(_ path: String) {
         candidates[path] = nil
@@ -51,13 +82,13 @@ public struct SettleSchedule: Sendable {
     }
 
     /// Removes and returns the candidates due at `now`.
-    public mutating func takeDue(now: Double) -> [(path: String, candidate: Candidate)] {
-        var due: [(path: String, candidate: Candidate)] = []
+    public mutating func takeDue(now: Double) -> [DueFile] {
+        var due: [DueFile] = []
         while let top = heap.first, top.due <= now {
             popTop()
             guard let candidate = candidates[top.path], candidate.due == top.due else { continue }
             candidates[top.path] = nil
-            due.append((top.path, candidate))
+            due.append(DueFile(path: top.path, candidate: candidate))
         }
         dropStaleTop()
         return due

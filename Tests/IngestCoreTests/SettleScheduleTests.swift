@@ -32,6 +32,36 @@ struct SettleScheduleTests {
         #expect(schedule.contains("/d/a"))
     }
 
+    @Test func aRenamedInFileIsTakenAtOnceUnlessItIsAnEmptyPlaceholder() {
+        var schedule = SettleSchedule()
+        let full = schedule.observeMovedIn("/d/a", size: 10, mtimeNanoseconds: 1, isRegular: true, now: 100, quiet: 5)
+        #expect(full)
+        let empty = schedule.observeMovedIn("/d/b", size: 0, mtimeNanoseconds: 1, isRegular: true, now: 100, quiet: 5)
+        #expect(empty == false)
+        #expect(schedule.nextDeadline == 105)
+        // A special file is judged (rejected) at once, even when its size is 0.
+        let fifo = schedule.observeMovedIn("/d/c", size: 0, mtimeNanoseconds: 1, isRegular: false, now: 100, quiet: 5)
+        #expect(fifo)
+        // Renaming in a file that was waiting ends its wait.
+        schedule.observe("/d/e", size: 3, mtimeNanoseconds: 1, now: 100, quiet: 5)
+        let renamed = schedule.observeMovedIn("/d/e", size: 3, mtimeNanoseconds: 1, isRegular: true, now: 101, quiet: 5)
+        #expect(renamed && schedule.contains("/d/e") == false)
+    }
+
+    @Test func aScannedFileIsTakenWhenQuietSinceItsModificationOrWaitsTheRest() {
+        var schedule = SettleSchedule()
+        let old = schedule.observeScanned(
+            "/d/a", size: 1, mtimeNanoseconds: 90_000_000_000, unsubmittableName: false, now: 100, quiet: 5)
+        #expect(old)
+        let recent = schedule.observeScanned(
+            "/d/b", size: 1, mtimeNanoseconds: 98_000_000_000, unsubmittableName: false, now: 100, quiet: 5)
+        #expect(recent == false)
+        #expect(schedule.nextDeadline == 103)
+        let badName = schedule.observeScanned(
+            "/d/c", size: 1, mtimeNanoseconds: 99_000_000_000, unsubmittableName: true, now: 100, quiet: 5)
+        #expect(badName)
+    }
+
     @Test func aForgottenFileIsNeverDue() {
         var schedule = SettleSchedule()
         schedule.observe("/d/a", size: 1, mtimeNanoseconds: 1, now: 100, quiet: 0)

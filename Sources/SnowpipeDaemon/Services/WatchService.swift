@@ -157,15 +157,14 @@ public final class WatchService<C: Clock>: Service where C.Duration == Duration 
         guard paths.isEmpty == false else { return }
         var discovered: [DiscoveredFile] = []
         for path in paths {
-            settling.forget(path)
-            guard let rule = classifier.rule(for: path), let file = DirectoryScanner.inspect(path) else { continue }
-            if file.size == 0, file.isRegular {
-                settling.observe(
-                    path, size: 0, mtimeNanoseconds: file.mtimeNanoseconds, now: context.now().timeIntervalSince1970,
-                    quiet: context.configuration.watches[rule].settleSeconds)
+            guard let rule = classifier.rule(for: path), let file = DirectoryScanner.inspect(path) else {
+                settling.forget(path)
                 continue
             }
-            discovered.append(classifier.discovered(file, rule: rule))
+            let complete = settling.observeMovedIn(
+                path, size: file.size, mtimeNanoseconds: file.mtimeNanoseconds, isRegular: file.isRegular,
+                now: context.now().timeIntervalSince1970, quiet: context.configuration.watches[rule].settleSeconds)
+            if complete { discovered.append(classifier.discovered(file, rule: rule)) }
         }
         await commit(discovered)
     }
@@ -204,16 +203,11 @@ public final class WatchService<C: Clock>: Service where C.Duration == Duration 
                 guard let index = classifier.rule(for: file.path), settling.contains(file.path) == false else {
                     continue
                 }
-                let modified = Date(timeIntervalSince1970: Double(file.mtimeNanoseconds) / 1e9)
-                let settle = context.configuration.watches[index].settleSeconds
-                // A name that is not UTF-8 is rejected whatever its content: no need to wait for it to settle.
-                if file.invalidName || now.timeIntervalSince(modified) >= settle {
-                    discovered.append(classifier.discovered(file, rule: index))
-                } else {
-                    settling.observe(
-                        file.path, size: file.size, mtimeNanoseconds: file.mtimeNanoseconds,
-                        now: modified.timeIntervalSince1970, quiet: settle)
-                }
+                let settled = settling.observeScanned(
+                    file.path, size: file.size, mtimeNanoseconds: file.mtimeNanoseconds,
+                    unsubmittableName: file.invalidName, now: now.timeIntervalSince1970,
+                    quiet: context.configuration.watches[index].settleSeconds)
+                if settled { discovered.append(classifier.discovered(file, rule: index)) }
             }
         }
         await commit(discovered)
@@ -223,7 +217,8 @@ public final class WatchService<C: Clock>: Service where C.Duration == Duration 
     private func settle(_ settling: inout SettleSchedule) async {
         let now = context.now().timeIntervalSince1970
         var discovered: [DiscoveredFile] = []
-        for (path, candidate) in settling.takeDue(now: now) {
+        for due in settling.takeDue(now: now) {
+            let (path, candidate) = (due.path, due.candidate)
             guard let file = DirectoryScanner.inspect(path), let index = classifier.rule(for: path) else { continue }
             let verdict = settling.judge(
                 path, was: candidate, size: file.size, mtimeNanoseconds: file.mtimeNanoseconds, now: now,
