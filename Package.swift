@@ -157,6 +157,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
+                "IngestCore",
                 "SnowflakeAuth",
                 "SnowpipeEmulator",
                 "SnowpipeAPI",

@@ -56,13 +56,9 @@ public struct BatchPlanner: Sendable, Equatable {
         if count < maxFiles { waitingSince = nil }
     }
 
-    /// The attempt failed and the batch stays formed (resent as is, when the backoff allows).
-    public mutating func attemptFailed() {
-        skipsLinger = true
-    }
-
-    /// The batch was split or changed (a 400): its parts go at once, they have lingered already.
-    public mutating func batchReformed() {
+    /// A batch is formed and unsent: its attempt failed (it is resent as is) or a 400 split it in two. Its files
+    /// lingered before it was formed, so it goes as soon as the backoff allows.
+    public mutating func batchFormed() {
         skipsLinger = true
     }
 }

@@ -62,7 +62,7 @@ struct BatchPlannerTests {
         var planner = BatchPlanner(maxFiles: 10, linger: 5)
         #expect(planner.plan(pending: 2, now: 0) == .wait(until: 5))
         #expect(planner.plan(pending: 2, now: 5) == .send)
-        planner.attemptFailed()
+        planner.batchFormed()
         #expect(planner.plan(pending: 2, now: 6) == .send)
         planner.sent(count: 2)
         #expect(planner.plan(pending: 1, now: 7) == .wait(until: 12))
@@ -71,7 +71,7 @@ struct BatchPlannerTests {
     @Test func theHalvesOfASplitBatchGoAtOnce() {
         var planner = BatchPlanner(maxFiles: 10, linger: 5)
         _ = planner.plan(pending: 4, now: 0)
-        planner.batchReformed()
+        planner.batchFormed()
         #expect(planner.plan(pending: 4, now: 5.5) == .send)
     }
 

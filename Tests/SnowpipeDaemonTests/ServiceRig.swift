@@ -25,8 +25,7 @@ final class ServiceRig: Sendable {
     let context: DaemonContext
     private let running = Mutex<Task<Void, Never>?>(nil)
 
-    /// - Parameters:
-    ///   - settings: extra YAML for the `batching` and `reporter` sections.
+    /// The arguments are the configuration's `batching` and `reporter` settings and the emulator's load delay.
     init(
         lingerMilliseconds: Int = 100, maxFiles: Int = 5000, pollSeconds: Double = 5, deadlineMinutes: Double = 60,
         loadDelaySeconds: Double = 1
@@ -138,7 +137,7 @@ final class ServiceRig: Sendable {
                     throw RigError("\(what): not true within \(limit) of virtual time (next wake at \(next.offset))")
                 }
                 let step = clock.now.duration(to: next)
-                await fixture.emulator.advanceClock(by: step.secondsValue)
+                await fixture.emulator.advanceClock(by: step.seconds)
                 clock.advance(to: next)
             }
             await Task.yield()

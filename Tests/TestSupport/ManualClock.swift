@@ -1,4 +1,5 @@
 import Foundation
+import IngestCore
 import Synchronization
 
 /// A `Clock` that moves only when told to, for running the daemon's services through hours of virtual time in
@@ -39,7 +40,7 @@ public final class ManualClock: Clock, Sendable {
     public var minimumResolution: Duration { .zero }
 
     /// The wall-clock date the clock stands at.
-    public var date: Date { start.addingTimeInterval(now.offset.secondsValue) }
+    public var date: Date { start.addingTimeInterval(now.offset.seconds) }
 
     /// How many tasks are sleeping on the clock.
     public var sleeperCount: Int { state.withLock { $0.sleepers.count } }
@@ -90,9 +91,4 @@ public final class ManualClock: Clock, Sendable {
         }
         for sleeper in due { sleeper.continuation.resume() }
     }
-}
-
-extension Duration {
-    /// The duration in seconds.
-    public var secondsValue: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

@@ -110,7 +110,7 @@ public final class BatcherService<C: Clock>: Service where C.Duration == Duratio
                         + "splitting it to find the offending file(s)"),
                 metadata: ["snowpipe.request_id": "\(batch.requestID)"])
             try await context.outbox.splitBatch(batch, newRequestID: { UUID().uuidString.lowercased() }, now: now)
-            planner.batchReformed()
+            planner.batchFormed()
         case .rejectFile:
             let reason =
                 "Snowpipe refused it: HTTP 400 \(error.code.map { "code \($0) " } ?? "")"
@@ -121,19 +121,19 @@ public final class BatcherService<C: Clock>: Service where C.Duration == Duratio
             context.actionWake.signal()
             planner.sent(count: batch.files.count)
         case .paused(let until):
-            planner.attemptFailed()
+            planner.batchFormed()
             logger.critical(
                 Logger.Message(
                     stringLiteral: "\(error.description); submissions to this pipe are paused for "
                         + "\(Int(until - now.timeIntervalSince1970)) s, other pipes continue"))
         case .retry(let at), .refused(let at):
-            planner.attemptFailed()
+            planner.batchFormed()
             logger.warning(
                 "insertFiles failed (\(error.description)); retrying the same batch in \(String(format: "%.1f", at - now.timeIntervalSince1970)) s",
                 metadata: ["snowpipe.request_id": "\(batch.requestID)", "batch.size": "\(batch.files.count)"])
         case .renewTokenAndRetry, .done:
             // The client renews the token itself before a 401 reaches here; resend at once.
-            planner.attemptFailed()
+            planner.batchFormed()
         }
     }
 }

@@ -78,7 +78,7 @@ public final class ReporterService<C: Clock>: Service where C.Duration == Durati
             oldestSubmission: oldest?.timeIntervalSince1970, requestTime: requestTime.timeIntervalSince1970,
             completeResult: report.completeResult)
         {
-            let since = Timestamps.format(Date(timeIntervalSince1970: gap.since ?? requestTime.timeIntervalSince1970))
+            let since = SnowpipeTimestamp.format(seconds: gap.since ?? requestTime.timeIntervalSince1970)
             logger.notice(
                 Logger.Message(
                     stringLiteral: "load reports may have missed events since \(since) ("
@@ -92,7 +92,7 @@ public final class ReporterService<C: Clock>: Service where C.Duration == Durati
             reportedThrough: requestTime, now: context.now())
         tracker.reportApplied()
         announce(finished)
-        try await expireOverdue(tracker)
+        try await expireOverdue(&tracker)
     }
 
     /// Reads a history scan page by page, applying each page in its own transaction (with the cursor progress
@@ -112,17 +112,18 @@ public final class ReporterService<C: Clock>: Service where C.Duration == Durati
     }
 
     /// Files past the deadline: one last history scan, then NOT_REPORTED (or SKIPPED).
-    private func expireOverdue(_ tracker: ReportTracker) async throws {
-        let cutoff = {
-            Date(timeIntervalSince1970: tracker.overdueCutoff(now: self.context.now().timeIntervalSince1970))
+    private func expireOverdue(_ tracker: inout ReportTracker) async throws {
+        let rules = tracker  // the cut-off reads only the settings; the scan below may update `tracker`
+        func cutoff() -> Date {
+            Date(timeIntervalSince1970: rules.overdueCutoff(now: context.now().timeIntervalSince1970))
         }
         let overdue = try await context.outbox.overdue(pipe: pipe, submittedBefore: cutoff())
         guard let earliest = overdue.compactMap(\.submittedAt).min() else { return }
         logger.warning(
             "\(overdue.count) file(s) have no load report after \(Int(tracker.settings.deadline / 60)) min; checking the load history"
         )
-        var scratch = tracker
-        try await scan(tracker.overdueScan(earliestSubmission: earliest.timeIntervalSince1970), tracker: &scratch)
+        // A deadline scan does not advance the cursor, so it leaves the tracker's resume point alone.
+        try await scan(tracker.overdueScan(earliestSubmission: earliest.timeIntervalSince1970), tracker: &tracker)
         let stillOverdue = try await context.outbox.overdue(pipe: pipe, submittedBefore: cutoff())
         announce(try await context.outbox.expire(stillOverdue, now: context.now()))
     }
