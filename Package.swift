@@ -44,6 +44,11 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        .systemLibrary(
+            name: "CZstd",
+            pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]
+        ),
         // glibc's <malloc.h> (mallopt), for the daemon's memory settings.
         .systemLibrary(name: "CMalloc"),
 
@@ -116,7 +121,11 @@ let package = Package(
                 "IngestCore",
                 "SnowflakeAuth",
                 "CZlib",
+                "CZstd",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -133,6 +142,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -157,6 +167,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
+                "CZstd",
                 "IngestCore",
                 "SnowflakeAuth",
                 "SnowpipeEmulator",

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # gcc and libc6-dev build the benchmark's C creator and probe (make bench).
-APT_PACKAGES=(libssl-dev libsystemd-dev libsqlite3-dev zlib1g-dev pkg-config openssl gzip python3-venv systemd sqlite3 systemd-container lintian gcc libc6-dev)
+APT_PACKAGES=(libssl-dev libsystemd-dev libsqlite3-dev zlib1g-dev libzstd-dev pkg-config openssl gzip python3-venv systemd sqlite3 systemd-container lintian gcc libc6-dev)
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do

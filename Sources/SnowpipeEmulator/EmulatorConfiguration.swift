@@ -53,6 +53,15 @@ public struct EmulatorConfiguration: Codable, Sendable {
     public var databasePath: String?
     /// Start with the clock frozen at this ISO-8601 instant (manual clock); nil = the system clock.
     public var manualClockStart: String?
+    /// Default: a streamed append commits this many seconds after it was accepted.
+    public static let defaultStreamingCommitDelaySeconds = 1.0
+    /// Default ingest host `GET /v2/streaming/hostname` answers (the official SDK then calls it on the same port,
+    /// so it must resolve to the emulator and, over TLS, be in its certificate).
+    public static let defaultStreamingHostname = "localhost"
+    /// Seconds between a streamed append's acceptance and its commit (0 = as soon as the loader runs).
+    public var streamingCommitDelaySeconds = defaultStreamingCommitDelaySeconds
+    /// The ingest host name of the account (Snowpipe Streaming).
+    public var streamingHostname = defaultStreamingHostname
 
     /// A user allowed to call the API.
     public struct User: Codable, Sendable {
@@ -127,5 +136,10 @@ public struct EmulatorConfiguration: Codable, Sendable {
         )
         historyPageSize =
             try c.decodeIfPresent(Int.self, forKey: .historyPageSize) ?? SnowpipeEmulator.maximumHistoryEntries
+        streamingCommitDelaySeconds =
+            try c.decodeIfPresent(Double.self, forKey: .streamingCommitDelaySeconds)
+            ?? Self.defaultStreamingCommitDelaySeconds
+        streamingHostname =
+            try c.decodeIfPresent(String.self, forKey: .streamingHostname) ?? Self.defaultStreamingHostname
     }
 }

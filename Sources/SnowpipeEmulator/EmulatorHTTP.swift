@@ -72,6 +72,11 @@ public struct EmulatorResponse: Sendable {
             status: status, headers: ["Content-Type": "application/json"], body: [UInt8](data))
     }
 
+    /// A bare text answer (the streaming hostname and scoped token: the official SDK needs them unwrapped).
+    static func text(_ status: Int, _ text: String) -> EmulatorResponse {
+        EmulatorResponse(status: status, headers: ["Content-Type": "text/plain; charset=utf-8"], body: Array(text.utf8))
+    }
+
     /// A JSON answer from an Encodable body (keys in declaration order).
     static func encoded(_ status: Int, _ value: some Encodable) -> EmulatorResponse {
         let encoder = JSONEncoder()

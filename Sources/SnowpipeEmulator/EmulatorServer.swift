@@ -1,12 +1,15 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
 import NIOHTTPTypes
+import NIOSSL
 import ServiceLifecycle
 
-/// Serves a `SnowpipeEmulator` over HTTP/1.1 with Hummingbird, carrying out its delay and dropped-connection
+/// Serves a `SnowpipeEmulator` over HTTP/1.1 (plain or TLS) with Hummingbird, carrying out its delay and dropped-connection
 /// faults, and runs its loader as a service next to the server.
 public enum EmulatorServer {
     /// Header the engine's dropped-connection answer carries to `ConnectionDropHandler` (never sent to clients).
@@ -15,21 +18,26 @@ public enum EmulatorServer {
     /// header (Hummingbird would otherwise stamp the system time, which a moved emulator clock contradicts).
     static let dateHeader = HTTPField.Name("X-Snowpipe-Emulator-Date")!
 
-    /// An application serving `emulator` on `host:port` (port 0 picks a free one). `onBound` receives the bound
-    /// port once the server listens.
+    /// An application serving `emulator` on `host:port` (port 0 picks a free one), over TLS when `tls` is given
+    /// (the official Snowpipe Streaming SDK speaks HTTPS only). `onBound` receives the bound port once the server
+    /// listens.
+    /// - Throws: when the TLS configuration cannot be used (NIOSSL's error).
     public static func makeApplication(
         emulator: SnowpipeEmulator,
         host: String = "127.0.0.1",
         port: Int = 0,
+        tls: TLSConfiguration? = nil,
         logger: Logger,
         onBound: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) -> some ApplicationProtocol {
+    ) throws -> some ApplicationProtocol {
         let responder = CallbackResponder<BasicRequestContext> { request, _ in
             try await respond(to: request, emulator: emulator)
         }
+        var server = HTTPServerBuilder.http1(configuration: .init(additionalChannelHandlers: [ConnectionDropHandler()]))
+        if let tls { server = try .tls(server, tlsConfiguration: tls) }
         return Application(
             responder: responder,
-            server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionDropHandler()])),
+            server: server,
             configuration: .init(address: .hostname(host, port: port), serverName: "snowpipe-emulator"),
             services: [LoaderService(emulator: emulator)],
             onServerRunning: { channel in await onBound(channel.localAddress?.port ?? port) },
@@ -104,5 +112,15 @@ struct LoaderService: Service {
         await cancelWhenGracefulShutdown {
             await emulator.runLoader()
         }
+    }
+}
+
+extension EmulatorServer {
+    /// A server TLS configuration from PEM files: the certificate chain (leaf first) and its private key.
+    /// - Throws: NIOSSL's error naming what does not load.
+    public static func tlsConfiguration(certificatePath: String, keyPath: String) throws -> TLSConfiguration {
+        let chain = try NIOSSLCertificate.fromPEMFile(certificatePath).map { NIOSSLCertificateSource.certificate($0) }
+        let key = try NIOSSLPrivateKey(file: keyPath, format: .pem)
+        return TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
     }
 }

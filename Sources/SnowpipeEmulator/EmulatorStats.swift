@@ -26,6 +26,16 @@ public struct EmulatorStats: Codable, Sendable, Equatable {
     public var responsesByStatus: [String: Int] = [:]
     /// Faults injected.
     public var faultsInjected = 0
+    /// Snowpipe Streaming requests (any outcome, faults included).
+    public var streamingRequests = 0
+    /// Scoped tokens issued.
+    public var scopedTokensIssued = 0
+    /// Appends accepted.
+    public var streamingAppends = 0
+    /// Streamed rows committed into tables.
+    public var streamingRowsCommitted = 0
+    /// Streamed rows rejected at commit (they did not fit the table).
+    public var streamingRowsRejected = 0
 
     public init() {}
 }

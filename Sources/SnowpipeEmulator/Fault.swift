@@ -55,13 +55,14 @@ public struct Fault: Codable, Sendable, Equatable {
     /// No fault.
     public static let none = Fault(pass: true)
 
-    /// Turns the real answer (or nil, when the request was not processed) into the faulty one.
-    func apply(to real: EmulatorResponse?) -> EmulatorResponse {
+    /// Turns the real answer (or nil, when the request was not processed) into the faulty one; error answers use
+    /// the endpoint's own envelope.
+    func apply(to real: EmulatorResponse?, streaming: Bool = false) -> EmulatorResponse {
         var response: EmulatorResponse
         if pass == true, let real {
             response = real
         } else if let status {
-            response = Self.errorResponse(status)
+            response = streaming ? Self.streamingErrorResponse(status) : Self.errorResponse(status)
             if let retryAfter { response.headers["Retry-After"] = retryAfter }
         } else if truncatedBody == true, let real {
             response = real
@@ -96,6 +97,26 @@ public struct Fault: Codable, Sendable, Equatable {
             return .snowflakeError(status, code: VendorCode.invalidRequest, message: "Injected client error.")
         default:
             return .snowflakeError(status, code: VendorCode.internalError, message: "Internal error (injected).")
+        }
+    }
+}
+
+extension Fault {
+    /// An injected error in the Snowpipe Streaming `{"code","message"}` envelope.
+    static func streamingErrorResponse(_ status: Int) -> EmulatorResponse {
+        switch status {
+        case 429:
+            return StreamingError(
+                status: 429, code: "ERR_TOO_MANY_REQUESTS", message: "Too many requests. Please retry later."
+            ).response
+        case 401:
+            return StreamingError.unauthorized("Authentication failed (injected).").response
+        case 400..<500:
+            return StreamingError(status: status, code: "ERR_INVALID_REQUEST", message: "Injected client error.")
+                .response
+        default:
+            return StreamingError(status: status, code: "ERR_INTERNAL_ERROR", message: "Internal error (injected).")
+                .response
         }
     }
 }
@@ -151,5 +172,10 @@ public struct FaultPlan: Codable, Sendable {
 
 /// Endpoints faults can target.
 public enum Endpoint: String, Codable, Sendable, CaseIterable {
+    /// The Snowpipe REST API (files).
     case insertFiles, insertReport, loadHistoryScan
+    /// The Snowpipe Streaming REST API: account host.
+    case hostname, scopedToken
+    /// The Snowpipe Streaming REST API: ingest host.
+    case pipeInfo, openChannel, appendRows, dropChannel, channelStatus
 }

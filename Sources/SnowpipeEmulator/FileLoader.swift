@@ -87,7 +87,7 @@ struct FileLoader: Sendable {
     }
 
     private func columnLabel(_ index: Int) -> String {
-        "\"\(pipe.table)\"[\"\(pipe.columns[index].name)\":\(index + 1)]"
+        JSONRowMapper(table: pipe.table, columns: pipe.columns).label(index)
     }
 
     private func loadCSV(_ bytes: [UInt8], path: String) -> LoadOutcome {
@@ -131,6 +131,7 @@ struct FileLoader: Sendable {
 
     private func loadNDJSON(_ bytes: [UInt8], path: String) -> LoadOutcome {
         var accumulator = Accumulator(policy: policy)
+        let mapper = JSONRowMapper(table: pipe.table, columns: pipe.columns)
         var line = 0
         for slice in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             line += 1
@@ -142,33 +143,12 @@ struct FileLoader: Sendable {
                 if accumulator.shouldStop { break }
                 continue
             }
-            if pipe.columns.isEmpty {
-                accumulator.accept([text.databaseValue], path: path)
-                continue
-            }
-            guard case .object(let dictionary) = object else {
+            switch mapper.row(for: object, text: text) {
+            case .success(let row): accumulator.accept(row, path: path)
+            case .failure(let mismatch):
                 accumulator.fail(
-                    .init(
-                        message: "JSON document is not an object: \(text.prefix(80))", line: line, characterPosition: 1)
-                )
-                if accumulator.shouldStop { break }
-                continue
+                    .init(message: mismatch.message, line: line, characterPosition: 1, columnName: mismatch.columnName))
             }
-            let byName = Dictionary(dictionary.map { ($0.key.uppercased(), $0.value) }, uniquingKeysWith: { a, _ in a })
-            var row: [DatabaseValue] = []
-            var rowError: LoadOutcome.FirstError?
-            for (index, column) in pipe.columns.enumerated() {
-                let value = byName[column.name.uppercased()]
-                let converted = ValueConverter.convert(value?.loadText, to: column.type)
-                switch converted {
-                case .success(let databaseValue): row.append(databaseValue)
-                case .failure(let error):
-                    rowError = .init(
-                        message: error.message, line: line, characterPosition: 1, columnName: columnLabel(index))
-                }
-                if rowError != nil { break }
-            }
-            if let rowError { accumulator.fail(rowError) } else { accumulator.accept(row, path: path) }
             if accumulator.shouldStop { break }
         }
         return accumulator.outcome()

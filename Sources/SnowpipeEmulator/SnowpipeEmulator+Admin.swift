@@ -34,9 +34,11 @@ extension SnowpipeEmulator {
     /// - `POST /admin/faults` `{"endpoint":"insertFiles","script":[...],"probability":p,"randomFaults":[...]}`;
     ///   `DELETE /admin/faults` clears all.
     /// - `PUT /admin/users/{USER}/keys` `{"publicKeys":["PEM or base64", ...]}`: key rotation.
-    /// - `POST /admin/loads/flush`: run due loads now.
+    /// - `POST /admin/loads/flush`: run due loads (and streamed commits) now.
+    /// - `GET /admin/channels`, `POST /admin/channels/invalidate`: streaming channels (`handleChannelAdmin`).
     func handleAdmin(_ request: EmulatorRequest) async -> EmulatorResponse {
         let path = request.path
+        if let answer = handleChannelAdmin(request) { return answer }
         switch (request.method, path) {
         case ("GET", "/admin/stats"):
             return Self.encoded(stats)
@@ -76,7 +78,8 @@ extension SnowpipeEmulator {
             }
             guard let body = try? JSONDecoder().decode(Body.self, from: Data(request.body)) else {
                 return Self.adminError(
-                    "body must be {\"endpoint\": insertFiles|insertReport|loadHistoryScan, \"script\": [...], ...}")
+                    "body must be {\"endpoint\": \(Endpoint.allCases.map(\.rawValue).joined(separator: "|")), "
+                        + "\"script\": [...], ...}")
             }
             faults[body.endpoint] = FaultPlan(
                 script: body.script ?? [], probability: body.probability ?? 0, randomFaults: body.randomFaults ?? [],

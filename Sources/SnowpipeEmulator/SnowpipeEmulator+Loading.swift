@@ -49,10 +49,12 @@ extension SnowpipeEmulator {
         return due.count
     }
 
-    /// Runs due loads until none is left and no load is running (a manual clock stays where it is).
+    /// Runs due loads and streamed commits until none is left and no load is running (a manual clock stays where
+    /// it is).
     public func flushLoads() async {
         while true {
             if await runDueLoads() > 0 { continue }
+            if commitDueAppends() > 0 { continue }
             if loadsInFlight == 0 { return }
             await withCheckedContinuation { idleWaiters.append($0) }
         }
@@ -64,12 +66,13 @@ extension SnowpipeEmulator {
         await flushLoads()
     }
 
-    /// The live loader: sleeps until the next load is due (or new work arrives) and loads it. Runs until
-    /// cancelled. With a manual clock it only reacts to new work; tests move time with `advanceClock`.
+    /// The live loader: sleeps until the next load or streamed commit is due (or new work arrives) and does it.
+    /// Runs until cancelled. With a manual clock it only reacts to new work; tests move time with `advanceClock`.
     public func runLoader() async {
         while Task.isCancelled == false {
             await runDueLoads()
-            let next = queue.map(\.due).min()
+            commitDueAppends()
+            let next = [queue.map(\.due).min(), nextStreamingCommit].compactMap { $0 }.min()
             if let next, clock.isManual == false {
                 let wait = max(0.001, next.timeIntervalSince(clock.now()))
                 await wakeup.wait(timeout: .milliseconds(Int64(wait * 1000)))

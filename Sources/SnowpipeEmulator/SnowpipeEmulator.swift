@@ -39,6 +39,13 @@ public actor SnowpipeEmulator {
     let wakeup = WakeSignal()
     /// Distinguishes this instance's begin marks from another's (`<instance>_<sequence>`).
     let instance: String
+    /// Snowpipe Streaming channels by `StreamingKey`.
+    var channels: [String: StreamingChannel] = [:]
+    /// The client sequencer the next channel open gets (unique across channels, so a dropped and recreated
+    /// channel never accepts an old token).
+    var nextClientSequencer: Int64 = 1
+    /// Scoped tokens issued for the ingest host.
+    var scopedTokens = ScopedTokens()
 
     /// Builds the emulator from its configuration.
     /// - Throws: `ConfigurationError` naming the pipe or user whose definition is wrong.
@@ -107,6 +114,8 @@ public actor SnowpipeEmulator {
             }
             for (pipe, next) in memory.nextSequences { states[pipe]?.restoreNextSequence(next) }
             queue = memory.queue.filter { pipes[$0.pipe] != nil }
+            for (key, channel) in memory.channels where pipes[channel.pipe] != nil { channels[key] = channel }
+            nextClientSequencer = memory.nextClientSequencer
             nextLoadID = max(memory.queue.map(\.id).max() ?? -1, memory.events.map(\.loadID).max() ?? -1) + 1
         } catch {
             throw ConfigurationError(
@@ -114,13 +123,16 @@ public actor SnowpipeEmulator {
         }
     }
 
-    /// Answers one request: the Snowpipe endpoints, the admin API, and the Java SDK's telemetry sink.
+    /// Answers one request: the Snowpipe and Snowpipe Streaming endpoints, the admin API, and the SDKs'
+    /// telemetry sink.
     public func handle(_ request: EmulatorRequest) async -> EmulatorResponse {
         let response: EmulatorResponse
         if request.path.hasPrefix("/admin/") {
             response = await handleAdmin(request)
         } else if request.path == "/telemetry/send/sessionless" {
             response = .json(200, [:])
+        } else if let route = StreamingRoute(method: request.method, path: request.path) {
+            response = await handleStreaming(request, route: route)
         } else if let (pipe, operation) = Self.parsePipePath(request.path) {
             response = await handlePipe(request, pipe: pipe, operation: operation)
         } else {
@@ -155,6 +167,7 @@ public actor SnowpipeEmulator {
         case .insertFiles: stats.insertFilesCalls += 1
         case .insertReport: stats.insertReportCalls += 1
         case .loadHistoryScan: stats.loadHistoryScanCalls += 1
+        default: break
         }
         let fault = faults[endpoint]?.next()
         if let fault, fault.pass != true { stats.faultsInjected += 1 }
@@ -186,6 +199,7 @@ public actor SnowpipeEmulator {
         case .insertFiles: return insertFiles(request, pipe: pipe, now: now)
         case .insertReport: return insertReport(request, pipe: pipe, now: now)
         case .loadHistoryScan: return loadHistoryScan(request, pipe: pipe, now: now)
+        default: return .snowflakeError(404, code: VendorCode.objectNotFound, message: "Not found: \(request.path)")
         }
     }
 
@@ -202,7 +216,7 @@ public actor SnowpipeEmulator {
         }
     }
 
-    private func count(_ response: EmulatorResponse) -> EmulatorResponse {
+    func count(_ response: EmulatorResponse) -> EmulatorResponse {
         let key = response.dropConnection ? "dropped" : String(response.status)
         stats.responsesByStatus[key, default: 0] += 1
         return response

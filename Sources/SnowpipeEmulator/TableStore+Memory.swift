@@ -16,6 +16,9 @@ extension TableStore {
         CREATE TABLE IF NOT EXISTS "_emulator_queue" (
             id INTEGER PRIMARY KEY, pipe TEXT NOT NULL, path TEXT NOT NULL, received_at REAL NOT NULL,
             due REAL NOT NULL);
+        CREATE TABLE IF NOT EXISTS "_emulator_channels" (
+            key TEXT PRIMARY KEY, pipe TEXT NOT NULL, name TEXT NOT NULL, created_ms INTEGER NOT NULL,
+            client_sequencer INTEGER NOT NULL, committed_offset TEXT, status TEXT NOT NULL, counters TEXT NOT NULL);
         """
 
     /// An event as stored.
@@ -34,6 +37,10 @@ extension TableStore {
         var queue: [LoadJob] = []
         /// Pipe -> the sequence number its next event gets.
         var nextSequences: [String: Int] = [:]
+        /// Streaming channels by key, nothing in flight.
+        var channels: [String: StreamingChannel] = [:]
+        /// The client sequencer the next channel open gets.
+        var nextClientSequencer: Int64 = 1
     }
 
     /// Reads what a previous run remembered.
@@ -62,6 +69,7 @@ extension TableStore {
                         id: row[0], pipe: row[1], path: row[2], receivedAt: Date(timeIntervalSince1970: row[3]),
                         due: Date(timeIntervalSince1970: row[4])))
             }
+            try recallChannels(db, into: &memory)
             return memory
         }
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import NIOSSL
 import SnowpipeEmulator
 
 /// `snowpipe-emulator`: serves a local Snowpipe REST API on loopback. The first line on stdout is the bound URL.
@@ -29,6 +30,12 @@ struct EmulatorCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Override loadDelaySeconds from the configuration.")
     var loadDelay: Double?
 
+    @Option(name: .long, help: "Serve HTTPS with this certificate chain (PEM, leaf first); needs --tls-key.")
+    var tlsCert: String?
+
+    @Option(name: .long, help: "The private key (PEM) of --tls-cert.")
+    var tlsKey: String?
+
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -51,10 +58,24 @@ struct EmulatorCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(config): \(error)")
         }
+        var tls: TLSConfiguration?
+        switch (tlsCert, tlsKey) {
+        case (let certificate?, let key?):
+            do {
+                tls = try EmulatorServer.tlsConfiguration(certificatePath: certificate, keyPath: key)
+            } catch {
+                throw ValidationError("cannot use --tls-cert \(certificate) with --tls-key \(key): \(error)")
+            }
+        case (nil, nil): break
+        default: throw ValidationError("--tls-cert and --tls-key go together: give both, or neither for plain HTTP")
+        }
         let host = self.host
-        let app = EmulatorServer.makeApplication(emulator: emulator, host: host, port: port, logger: logger) { port in
+        let scheme = tls == nil ? "http" : "https"
+        let app = try EmulatorServer.makeApplication(
+            emulator: emulator, host: host, port: port, tls: tls, logger: logger
+        ) { port in
             // Unbuffered: whoever started us reads this line to learn the port.
-            FileHandle.standardOutput.write(Data("http://\(host):\(port)\n".utf8))
+            FileHandle.standardOutput.write(Data("\(scheme)://\(host):\(port)\n".utf8))
         }
         try await app.runService()
     }

@@ -16,7 +16,7 @@ public enum LiveEmulator {
         var logger = Logger(label: "test-emulator")
         logger.logLevel = .warning
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let app = EmulatorServer.makeApplication(emulator: emulator, port: requestedPort, logger: logger) { port in
+        let app = try EmulatorServer.makeApplication(emulator: emulator, port: requestedPort, logger: logger) { port in
             continuation.yield(port)
         }
         let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: logger)

@@ -1,0 +1,61 @@
+import Foundation
+import GRDB
+import IngestCore
+import Logging
+
+extension SnowpipeEmulator {
+    /// When the next streamed append commits, if any is in flight.
+    var nextStreamingCommit: Date? { channels.values.compactMap(\.nextCommit).min() }
+
+    /// Commits every streamed append whose time has come, in order per channel: rows that fit the table are
+    /// inserted, the others counted as errors; the channel's committed offset token moves to the append's. The
+    /// rows and the channels' new state are stored in one transaction. Returns how many appends committed.
+    @discardableResult
+    func commitDueAppends() -> Int {
+        let now = clock.now()
+        var batches: [(table: String, rows: [[DatabaseValue]])] = []
+        var changed: [(key: String, channel: StreamingChannel)] = []
+        var committed = 0
+        for key in channels.keys.sorted() {
+            guard let next = channels[key]?.nextCommit, next <= now, let pipe = pipes[channels[key]!.pipe] else {
+                continue
+            }
+            let mapper = JSONRowMapper(table: pipe.table, columns: pipe.columns)
+            // `channels[key]!` mutates in place (a copy would duplicate every row in flight).
+            for append in channels[key]!.takeDue(now: now) {
+                var rows: [[DatabaseValue]] = []
+                rows.reserveCapacity(append.rows.count)
+                var errors = 0
+                var firstError: String?
+                var rowNumber = channels[key]!.counters.nextRowNumber
+                let channelName = channels[key]!.name.databaseValue
+                for document in append.rows {
+                    switch mapper.row(for: document, text: document.loadText ?? "null") {
+                    case .success(let row):
+                        rows.append(row + [channelName, rowNumber.databaseValue])
+                        rowNumber += 1
+                    case .failure(let mismatch):
+                        errors += 1
+                        if firstError == nil {
+                            firstError = mismatch.message + (mismatch.columnName.map { ", column \($0)" } ?? "")
+                        }
+                    }
+                }
+                channels[key]!.committed(append, inserted: rows.count, errors: errors, firstError: firstError, now: now)
+                stats.streamingRowsCommitted += rows.count
+                stats.streamingRowsRejected += errors
+                stats.rowsByTable[pipe.table, default: 0] += rows.count
+                batches.append((pipe.table, rows))
+                committed += 1
+            }
+            changed.append((key, channels[key]!))
+        }
+        guard committed > 0 else { return 0 }
+        do {
+            try tables.commitStreamed(rows: batches, channels: changed)
+        } catch {
+            logger.error("cannot store streamed rows", metadata: ["error": "\(error)"])
+        }
+        return committed
+    }
+}

@@ -1,0 +1,62 @@
+import CZstd
+
+/// zstd decompression through the system libzstd (streaming API: frames without a content size, as the
+/// official streaming SDK sends them, and concatenated frames are both read).
+enum Zstd {
+    /// Why a zstd stream could not be read.
+    struct Failure: Error {
+        /// libzstd's message, or ours for a truncated stream or one over the limit.
+        let message: String
+        /// True when the stream decodes to more than the limit.
+        var exceededLimit = false
+    }
+
+    /// Decompresses `input`, refusing to produce more than `limit` bytes (a small bomb must not take the
+    /// emulator's memory).
+    /// - Throws: `Failure` for corrupt or truncated input, or output over `limit`.
+    static func decompress(_ input: [UInt8], limit: Int) throws(Failure) -> [UInt8] {
+        guard let stream = ZSTD_createDStream() else { throw Failure(message: "cannot allocate a zstd stream") }
+        defer { ZSTD_freeDStream(stream) }
+        ZSTD_initDStream(stream)
+        var output: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: ZSTD_DStreamOutSize())
+        var lastHint = 0
+        let result: Failure? = input.withUnsafeBytes { source in
+            var inBuffer = ZSTD_inBuffer(src: source.baseAddress, size: source.count, pos: 0)
+            while inBuffer.pos < inBuffer.size {
+                let (hint, produced) = chunk.withUnsafeMutableBytes { destination in
+                    var outBuffer = ZSTD_outBuffer(dst: destination.baseAddress, size: destination.count, pos: 0)
+                    let hint = ZSTD_decompressStream(stream, &outBuffer, &inBuffer)
+                    return (hint, outBuffer.pos)
+                }
+                if ZSTD_isError(hint) != 0 {
+                    return Failure(message: String(cString: ZSTD_getErrorName(hint)))
+                }
+                output.append(contentsOf: chunk[0..<produced])
+                if output.count > limit {
+                    return Failure(message: "decompressed payload exceeds \(limit) bytes", exceededLimit: true)
+                }
+                lastHint = hint
+                // All input read but the frame is not finished: drain what libzstd still holds.
+                while inBuffer.pos == inBuffer.size && lastHint != 0 {
+                    let (more, producedMore) = chunk.withUnsafeMutableBytes { destination in
+                        var outBuffer = ZSTD_outBuffer(dst: destination.baseAddress, size: destination.count, pos: 0)
+                        let hint = ZSTD_decompressStream(stream, &outBuffer, &inBuffer)
+                        return (hint, outBuffer.pos)
+                    }
+                    if ZSTD_isError(more) != 0 { return Failure(message: String(cString: ZSTD_getErrorName(more))) }
+                    if producedMore == 0 { break }
+                    output.append(contentsOf: chunk[0..<producedMore])
+                    if output.count > limit {
+                        return Failure(message: "decompressed payload exceeds \(limit) bytes", exceededLimit: true)
+                    }
+                    lastHint = more
+                }
+            }
+            return nil
+        }
+        if let result { throw result }
+        guard lastHint == 0 else { throw Failure(message: "zstd stream is truncated") }
+        return output
+    }
+}
