@@ -130,7 +130,8 @@ public actor SnowpipeEmulator {
         if request.path.hasPrefix("/admin/") {
             response = await handleAdmin(request)
         } else if request.path == "/telemetry/send/sessionless" {
-            response = .json(200, [:])
+            // Snowflake's answer; the streaming SDK needs `data` (the Java file SDK ignores the body).
+            response = .json(200, ["data": "Log Received", "code": nil, "message": nil, "success": true])
         } else if let route = StreamingRoute(method: request.method, path: request.path) {
             response = await handleStreaming(request, route: route)
         } else if let (pipe, operation) = Self.parsePipePath(request.path) {

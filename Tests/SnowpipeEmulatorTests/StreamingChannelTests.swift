@@ -28,7 +28,7 @@ struct StreamingChannelTests {
         #expect(status["schema_name"] as? String == "S")
         #expect(status["pipe_name"] as? String == "JSON_PIPE")
         #expect(status["channel_name"] as? String == "orders")
-        #expect(status["channel_status_code"] as? String == "ACTIVE")
+        #expect(status["channel_status_code"] as? String == "SUCCESS")
         #expect(status["last_committed_offset_token"] is NSNull)
         #expect(status["created_on_ms"] as? Int == Int(EmulatorFixture.start.timeIntervalSince1970 * 1000))
         for key in ["rows_inserted", "rows_parsed", "rows_error_count", "snowflake_avg_processing_latency_ms"] {
@@ -225,7 +225,7 @@ struct StreamingChannelTests {
         #expect(refused.status == 400)
         #expect(refused.object["code"] as? String == "STALE_CONTINUATION_TOKEN_SEQUENCER")
         let status = await fixture.channelStatuses(["C1"], scopedToken: token)["C1"]
-        #expect(status?["channel_status_code"] as? String == "INVALID")
+        #expect(status?["channel_status_code"] as? String == "ERR_CHANNEL_MUST_BE_REOPENED")
         let fresh = await open("C1", token: token)
         let ok = await fixture.appendRows("C1", rows: ndjson(0..<1), continuationToken: fresh, scopedToken: token)
         #expect(ok.status == 200)

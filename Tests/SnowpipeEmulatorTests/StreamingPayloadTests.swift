@@ -152,6 +152,6 @@ struct StreamingPayloadTests {
                 method: "POST", path: "/admin/channels/invalidate",
                 body: Array(#"{"pipe":"DB.S.JSON_PIPE","channel":"c1"}"#.utf8)))
         #expect(invalidate.status == 200)
-        #expect(await fixture.emulator.channelSummaries().first?.statusCode == "INVALID")
+        #expect(await fixture.emulator.channelSummaries().first?.statusCode == "ERR_CHANNEL_MUST_BE_REOPENED")
     }
 }

@@ -1,6 +1,7 @@
 """Start the snowpipe-emulator binary as a child process on 127.0.0.1 with a free port, for the Python tests."""
 import json
 import os
+import ssl
 import subprocess
 import tempfile
 import time
@@ -12,6 +13,9 @@ ACCOUNT = "myorg-myacct.us-east-1"  # the SDK cuts this to MYORG-MYACCT in the J
 USER = "ingest_user"
 PIPE = "MYDB.MYSCHEMA.MYPIPE"
 TABLE = "MYDB.MYSCHEMA.ORDERS"
+# The streaming pipe (NDJSON rows matched to columns by name) and its table.
+STREAM_PIPE = "MYDB.MYSCHEMA.EVENTS_PIPE"
+STREAM_TABLE = "MYDB.MYSCHEMA.EVENTS"
 
 
 def generate_key(directory: Path, name: str = "rsa_key.pem") -> Path:
@@ -29,10 +33,29 @@ def public_pem(key_path: Path) -> str:
         ["openssl", "pkey", "-in", str(key_path), "-pubout"], check=True, capture_output=True, text=True).stdout
 
 
-class Emulator:
-    """A running emulator: `url`, `stage` (the pipe's stage directory), `admin(path)` for its counters."""
+def make_tls(directory: Path):
+    """A test CA and a server certificate for 127.0.0.1 and localhost signed by it, made with the openssl CLI
+    (the README shows the same commands). Returns (ca.pem, server.pem, server.key)."""
+    ca_key, ca, key, csr, cert, ext = (directory / n for n in (
+        "ca.key", "ca.pem", "server.key", "server.csr", "server.pem", "server.ext"))
+    run = lambda *args: subprocess.run(args, check=True, capture_output=True)
+    run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(ca_key), "-out", str(ca),
+        "-days", "2", "-subj", "/CN=snowpipe-emulator test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr),
+        "-subj", "/CN=localhost")
+    ext.write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n"
+                   "basicConstraints=CA:FALSE\n")
+    run("openssl", "x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key), "-CAcreateserial",
+        "-out", str(cert), "-days", "2", "-extfile", str(ext))
+    return ca, cert, key
 
-    def __init__(self, key_path: Path, workdir: Path, load_delay: float = 0.0):
+
+class Emulator:
+    """A running emulator: `url`, `stage` (the pipe's stage directory), `admin(path)` for its counters.
+    With `tls=(ca, cert, key)` it serves HTTPS (the streaming SDK speaks nothing else)."""
+
+    def __init__(self, key_path: Path, workdir: Path, load_delay: float = 0.0, tls=None, database: Path = None):
         self.stage = workdir / "stage"
         self.stage.mkdir(parents=True, exist_ok=True)
         config = {
@@ -46,16 +69,29 @@ class Emulator:
                 "columns": [{"name": "ID", "type": "NUMBER"}, {"name": "ITEM", "type": "VARCHAR"},
                             {"name": "AMOUNT", "type": "FLOAT"}],
                 "format": {"type": "CSV", "skipHeader": 1},
+            }, {
+                "name": STREAM_PIPE,
+                "stageDirectory": str(self.stage),
+                "table": STREAM_TABLE,
+                "columns": [{"name": "ID", "type": "NUMBER"}, {"name": "NAME", "type": "VARCHAR"}],
+                "format": {"type": "NDJSON"},
             }],
             "loadDelaySeconds": load_delay,
+            "streamingCommitDelaySeconds": 0.5,
         }
+        config["users"][0]["pipes"].append(STREAM_PIPE)
+        if database is not None:
+            config["databasePath"] = str(database)
         config_path = workdir / "emulator.json"
         config_path.write_text(json.dumps(config))
-        self.process = subprocess.Popen(
-            [str(BIN_DIR / "snowpipe-emulator"), "--config", str(config_path), "--log-level", "warning"],
-            stdout=subprocess.PIPE, text=True)
+        command = [str(BIN_DIR / "snowpipe-emulator"), "--config", str(config_path), "--log-level", "warning"]
+        self.ca = None
+        if tls is not None:
+            self.ca, cert, key = tls
+            command += ["--tls-cert", str(cert), "--tls-key", str(key)]
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
         self.url = self.process.stdout.readline().strip()
-        if not self.url.startswith("http://"):
+        if not self.url.startswith("https://" if tls else "http://"):
             self.process.kill()
             raise RuntimeError(f"emulator did not print its URL (got {self.url!r})")
         self.port = int(self.url.rsplit(":", 1)[1])
@@ -63,7 +99,8 @@ class Emulator:
     def admin(self, path: str, body=None, method=None):
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(self.url + path, data=data, method=method)
-        with urllib.request.urlopen(request, timeout=10) as response:
+        context = ssl.create_default_context(cafile=str(self.ca)) if self.ca else None
+        with urllib.request.urlopen(request, timeout=10, context=context) as response:
             return json.loads(response.read())
 
     def stop(self):

@@ -8,7 +8,7 @@ public struct ChannelSummary: Codable, Sendable, Equatable {
     public var pipe: String
     /// Channel name as first opened.
     public var channel: String
-    /// `ACTIVE` or `INVALID`.
+    /// `SUCCESS`, or `ERR_CHANNEL_MUST_BE_REOPENED` after an invalidation.
     public var statusCode: String
     public var committedOffsetToken: String?
     /// Appends accepted.

@@ -221,7 +221,7 @@ extension SnowpipeEmulator {
             throw .missingContinuationToken
         }
         guard let token = ContinuationToken(text) else { throw .invalidContinuationToken(text) }
-        guard token == channel.continuationToken, channel.statusCode == "ACTIVE" else {
+        guard token == channel.continuationToken, channel.isUsable else {
             throw .staleContinuationToken
         }
         let rows = try RowsPayload.rows(body: request.body, contentEncoding: request.header("content-encoding"))

@@ -25,10 +25,20 @@ struct StreamingChannel: Sendable {
     private(set) var committedOffsetToken: String?
     /// Appends accepted but not committed yet, oldest first.
     private(set) var inFlight: [Append] = []
-    /// `ACTIVE`, or `INVALID` after the service invalidated it (every token stale until it is reopened).
-    private(set) var statusCode = "ACTIVE"
+    /// `channel_status_code`: `SUCCESS` for a usable channel (the REST page's example says `ACTIVE`, but the
+    /// official SDK 1.9.1 treats anything but `SUCCESS` as an invalid channel in `wait_for_commit`), or
+    /// `ERR_CHANNEL_MUST_BE_REOPENED` after the service invalidated it.
+    private(set) var statusCode = Self.usable
     /// Counters reported by channel status.
     private(set) var counters = Counters()
+
+    /// The status code of a usable channel.
+    static let usable = "SUCCESS"
+    /// The status code of an invalidated channel (as `SYSTEM$STREAMING_CHANNEL_INVALIDATE` leaves it).
+    static let mustBeReopened = "ERR_CHANNEL_MUST_BE_REOPENED"
+
+    /// True unless the service invalidated the channel since it was last opened.
+    var isUsable: Bool { statusCode == Self.usable }
 
     /// An accepted append, waiting for its commit.
     struct Append: Sendable {
@@ -102,13 +112,13 @@ struct StreamingChannel: Sendable {
         inFlight.removeAll()
         self.clientSequencer = clientSequencer
         rowSequencer = 0
-        statusCode = "ACTIVE"
+        statusCode = Self.usable
         if let offsetToken { committedOffsetToken = offsetToken }
     }
 
     /// Fences the channel as `SYSTEM$STREAMING_CHANNEL_INVALIDATE` does: every token is stale until a reopen.
     mutating func invalidate() {
-        statusCode = "INVALID"
+        statusCode = Self.mustBeReopened
         inFlight.removeAll()
     }
 
@@ -117,7 +127,7 @@ struct StreamingChannel: Sendable {
     mutating func append(
         token: ContinuationToken, rows: [JSONValue], offsetToken: String?, now: Date, commitAt: Date
     ) throws(StreamingError) -> ContinuationToken {
-        guard statusCode == "ACTIVE", token == continuationToken else { throw .staleContinuationToken }
+        guard isUsable, token == continuationToken else { throw .staleContinuationToken }
         rowSequencer += 1
         counters.appends += 1
         inFlight.append(Append(rows: rows, offsetToken: offsetToken, receivedAt: now, commitAt: commitAt))
