@@ -52,6 +52,9 @@ let package = Package(
         // glibc's <malloc.h> (mallopt), for the daemon's memory settings.
         .systemLibrary(name: "CMalloc"),
 
+        // gzip and zstd through the system zlib and libzstd.
+        .target(name: "Codecs", dependencies: ["CZlib", "CZstd"], swiftSettings: swiftSettings),
+
         // Pure core: domain types and decisions, stdlib only.
         .target(name: "IngestCore", swiftSettings: swiftSettings),
 
@@ -100,6 +103,7 @@ let package = Package(
         .target(
             name: "SnowpipeDaemon",
             dependencies: [
+                "Codecs",
                 "IngestCore",
                 "SnowpipeAPI",
                 "SnowflakeAuth",
@@ -118,10 +122,9 @@ let package = Package(
         .target(
             name: "SnowpipeEmulator",
             dependencies: [
+                "Codecs",
                 "IngestCore",
                 "SnowflakeAuth",
-                "CZlib",
-                "CZstd",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -167,7 +170,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "CZstd",
+                "Codecs",
                 "IngestCore",
                 "SnowflakeAuth",
                 "SnowpipeEmulator",

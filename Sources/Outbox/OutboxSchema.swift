@@ -7,10 +7,16 @@ import GRDB
 /// - one `files` row per file version: (pipe, local_path, size, mtime_ns) is unique;
 /// - a row is `submitted` only after a 2xx for the batch that carried it (`batch_id`);
 /// - a batch row and its `request_id` exist (committed) before its first HTTP attempt, and `attempts` is
-///   incremented (committed) before each attempt, so a restart knows whether it may have reached Snowflake.
+///   incremented (committed) before each attempt, so a restart knows whether it may have reached Snowflake;
+/// - stream mode: a file is `submitted` once it has a `streamed` row, whose sequence number (unique in its
+///   channel) is committed before the file's first append; `last_row` (the last row a sent chunk covered) is
+///   set only once every row was consumed; the file ends only when the channel's committed offset token reaches
+///   (sequence, last_row). `rows_refused` (rows never sent: not JSON, wrong field count) is recounted from the
+///   whole file each time it is read, so it is set, never added; `rows_rejected` (rows the server skipped) is
+///   added once per channel status read that reports them.
 enum OutboxSchema {
     /// The version this build writes.
-    static let currentVersion = 1
+    static let currentVersion = 2
 
     static func migrate(_ db: Database) throws {
         let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
@@ -65,6 +71,23 @@ enum OutboxSchema {
                         reported_through REAL
                     );
                     PRAGMA user_version = 1;
+                    """)
+        }
+        if version < 2 {
+            try db.execute(
+                sql: """
+                    CREATE TABLE streamed (
+                        file_id INTEGER PRIMARY KEY REFERENCES files (id) ON DELETE CASCADE,
+                        channel TEXT NOT NULL,
+                        sequence INTEGER NOT NULL,
+                        last_row INTEGER,
+                        total_rows INTEGER,
+                        rows_refused INTEGER NOT NULL DEFAULT 0,
+                        rows_rejected INTEGER NOT NULL DEFAULT 0,
+                        first_error TEXT,
+                        UNIQUE (channel, sequence)
+                    );
+                    PRAGMA user_version = 2;
                     """)
         }
     }

@@ -45,9 +45,15 @@ public enum Daemon {
         var services: [any Service] = [
             PrunerService(context: context, clock: clock), ActionService(context: context, clock: clock),
         ]
-        for pipe in configuration.pipes {
+        for pipe in configuration.filePipes {
             services.append(ReporterService(context: context, pipe: pipe, clock: clock))
             services.append(BatcherService(context: context, pipe: pipe, clock: clock))
+        }
+        let streamingClient = connection.streamingClient(version: version)
+        for rule in configuration.watches {
+            guard let stream = rule.stream else { continue }
+            services.append(
+                StreamService(context: context, rule: rule, settings: stream, client: streamingClient, clock: clock))
         }
         let notifier = ServiceNotifier()
         services.append(SystemdService(context: context, notifier: notifier, clock: clock))

@@ -75,6 +75,15 @@ public final class SnowflakeConnection: Sendable {
             retrying: retrying, version: version)
     }
 
+    /// A Snowpipe Streaming client over this connection (its key-pair JWTs for the account host).
+    public func streamingClient(version: String) -> StreamingClient {
+        let tokens = self.tokens
+        return StreamingClient(
+            account: endpoint, transport: transport,
+            jwt: TokenSource(current: { try await tokens.token() }, renew: { try await tokens.renew() }),
+            version: version)
+    }
+
     /// The `sub` of the tokens (`ACCOUNT.USER`).
     public var subject: String { AccountIdentifier.qualifiedUser(account: settings.account, user: settings.user) }
 

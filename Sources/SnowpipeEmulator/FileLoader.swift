@@ -1,5 +1,7 @@
+import Codecs
 import Foundation
 import GRDB
+import IngestCore
 
 /// What loading one file produced: the counts and errors Snowpipe reports, and the rows to insert.
 struct LoadOutcome: Sendable {
@@ -45,7 +47,9 @@ struct FileLoader: Sendable {
             do {
                 content = try Gzip.decompress(bytes)
             } catch {
-                return failed(systemError: error.message, fileSize: bytes.count)
+                return failed(
+                    systemError: "Invalid data encountered during decompression for file: \(error.message)",
+                    fileSize: bytes.count)
             }
         } else {
             content = bytes

@@ -35,6 +35,7 @@ struct CrashAndGapTests {
         let nextID = Mutex(0)
         /// One round: the daemon starts, files arrive in every way, and it is killed at a random moment.
         @Sendable func round(_ round: Int) async throws {
+            let readyBefore = harness.readyCount
             try harness.start()
             var generator = SystemRandomNumberGenerator()
             for index in 0..<15 {
@@ -67,7 +68,9 @@ struct CrashAndGapTests {
                 }
             }
             if round % 5 == 2 {
-                // A second daemon on the same state directory refuses to run.
+                // A second daemon on the same state directory refuses to run. It starts once the round's daemon
+                // holds the lock: started earlier, it would win the lock and run (and this wait never end).
+                try await DaemonHarness.waitUntil("the round's daemon is ready") { harness.readyCount > readyBefore }
                 let second = try await ChildProcess.run(
                     ChildProcess.product("snowpiped"),
                     ["run", "--config", harness.configPath, "--log-target", "stderr"])
@@ -123,10 +126,7 @@ struct CrashAndGapTests {
 
     @Test func aReportGapIsRecoveredWithLoadHistoryScan() async throws {
         // Loads happen only when the test moves the emulator clock.
-        let harness = try DaemonHarness { $0.loadDelaySeconds = 30 }
-        try await LiveEmulator.withServer(harness.fixture.emulator) { base in
-            try harness.configure(port: Int(base.split(separator: ":").last!)!)
-            try await harness.startAndWaitUntilReady()
+        try await DaemonHarness.withDaemon(adjust: { $0.loadDelaySeconds = 30 }) { harness in
             harness.dropCSV("gap.csv", firstID: 1, rows: 5)
             let outbox = { try Outbox(path: harness.stateDirectory + "/outbox.sqlite", readOnly: true) }
             try await DaemonHarness.waitUntil("gap.csv is submitted and reports were read once") {

@@ -72,10 +72,7 @@ struct DeliveryTests {
     }
 
     @Test func aBurstOf20000FilesIsDeliveredWithoutLoss() async throws {
-        let harness = try DaemonHarness { $0.historyScanCallsPerMinute = 0 }
-        try await LiveEmulator.withServer(harness.fixture.emulator) { base in
-            try harness.configure(port: Int(base.split(separator: ":").last!)!)
-            try await harness.startAndWaitUntilReady()
+        try await DaemonHarness.withDaemon(adjust: { $0.historyScanCallsPerMinute = 0 }) { harness in
             try await DaemonHarness.waitUntil("the daemon is ready") { harness.log.contains("ready") }
             var expected: [String: Range<Int>] = [:]
             for index in 0..<20_000 {
@@ -97,10 +94,7 @@ struct DeliveryTests {
     }
 
     @Test func badRowsEndAsOnErrorSaysWithTheFirstErrorShown() async throws {
-        let harness = try DaemonHarness()
-        try await LiveEmulator.withServer(harness.fixture.emulator) { base in
-            try harness.configure(port: Int(base.split(separator: ":").last!)!)
-            try await harness.startAndWaitUntilReady()
+        try await DaemonHarness.withDaemon { harness in
             _ = FileManager.default.createFile(
                 atPath: harness.drop + "/bad.csv", contents: Data("ID,NAME,AMOUNT\n1,a,1\n2,b,oops\n".utf8))
             try await DaemonHarness.waitUntil("bad.csv failed") { try await states(harness)["LOAD_FAILED"] == 1 }
@@ -116,10 +110,7 @@ struct DeliveryTests {
     }
 
     @Test func continueOnErrorEndsPartiallyLoaded() async throws {
-        let harness = try DaemonHarness()
-        try await LiveEmulator.withServer(harness.fixture.emulator) { base in
-            try harness.configure(port: Int(base.split(separator: ":").last!)!, pipe: "DB.S.CONT_PIPE")
-            try await harness.startAndWaitUntilReady()
+        try await DaemonHarness.withDaemon(pipe: "DB.S.CONT_PIPE") { harness in
             _ = FileManager.default.createFile(
                 atPath: harness.drop + "/mixed.csv", contents: Data("ID,NAME,AMOUNT\n1,a,1\n2,b,x\n3,c,3\n".utf8))
             try await DaemonHarness.waitUntil("mixed.csv partially loaded") {
@@ -132,10 +123,7 @@ struct DeliveryTests {
     }
 
     @Test func anIdleDaemonMakesNoRequests() async throws {
-        let harness = try DaemonHarness()
-        try await LiveEmulator.withServer(harness.fixture.emulator) { base in
-            try harness.configure(port: Int(base.split(separator: ":").last!)!)
-            try await harness.startAndWaitUntilReady()
+        try await DaemonHarness.withDaemon { harness in
             try await DaemonHarness.waitUntil("the daemon is ready") { harness.log.contains("ready") }
             // Observe a window of several poll intervals: nothing may be sent.
             try await Task.sleep(for: .seconds(2))

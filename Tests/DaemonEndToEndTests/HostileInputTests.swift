@@ -27,10 +27,7 @@ func expectNoSecrets(_ output: String, _ what: String) {
 @Suite("Hostile input: every good file LOADED once, every bad one ended with a reason", .serialized)
 struct HostileInputTests {
     @Test func strangeNamesLoadAndUnsendableOnesAreRejectedWithTheirReason() async throws {
-        let harness = try DaemonHarness()
-        try await LiveEmulator.withServer(harness.fixture.emulator) { base in
-            try harness.configure(port: port(of: base))
-            try await harness.startAndWaitUntilReady()
+        try await DaemonHarness.withDaemon { harness in
             var good: [String: Range<Int>] = [:]
             let names = [
                 "with space.csv", "new\nline.csv", "quote\"s'.csv", "per%cent?q#h.csv", "emoji-🧊❄️.csv",
@@ -157,10 +154,7 @@ struct HostileInputTests {
     }
 
     @Test func aWatchedDirectoryReplacedByASymlinkIsWatchedThroughIt() async throws {
-        let harness = try DaemonHarness()
-        try await LiveEmulator.withServer(harness.fixture.emulator) { base in
-            try harness.configure(port: port(of: base))
-            try await harness.startAndWaitUntilReady()
+        try await DaemonHarness.withDaemon { harness in
             harness.dropCSV("before.csv", firstID: 1, rows: 1, renameIn: true)
             try await DaemonHarness.waitUntil("before.csv is LOADED") { try await states(harness)["LOADED"] == 1 }
             // The stage directory moves away and the watched path becomes a symlink to it.
@@ -176,14 +170,12 @@ struct HostileInputTests {
     }
 
     @Test func malformedAndHTMLAnswersAreRetriedAndNothingIsLostOrDoubled() async throws {
-        let harness = try DaemonHarness()
-        await harness.fixture.emulator.setFaults(
-            FaultPlan(script: [.malformed, Fault(malformedBody: true, afterProcessing: true), .status(502)]),
-            for: .insertFiles)
-        await harness.fixture.emulator.setFaults(FaultPlan(script: [.malformed, .status(503)]), for: .insertReport)
-        try await LiveEmulator.withServer(harness.fixture.emulator) { base in
-            try harness.configure(port: port(of: base))
-            try await harness.startAndWaitUntilReady()
+        try await DaemonHarness.withDaemon(prepare: { harness in
+            await harness.fixture.emulator.setFaults(
+                FaultPlan(script: [.malformed, Fault(malformedBody: true, afterProcessing: true), .status(502)]),
+                for: .insertFiles)
+            await harness.fixture.emulator.setFaults(FaultPlan(script: [.malformed, .status(503)]), for: .insertReport)
+        }) { harness in
             harness.dropCSV("a.csv", firstID: 1, rows: 2, renameIn: true)
             try await DaemonHarness.waitUntil("a.csv is LOADED", timeout: .seconds(90)) {
                 try await states(harness)["LOADED"] == 1
@@ -196,17 +188,18 @@ struct HostileInputTests {
     }
 
     @Test func truncatedAnswersAndAServerThatNeverAnswersAreRetriedWithoutLossOrDoubles() async throws {
-        let harness = try DaemonHarness()
-        // Answers cut in half, and answers that do not come within the 1 s request timeout (each request was
-        // processed: the retry repeats a request that took effect).
-        await harness.fixture.emulator.setFaults(
-            FaultPlan(script: [Fault(truncatedBody: true), Fault(delayMs: 4000), Fault(delayMs: 4000)]),
-            for: .insertFiles)
-        await harness.fixture.emulator.setFaults(
-            FaultPlan(script: [Fault(truncatedBody: true), Fault(delayMs: 4000)]), for: .insertReport)
-        try await LiveEmulator.withServer(harness.fixture.emulator) { base in
-            try harness.configure(port: port(of: base), requestTimeoutSeconds: 1)
-            try await harness.startAndWaitUntilReady()
+        try await DaemonHarness.withDaemon(
+            requestTimeoutSeconds: 1,
+            prepare: { harness in
+                // Answers cut in half, and answers that do not come within the 1 s request timeout (each request was
+                // processed: the retry repeats a request that took effect).
+                await harness.fixture.emulator.setFaults(
+                    FaultPlan(script: [Fault(truncatedBody: true), Fault(delayMs: 4000), Fault(delayMs: 4000)]),
+                    for: .insertFiles)
+                await harness.fixture.emulator.setFaults(
+                    FaultPlan(script: [Fault(truncatedBody: true), Fault(delayMs: 4000)]), for: .insertReport)
+            }
+        ) { harness in
             harness.dropCSV("slow.csv", firstID: 1, rows: 3, renameIn: true)
             try await DaemonHarness.waitUntil("slow.csv is LOADED", timeout: .seconds(90)) {
                 try await states(harness)["LOADED"] == 1

@@ -8,10 +8,7 @@ import Testing
 @Suite("Operators cannot make the daemon lose or double-load files", .serialized)
 struct OperatorSafetyTests {
     @Test func aSecondDaemonOnTheSameStateDirectoryExitsNamingTheFirst() async throws {
-        let harness = try DaemonHarness()
-        try await LiveEmulator.withServer(harness.fixture.emulator) { base in
-            try harness.configure(port: port(of: base))
-            try await harness.startAndWaitUntilReady()
+        try await DaemonHarness.withDaemon { harness in
             let second = try await ChildProcess.run(
                 ChildProcess.product("snowpiped"), ["run", "--config", harness.configPath, "--log-target", "stderr"])
             #expect(second.status != 0)
@@ -57,10 +54,7 @@ struct OperatorSafetyTests {
     }
 
     @Test func hangupAndUserSignalsAreLoggedAndIgnoredAndACleanStopLogsNoError() async throws {
-        let harness = try DaemonHarness()
-        try await LiveEmulator.withServer(harness.fixture.emulator) { base in
-            try harness.configure(port: port(of: base))
-            try await harness.startAndWaitUntilReady()
+        try await DaemonHarness.withDaemon { harness in
             for signal in [SIGHUP, SIGUSR1, SIGUSR2, SIGPIPE] { harness.signal(signal) }
             try await DaemonHarness.waitUntil("the ignored signals are logged") {
                 harness.log.contains("SIGHUP received and ignored") && harness.log.contains("SIGUSR2 received")
@@ -98,10 +92,7 @@ struct OperatorSafetyTests {
             print("SKIP statusWorksForAGroupMember…: needs root, and the build reachable by uid 65534")
             return
         }
-        let harness = try DaemonHarness()
-        try await LiveEmulator.withServer(harness.fixture.emulator) { base in
-            try harness.configure(port: port(of: base))
-            try await harness.startAndWaitUntilReady()
+        try await DaemonHarness.withDaemon { harness in
             harness.dropCSV("a.csv", firstID: 1, rows: 1, renameIn: true)
             try await DaemonHarness.waitUntil("a.csv is LOADED") { try await states(harness)["LOADED"] == 1 }
             // The README's access model: state directory 0750 and files 0640, group snowpiped (here nogroup);

@@ -26,10 +26,7 @@ func records(_ harness: DaemonHarness) async throws -> [FileRecord] {
 @Suite("Files written the way real writers write them load completely, once", .serialized)
 struct RealWriterTests {
     @Test func aFileClosedSeveralTimesIsSentOnceWithAllItsRows() async throws {
-        let harness = try DaemonHarness()
-        try await LiveEmulator.withServer(harness.fixture.emulator) { base in
-            try harness.configure(port: Int(base.split(separator: ":").last!)!, settleSeconds: 1)
-            try await harness.startAndWaitUntilReady()
+        try await DaemonHarness.withDaemon(settleSeconds: 1) { harness in
             // Appended in steps (four open/append/close, 150 ms apart: longer than a batch's linger, shorter than
             // the quiet period), and created empty (renamed in, as FileManager does) then written. The pauses are
             // the writers' own.
@@ -52,10 +49,7 @@ struct RealWriterTests {
     }
 
     @Test func aFileChangedAfterItWasSentIsReportedNotLoadableWithAdviceThatLoadsNothingTwice() async throws {
-        let harness = try DaemonHarness()
-        try await LiveEmulator.withServer(harness.fixture.emulator) { base in
-            try harness.configure(port: Int(base.split(separator: ":").last!)!)
-            try await harness.startAndWaitUntilReady()
+        try await DaemonHarness.withDaemon { harness in
             let path = harness.drop + "/log.csv"
             append(csv(0..<3), to: path)
             try await DaemonHarness.waitUntil("the first version is LOADED") {
@@ -82,10 +76,7 @@ struct RealWriterTests {
     }
 
     @Test func filesStillBeingWrittenByCommonToolsAreNotTaken() async throws {
-        let harness = try DaemonHarness()
-        try await LiveEmulator.withServer(harness.fixture.emulator) { base in
-            try harness.configure(port: Int(base.split(separator: ":").last!)!)
-            try await harness.startAndWaitUntilReady()
+        try await DaemonHarness.withDaemon { harness in
             let temporary = [
                 "#orders.csv#", "orders.csv.swp", "report.csv.crdownload", "upload.csv.filepart", ".orders.csv.Xa81Qz",
                 "sync.csv.partial", "page.csv.download", "x.csv.tmp", "x.csv.part", "x.csv~", "~$budget.csv",

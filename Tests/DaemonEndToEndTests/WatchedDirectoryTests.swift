@@ -8,11 +8,9 @@ import Testing
 @Suite("The watched directory may be missing, deleted or replaced", .serialized)
 struct WatchedDirectoryTests {
     @Test func aDirectoryMissingAtStartupIsWatchedOnceItAppears() async throws {
-        let harness = try DaemonHarness()
-        try FileManager.default.removeItem(atPath: harness.drop)
-        try await LiveEmulator.withServer(harness.fixture.emulator) { base in
-            try harness.configure(port: Int(base.split(separator: ":").last!)!)
-            try await harness.startAndWaitUntilReady()
+        try await DaemonHarness.withDaemon(prepare: { harness in
+            try FileManager.default.removeItem(atPath: harness.drop)
+        }) { harness in
             try await DaemonHarness.waitUntil("the daemon is ready") { harness.log.contains("ready") }
             #expect(harness.log.contains("does not exist; waiting for it to appear"))
             try FileManager.default.createDirectory(atPath: harness.drop, withIntermediateDirectories: true)
@@ -26,10 +24,7 @@ struct WatchedDirectoryTests {
     }
 
     @Test func aDeletedAndRecreatedDirectoryIsWatchedAgain() async throws {
-        let harness = try DaemonHarness()
-        try await LiveEmulator.withServer(harness.fixture.emulator) { base in
-            try harness.configure(port: Int(base.split(separator: ":").last!)!)
-            try await harness.startAndWaitUntilReady()
+        try await DaemonHarness.withDaemon { harness in
             harness.dropCSV("first.csv", firstID: 1, rows: 1)
             try await DaemonHarness.waitUntil("first.csv is LOADED") { try await states(harness)["LOADED"] == 1 }
             // Replace the directory: the old watch dies with it.
@@ -52,15 +47,13 @@ struct WatchedDirectoryTests {
 @Suite("Refused batches and manual retries", .serialized)
 struct RefusalAndRetryTests {
     @Test func a400IsBisectedUntilTheRefusedFilesAreRejected() async throws {
-        let harness = try DaemonHarness()
-        // The batch of two is refused, then each half is refused: both files end REJECTED, nothing is lost.
-        await harness.fixture.emulator.setFaults(
-            FaultPlan(script: [.status(400), .status(400), .status(400)]), for: .insertFiles)
-        harness.dropCSV("a.csv", firstID: 1, rows: 1)
-        harness.dropCSV("b.csv", firstID: 2, rows: 1)
-        try await LiveEmulator.withServer(harness.fixture.emulator) { base in
-            try harness.configure(port: Int(base.split(separator: ":").last!)!)
-            try await harness.startAndWaitUntilReady()
+        try await DaemonHarness.withDaemon(prepare: { harness in
+            // The batch of two is refused, then each half is refused: both files end REJECTED, nothing is lost.
+            await harness.fixture.emulator.setFaults(
+                FaultPlan(script: [.status(400), .status(400), .status(400)]), for: .insertFiles)
+            harness.dropCSV("a.csv", firstID: 1, rows: 1)
+            harness.dropCSV("b.csv", firstID: 2, rows: 1)
+        }) { harness in
             try await DaemonHarness.waitUntil("both files are REJECTED") { try await states(harness)["REJECTED"] == 2 }
             #expect(harness.log.contains("splitting it to find the offending file(s)"))
             try await harness.waitForLog("REJECTED a.csv for DB.S.CSV_PIPE: Snowpipe refused it: HTTP 400")
@@ -69,10 +62,7 @@ struct RefusalAndRetryTests {
     }
 
     @Test func retryRequeuesAFailedFileAndWarnsAboutThe14DayRule() async throws {
-        let harness = try DaemonHarness()
-        try await LiveEmulator.withServer(harness.fixture.emulator) { base in
-            try harness.configure(port: Int(base.split(separator: ":").last!)!)
-            try await harness.startAndWaitUntilReady()
+        try await DaemonHarness.withDaemon { harness in
             _ = FileManager.default.createFile(
                 atPath: harness.drop + "/fix-me.csv", contents: Data("ID,NAME,AMOUNT\n1,a,bad\n".utf8))
             try await DaemonHarness.waitUntil("fix-me.csv failed") { try await states(harness)["LOAD_FAILED"] == 1 }

@@ -4,7 +4,7 @@ import Logging
 import Outbox
 import SnowflakeAuth
 import SnowpipeAPI
-import SnowpipeDaemon
+@testable import SnowpipeDaemon
 import SnowpipeEmulator
 import Synchronization
 import TestSupport

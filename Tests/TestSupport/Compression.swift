@@ -1,19 +1,10 @@
-import CZstd
+import Codecs
 import Foundation
 
 /// Compressors for request bodies in tests: gzip through `/bin/gzip` (always on Debian), zstd through libzstd.
 public enum Compression {
     /// `bytes` as one zstd frame.
-    public static func zstd(_ bytes: [UInt8], level: Int32 = 3) -> [UInt8] {
-        var output = [UInt8](repeating: 0, count: ZSTD_compressBound(bytes.count))
-        let written = output.withUnsafeMutableBytes { destination in
-            bytes.withUnsafeBytes { source in
-                ZSTD_compress(destination.baseAddress, destination.count, source.baseAddress, source.count, level)
-            }
-        }
-        precondition(ZSTD_isError(written) == 0, "zstd compression failed")
-        return Array(output.prefix(written))
-    }
+    public static func zstd(_ bytes: [UInt8], level: Int32 = 3) -> [UInt8] { Zstd.compress(bytes, level: level) }
 
     /// `bytes` as a gzip stream.
     public static func gzip(_ bytes: [UInt8]) throws -> [UInt8] {

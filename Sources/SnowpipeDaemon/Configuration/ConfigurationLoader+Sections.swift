@@ -90,14 +90,19 @@ extension ConfigurationLoader {
                 item, path: path,
                 allowed: [
                     "directory", "pipe", "stage_prefix", "include", "exclude", "recursive", "settle_seconds",
-                    "after_load", "after_load_directory", "after_failure", "quarantine_directory",
+                    "after_load", "after_load_directory", "after_failure", "quarantine_directory", "mode", "format",
+                    "csv_delimiter", "compression", "channel",
                 ])
             let directory = reader.string(keys["directory"], path: "\(path).directory", required: true) ?? ""
             if directory.isEmpty == false, directory.hasPrefix("/") == false {
                 reader.problem("\(path).directory", keys["directory"], "must be an absolute path")
             }
             let pipe = reader.string(keys["pipe"], path: "\(path).pipe", required: true) ?? ""
-            if pipe.isEmpty == false, let problem = SnowflakeIdentifier.problemWithQualifiedName(pipe) {
+            let stream = readStream(keys, path: path, directory: directory, reader)
+            // Stream mode may name a table's default streaming pipe, `DB.SCHEMA.<TABLE>-STREAMING`.
+            let checkedPipe =
+                stream != nil && pipe.uppercased().hasSuffix("-STREAMING") ? String(pipe.dropLast(10)) : pipe
+            if pipe.isEmpty == false, let problem = SnowflakeIdentifier.problemWithQualifiedName(checkedPipe) {
                 reader.problem(
                     "\(path).pipe", keys["pipe"],
                     "\(problem); give the pipe's fully qualified name, e.g. MY_DB.PUBLIC.MY_PIPE")
@@ -118,7 +123,7 @@ extension ConfigurationLoader {
                     settleSeconds: reader.number(
                         keys["settle_seconds"], path: "\(path).settle_seconds", default: WatchRule.defaultSettleSeconds,
                         range: 0...3600),
-                    afterLoad: afterLoad, afterFailure: afterFailure))
+                    afterLoad: afterLoad, afterFailure: afterFailure, stream: stream))
         }
         for (index, rule) in rules.enumerated() {
             var targets: [(String, String)] = []
@@ -135,8 +140,65 @@ extension ConfigurationLoader {
             for other in rules[..<index] where other.directory == rule.directory && !rule.directory.isEmpty {
                 reader.problem("watch[\(index)].directory", sequence[index], "\(rule.directory) is watched twice")
             }
+            for other in rules[..<index] where other.pipe == rule.pipe && (other.stream != nil || rule.stream != nil) {
+                reader.problem(
+                    "watch[\(index)].pipe", sequence[index],
+                    "\(rule.pipe) is used by another rule; a stream-mode rule needs a pipe of its own (one channel "
+                        + "per pipe): give each rule its own pipe")
+            }
         }
         return rules
+    }
+
+    /// The stream-mode settings of a rule with `mode: stream` (nil for `mode: files`, the default).
+    static func readStream(_ keys: [String: Node], path: String, directory: String, _ reader: YAMLReader)
+        -> StreamSettings?
+    {
+        let mode = reader.string(keys["mode"], path: "\(path).mode") ?? "files"
+        guard mode == "stream" else {
+            if mode != "files" {
+                reader.problem("\(path).mode", keys["mode"], "must be `files` (insertFiles) or `stream` (Snowpipe Streaming)")
+            }
+            for key in ["format", "csv_delimiter", "compression", "channel"] where keys[key] != nil {
+                reader.problem("\(path).\(key)", keys[key], "applies only to `mode: stream`")
+            }
+            return nil
+        }
+        let formatName = reader.string(keys["format"], path: "\(path).format", required: true) ?? ""
+        let delimiter = reader.string(keys["csv_delimiter"], path: "\(path).csv_delimiter") ?? ","
+        if delimiter.utf8.count != 1 {
+            reader.problem("\(path).csv_delimiter", keys["csv_delimiter"], "must be one ASCII character, e.g. `,` or `;`")
+        }
+        var format = StreamRowReader.Format.ndjson
+        switch formatName {
+        case "ndjson", "": break
+        case "csv": format = .csv(delimiter: delimiter.utf8.first ?? UInt8(ascii: ","), quote: UInt8(ascii: "\""))
+        default:
+            reader.problem(
+                "\(path).format", keys["format"],
+                "must be `ndjson` (one JSON object per line) or `csv` (a header line naming the columns)")
+        }
+        let compressionName = reader.string(keys["compression"], path: "\(path).compression") ?? "auto"
+        let compression = StreamSettings.InputCompression(rawValue: compressionName) ?? .auto
+        if StreamSettings.InputCompression(rawValue: compressionName) == nil {
+            reader.problem("\(path).compression", keys["compression"], "must be `auto`, `gzip` or `none`")
+        }
+        let channel = reader.string(keys["channel"], path: "\(path).channel") ?? defaultChannel(directory: directory)
+        if channel.isEmpty || channel.utf8.count > 255 || channel.contains("/") {
+            reader.problem(
+                "\(path).channel", keys["channel"], "must be 1 to 255 characters without `/`, unique to this daemon")
+        }
+        return StreamSettings(format: format, compression: compression, channel: channel)
+    }
+
+    /// `snowpiped_<host>_<directory>` with every character but letters, digits and `_` made `_`: stable across
+    /// restarts, and different on each machine (two daemons on one channel would fence each other off).
+    static func defaultChannel(directory: String) -> String {
+        var name = [UInt8](repeating: 0, count: 256)
+        let host = gethostname(&name, 255) == 0 ? String(decoding: name.prefix { $0 != 0 }, as: UTF8.self) : "host"
+        let raw = "snowpiped_\(host)_\(directory)"
+        let cleaned = String(raw.unicodeScalars.map { $0.isASCII && ($0.properties.isAlphabetic || $0.properties.numericType != nil || $0 == "_") ? Character($0) : "_" })
+        return String(cleaned.prefix(200))
     }
 
     /// `path` without one trailing slash (the root `/` stays as it is).

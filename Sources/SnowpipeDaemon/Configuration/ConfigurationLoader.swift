@@ -63,8 +63,8 @@ public enum ConfigurationLoader {
                 batchingNode["linger_ms"], path: "batching.linger_ms",
                 default: BatchingSettings.defaultLingerMilliseconds, range: 0...600_000))
         let reporterNode = reader.mapping(
-            top["reporter"], path: "reporter", allowed: ["poll_seconds", "deadline_minutes"])
-        let reporter = ReporterSettings(
+            top["reporter"], path: "reporter", allowed: ["poll_seconds", "deadline_minutes", "stream_poll_seconds"])
+        var reporter = ReporterSettings(
             pollSeconds: reader.number(
                 reporterNode["poll_seconds"], path: "reporter.poll_seconds",
                 default: ReporterSettings.defaultPollSeconds,
@@ -72,6 +72,9 @@ public enum ConfigurationLoader {
             deadlineMinutes: reader.number(
                 reporterNode["deadline_minutes"], path: "reporter.deadline_minutes",
                 default: ReporterSettings.defaultDeadlineMinutes, range: 0.01...(14 * 24 * 60)))
+        reporter.streamPollSeconds = reader.number(
+            reporterNode["stream_poll_seconds"], path: "reporter.stream_poll_seconds",
+            default: ReporterSettings.defaultStreamPollSeconds, range: 0.05...60)
         let scanNode = reader.mapping(top["scan"], path: "scan", allowed: ["periodic_seconds"])
         let scanning = ScanSettings(
             periodicSeconds: reader.number(

@@ -23,6 +23,12 @@ public struct DaemonConfiguration: Sendable {
         var seen = Set<String>()
         return watches.map(\.pipe).filter { seen.insert($0).inserted }
     }
+
+    /// Distinct pipes of the rules that register files with insertFiles (they get a batcher and a reporter).
+    public var filePipes: [String] {
+        var seen = Set<String>()
+        return watches.filter { $0.stream == nil }.map(\.pipe).filter { seen.insert($0).inserted }
+    }
 }
 
 /// How to reach and authenticate to Snowflake.
@@ -86,6 +92,9 @@ public struct WatchRule: Sendable {
     public var settleSeconds: Double
     public var afterLoad: AfterLoad
     public var afterFailure: AfterFailure
+    /// Stream mode: the file's rows are appended to a Snowpipe Streaming channel (nil: the file is registered
+    /// with insertFiles, the directory being the stage).
+    public var stream: StreamSettings? = nil
 
     /// True when `path` is the watched directory or would be watched under it (for a recursive rule), so files
     /// the daemon writes there (moved files, its own outbox) would be submitted.
@@ -128,6 +137,9 @@ public struct ReporterSettings: Sendable {
     public var pollSeconds: Double
     /// A file with no report after this long gets a last loadHistoryScan, then NOT_REPORTED.
     public var deadlineMinutes: Double
+    /// Stream mode: the channel status is read this often while appended rows wait for their commit.
+    public var streamPollSeconds = defaultStreamPollSeconds
+    public static let defaultStreamPollSeconds = 1.0
 }
 
 /// The safety-net scans.
@@ -144,4 +156,25 @@ public struct RetentionSettings: Sendable {
 
     /// Finished rows older than this are deleted (the journal keeps the history).
     public var finishedDays: Double
+}
+
+/// How a stream-mode rule reads its files and which channel it appends to.
+public struct StreamSettings: Sendable, Equatable {
+    /// Default input compression.
+    public static let defaultCompression = InputCompression.auto
+
+    /// NDJSON, or CSV with a header line.
+    public var format: StreamRowReader.Format
+    /// Whether files are gzip-compressed.
+    public var compression: InputCompression
+    /// The channel, stable across restarts and unique to this daemon (the default names the host and directory).
+    public var channel: String
+
+    /// Input file compression.
+    public enum InputCompression: String, Sendable, Equatable {
+        /// gzip when the file starts with gzip's magic number.
+        case auto
+        case gzip
+        case none
+    }
 }

@@ -9,16 +9,16 @@ import ServiceLifecycle
 /// error sidecar), after their status was committed and logged. Crash-safe: a row keeps `action_pending`
 /// until its action is done, and every action is idempotent (it acts only on the exact file version the row
 /// describes, and a missing file means the action already happened).
-public final class ActionService<C: Clock>: Service where C.Duration == Duration {
+final class ActionService<C: Clock>: Service where C.Duration == Duration {
     let context: DaemonContext
     let clock: C
 
-    public init(context: DaemonContext, clock: C) {
+    init(context: DaemonContext, clock: C) {
         self.context = context
         self.clock = clock
     }
 
-    public func run() async throws {
+    func run() async throws {
         await cancelWhenGracefulShutdown { await self.loop() }
     }
 

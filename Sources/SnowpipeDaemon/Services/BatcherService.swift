@@ -10,7 +10,7 @@ import SnowpipeAPI
 /// clock until the planner's or the backoff's deadline, or until the watcher signals new files.
 /// The batch and its requestId are committed before the first attempt and each attempt is counted before it is
 /// made; rows become `submitted` only after a 2xx. Never gives up on a pipe while the daemon runs.
-public final class BatcherService<C: Clock>: Service where C.Duration == Duration {
+final class BatcherService<C: Clock>: Service where C.Duration == Duration {
     /// Recheck for pending rows this often even without a wake-up (e.g. after `snowpiped retry`).
     static var idleRecheck: Duration { .seconds(60) }
 
@@ -21,7 +21,7 @@ public final class BatcherService<C: Clock>: Service where C.Duration == Duratio
     let health: PipeHealth
     let logger: Logger
 
-    public init(context: DaemonContext, pipe: String, clock: C) {
+    init(context: DaemonContext, pipe: String, clock: C) {
         self.context = context
         self.pipe = pipe
         self.clock = clock
@@ -29,7 +29,7 @@ public final class BatcherService<C: Clock>: Service where C.Duration == Duratio
         logger = context.logger(forPipe: pipe)
     }
 
-    public func run() async throws {
+    func run() async throws {
         await cancelWhenGracefulShutdown { await self.loop() }
     }
 

@@ -7,29 +7,29 @@ import Synchronization
 
 /// What the daemon's services share: the configuration, the outbox, the client, and the wake-up signals that
 /// let one stage nudge the next (they never call each other; the outbox is the only channel of truth).
-public final class DaemonContext: Sendable {
-    public let configuration: DaemonConfiguration
-    public let outbox: Outbox
-    public let client: SnowpipeClient
-    public let logger: Logger
+final class DaemonContext: Sendable {
+    let configuration: DaemonConfiguration
+    let outbox: Outbox
+    let client: SnowpipeClient
+    let logger: Logger
     /// Wall clock (injected for tests).
-    public let now: @Sendable () -> Date
+    let now: @Sendable () -> Date
     /// Per pipe: new pending files.
-    public let batchWake: [String: WakeSignal]
+    let batchWake: [String: WakeSignal]
     /// Per pipe: new submitted files.
-    public let reportWake: [String: WakeSignal]
+    let reportWake: [String: WakeSignal]
     /// Finished files whose after-load/after-failure action is due.
-    public let actionWake = WakeSignal()
+    let actionWake = WakeSignal()
     /// Per pipe backoff, shared by the pipe's batcher and reporter.
-    public let health: [String: PipeHealth]
+    let health: [String: PipeHealth]
     /// Random numbers in [0, 1) for jitter.
-    public let random: @Sendable () -> Double
+    let random: @Sendable () -> Double
     /// Final statuses logged since start, for the status line.
     private let outcomes = Mutex<[FileState: Int]>([:])
     /// Liveness of the loops, for the systemd watchdog.
-    public let heartbeats: Heartbeats
+    let heartbeats: Heartbeats
 
-    public init(
+    init(
         configuration: DaemonConfiguration,
         outbox: Outbox,
         client: SnowpipeClient,
@@ -51,23 +51,23 @@ public final class DaemonContext: Sendable {
     }
 
     /// The logger with the pipe in its metadata.
-    public func logger(forPipe pipe: String) -> Logger {
+    func logger(forPipe pipe: String) -> Logger {
         var logger = logger
         logger[metadataKey: FileOutcomeLog.Key.pipe] = "\(pipe)"
         return logger
     }
 
     /// Logs a file's final status (once) and counts it.
-    public func announce(_ file: FileRecord) {
+    func announce(_ file: FileRecord) {
         FileOutcomeLog.log(file, logger: logger)
         outcomes.withLock { $0[file.state, default: 0] += 1 }
     }
 
     /// Final statuses logged since start.
-    public var outcomeCounts: [FileState: Int] { outcomes.withLock { $0 } }
+    var outcomeCounts: [FileState: Int] { outcomes.withLock { $0 } }
 
     /// The one-line summary for `sd_notify STATUS=`: what waits, what finished, what the pipes wait for.
-    public func statusLine() async -> String {
+    func statusLine() async -> String {
         var pending = 0
         var submitted = 0
         for pipe in configuration.pipes {
@@ -85,7 +85,7 @@ public final class DaemonContext: Sendable {
     }
 
     /// The watch rule a finished file belongs to (by pipe and directory).
-    public func rule(for file: FileRecord) -> WatchRule? {
+    func rule(for file: FileRecord) -> WatchRule? {
         configuration.watches.first { $0.pipe == file.pipe && file.localPath.hasPrefix($0.directory + "/") }
     }
 }

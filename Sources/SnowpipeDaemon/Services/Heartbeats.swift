@@ -4,23 +4,23 @@ import Synchronization
 /// When each pipeline loop last showed it was alive. A loop beats on every iteration and its idle waits end
 /// at least every `interval`, so a loop that stops beating is stuck (the watchdog then stops pinging systemd,
 /// which restarts the daemon).
-public final class Heartbeats: Sendable {
+final class Heartbeats: Sendable {
     private let beats = Mutex<[String: ContinuousClock.Instant]>([:])
     /// The longest idle wait of a loop.
-    public let interval: Duration
+    let interval: Duration
 
-    public init(interval: Duration) {
+    init(interval: Duration) {
         self.interval = interval
     }
 
     /// Records that `loop` is alive.
-    public func beat(_ loop: String) {
+    func beat(_ loop: String) {
         let now = ContinuousClock.now
         beats.withLock { $0[loop] = now }
     }
 
     /// Loops that have not beaten within `limit`.
-    public func stale(limit: Duration) -> [String] {
+    func stale(limit: Duration) -> [String] {
         let now = ContinuousClock.now
         return beats.withLock { beats in beats.filter { now - $0.value > limit }.map(\.key).sorted() }
     }

@@ -6,17 +6,17 @@ import Synchronization
 /// One pipe's `PipeBackoff`, shared by its batcher and reporter so that a 429 (or a 5xx storm) on any endpoint
 /// slows the whole pipe. Every decision is the pure type's; this only serialises access and translates a
 /// `SnowpipeError` into its outcome.
-public final class PipeHealth: Sendable {
-    public let pipe: String
+final class PipeHealth: Sendable {
+    let pipe: String
     private let backoff: Mutex<PipeBackoff>
 
-    public init(pipe: String, policy: RetryPolicy = RetryPolicy()) {
+    init(pipe: String, policy: RetryPolicy = RetryPolicy()) {
         self.pipe = pipe
         backoff = Mutex(PipeBackoff(policy: policy))
     }
 
     /// Records a failed call; `files` is the batch size for insertFiles.
-    public func record(_ error: SnowpipeError, files: Int? = nil, now: Date, random: Double) -> PipeBackoff.Decision {
+    func record(_ error: SnowpipeError, files: Int? = nil, now: Date, random: Double) -> PipeBackoff.Decision {
         backoff.withLock {
             $0.record(
                 error.outcome, files: files, tokenRenewed: error.renewedToken, now: now.timeIntervalSince1970,
@@ -25,15 +25,15 @@ public final class PipeHealth: Sendable {
     }
 
     /// A call succeeded: back to full speed.
-    public func succeeded(now: Date) {
+    func succeeded(now: Date) {
         backoff.withLock { _ = $0.record(.success, now: now.timeIntervalSince1970, random: 0) }
     }
 
     /// No request before this instant (seconds since 1970), nil when the pipe may call at will.
-    public var notBefore: Double? { backoff.withLock { $0.notBefore } }
+    var notBefore: Double? { backoff.withLock { $0.notBefore } }
 
     /// What the pipe is waiting for, or nil when healthy.
-    public var waitingFor: String? { backoff.withLock { $0.waitingFor } }
+    var waitingFor: String? { backoff.withLock { $0.waitingFor } }
 
     private static func reason(_ error: SnowpipeError) -> String {
         switch error.kind {

@@ -5,19 +5,19 @@ import ServiceLifecycle
 
 /// Deletes finished rows older than the retention period, except rows whose file is still where it was,
 /// unchanged (a kept file): forgetting those would make the next scan submit the file again.
-public final class PrunerService<C: Clock>: Service where C.Duration == Duration {
+final class PrunerService<C: Clock>: Service where C.Duration == Duration {
     /// How often pruning runs.
     static var interval: Duration { .seconds(3600) }
 
     let context: DaemonContext
     let clock: C
 
-    public init(context: DaemonContext, clock: C) {
+    init(context: DaemonContext, clock: C) {
         self.context = context
         self.clock = clock
     }
 
-    public func run() async throws {
+    func run() async throws {
         await cancelWhenGracefulShutdown {
             while Task.isCancelled == false {
                 await self.pruneOnce()
@@ -28,7 +28,7 @@ public final class PrunerService<C: Clock>: Service where C.Duration == Duration
 
     /// One pruning pass; returns how many rows were deleted.
     @discardableResult
-    public func pruneOnce() async -> Int {
+    func pruneOnce() async -> Int {
         let cutoff = context.now().addingTimeInterval(-context.configuration.retention.finishedDays * 86_400)
         var deleted = 0
         do {

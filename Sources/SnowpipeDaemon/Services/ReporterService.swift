@@ -12,7 +12,7 @@ import SnowpipeAPI
 /// loadHistoryScan page by page; the report applied (the outbox reconciles each entry with its row); then the
 /// files past the deadline get one last loadHistoryScan and end `NOT_REPORTED`. Each final status is committed,
 /// then logged, then the after-load/after-failure action is triggered.
-public final class ReporterService<C: Clock>: Service where C.Duration == Duration {
+final class ReporterService<C: Clock>: Service where C.Duration == Duration {
     let context: DaemonContext
     let pipe: String
     let clock: C
@@ -20,7 +20,7 @@ public final class ReporterService<C: Clock>: Service where C.Duration == Durati
     let health: PipeHealth
     let logger: Logger
 
-    public init(context: DaemonContext, pipe: String, clock: C) {
+    init(context: DaemonContext, pipe: String, clock: C) {
         self.context = context
         self.pipe = pipe
         self.clock = clock
@@ -28,7 +28,7 @@ public final class ReporterService<C: Clock>: Service where C.Duration == Durati
         logger = context.logger(forPipe: pipe)
     }
 
-    public func run() async throws {
+    func run() async throws {
         await cancelWhenGracefulShutdown { await self.loop() }
     }
 

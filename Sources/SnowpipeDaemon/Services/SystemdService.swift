@@ -6,7 +6,7 @@ import Systemd
 /// Talks to systemd while the daemon runs: `WATCHDOG=1` at half the watchdog interval, but only while
 /// every pipeline loop has beaten within the interval (a stuck loop gets the daemon restarted), a fresh
 /// `STATUS=` line, and `STOPPING=1` when shutdown begins. Does nothing when not run by systemd.
-public final class SystemdService<C: Clock>: Service where C.Duration == Duration {
+final class SystemdService<C: Clock>: Service where C.Duration == Duration {
     /// How often STATUS is refreshed when there is no watchdog.
     static var statusInterval: Duration { .seconds(5) }
 
@@ -14,13 +14,13 @@ public final class SystemdService<C: Clock>: Service where C.Duration == Duratio
     let notifier: ServiceNotifier
     let clock: C
 
-    public init(context: DaemonContext, notifier: ServiceNotifier = ServiceNotifier(), clock: C) {
+    init(context: DaemonContext, notifier: ServiceNotifier = ServiceNotifier(), clock: C) {
         self.context = context
         self.notifier = notifier
         self.clock = clock
     }
 
-    public func run() async throws {
+    func run() async throws {
         guard notifier.isActive else {
             // Not under systemd: nothing to do, but a service that returns would stop the group.
             try? await gracefulShutdown()

@@ -13,7 +13,7 @@ import Synchronization
 /// several times: each close restarts the wait, so one complete version is sent, not the first fragment).
 /// Rows are committed in batches, never one transaction per file; the inotify reader runs on its own thread and
 /// never waits for this service.
-public final class WatchService<C: Clock>: Service where C.Duration == Duration {
+final class WatchService<C: Clock>: Service where C.Duration == Duration {
     /// At most one discovery transaction per interval: at a steady few thousand files a second, committing each
     /// wake-up's one or two files cost 5x the CPU per file of a burst (one fsync'd transaction each); waiting
     /// up to this long gathers them into one, for a few milliseconds of latency.
@@ -25,7 +25,7 @@ public final class WatchService<C: Clock>: Service where C.Duration == Duration 
     /// Called once every root is armed or known missing and the startup scan is committed (READY).
     let onReady: @Sendable () -> Void
 
-    public init(context: DaemonContext, clock: C, onReady: @escaping @Sendable () -> Void = {}) {
+    init(context: DaemonContext, clock: C, onReady: @escaping @Sendable () -> Void = {}) {
         self.context = context
         self.clock = clock
         classifier = FileClassifier(rules: context.configuration.watches)
@@ -37,7 +37,7 @@ public final class WatchService<C: Clock>: Service where C.Duration == Duration 
         let wake = WakeSignal()
     }
 
-    public func run() async throws {
+    func run() async throws {
         let rules = context.configuration.watches
         let watcher = try InotifyWatcher(
             roots: rules.indices.map {

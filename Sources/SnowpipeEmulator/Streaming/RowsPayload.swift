@@ -1,4 +1,6 @@
+import Codecs
 import Foundation
+import IngestCore
 
 /// The rows of an append request: the body decoded (`Content-Encoding` gzip or zstd) and split into NDJSON texts.
 ///

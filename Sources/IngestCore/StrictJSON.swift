@@ -1,12 +1,12 @@
 /// An RFC 8259 syntax check for one JSON text. Foundation's parser is lenient (it takes `{"a":1,}`), and the
-/// streaming API requires each NDJSON line to be strict JSON; this is the check, the value is then decoded by
-/// `JSONValue`.
-enum StrictJSON {
+/// streaming API requires each NDJSON line to be strict JSON; this is the check (the emulator then decodes the value;
+/// the daemon sends the line as it is).
+public enum StrictJSON {
     /// Containers nested deeper than this are refused (a client cannot exhaust the emulator's stack).
-    static let maximumDepth = 512
+    public static let maximumDepth = 512
 
     /// True when `bytes` is exactly one JSON text, optionally surrounded by whitespace.
-    static func isValid(_ bytes: some Collection<UInt8>) -> Bool {
+    public static func isValid(_ bytes: some Collection<UInt8>) -> Bool {
         var scanner = Scanner(bytes: Array(bytes))
         scanner.skipWhitespace()
         guard scanner.value(depth: 0) else { return false }

@@ -1,20 +1,20 @@
 import CZstd
 
-/// zstd decompression through the system libzstd (streaming API: frames without a content size, as the
+/// zstd compression and decompression through the system libzstd (streaming API: frames without a content size, as the
 /// official streaming SDK sends them, and concatenated frames are both read).
-enum Zstd {
+public enum Zstd {
     /// Why a zstd stream could not be read.
-    struct Failure: Error {
+    public struct Failure: Error, Sendable {
         /// libzstd's message, or ours for a truncated stream or one over the limit.
-        let message: String
+        public let message: String
         /// True when the stream decodes to more than the limit.
-        var exceededLimit = false
+        public var exceededLimit = false
     }
 
     /// Decompresses `input`, refusing to produce more than `limit` bytes (a small bomb must not take the
     /// emulator's memory).
     /// - Throws: `Failure` for corrupt or truncated input, or output over `limit`.
-    static func decompress(_ input: [UInt8], limit: Int) throws(Failure) -> [UInt8] {
+    public static func decompress(_ input: [UInt8], limit: Int) throws(Failure) -> [UInt8] {
         guard let stream = ZSTD_createDStream() else { throw Failure(message: "cannot allocate a zstd stream") }
         defer { ZSTD_freeDStream(stream) }
         ZSTD_initDStream(stream)
@@ -58,5 +58,19 @@ enum Zstd {
         if let result { throw result }
         guard lastHint == 0 else { throw Failure(message: "zstd stream is truncated") }
         return output
+    }
+
+    /// `bytes` as one zstd frame at `level` (1 is fast; Snowpipe Streaming bodies are NDJSON, which compresses
+    /// well at any level).
+    public static func compress(_ bytes: [UInt8], level: Int32 = 1) -> [UInt8] {
+        var output = [UInt8](repeating: 0, count: ZSTD_compressBound(bytes.count))
+        let written = output.withUnsafeMutableBytes { destination in
+            bytes.withUnsafeBytes { source in
+                ZSTD_compress(destination.baseAddress, destination.count, source.baseAddress, source.count, level)
+            }
+        }
+        // ZSTD_compress fails only for a destination smaller than ZSTD_compressBound, which this is not.
+        precondition(ZSTD_isError(written) == 0, "zstd compression failed")
+        return Array(output.prefix(written))
     }
 }

@@ -1,28 +1,34 @@
 /// Splits CSV bytes into records the way Snowflake's CSV reader does for the options the emulator supports:
 /// one-byte field delimiter, `\n` or `\r\n` record delimiter, optional enclosing quote with `""` as an escaped
 /// quote, quoted fields that may span lines.
-struct CSVReader {
+public struct CSVReader: Sendable {
     /// One field: its text (nil for an unquoted empty field, which Snowflake loads as NULL) and where it starts.
-    struct Field {
-        var value: String?
-        var quoted: Bool
+    public struct Field: Sendable {
+        public var value: String?
+        public var quoted: Bool
         /// 1-based character position of the field in its line.
-        var position: Int
+        public var position: Int
     }
 
     /// One record: its fields, the 1-based line it starts on, and a syntax error if it had one.
-    struct Record {
-        var fields: [Field]
-        var line: Int
-        var syntaxError: (message: String, position: Int)?
-        var isBlank: Bool { fields.count == 1 && fields[0].value == nil && fields[0].quoted == false }
+    public struct Record: Sendable {
+        public var fields: [Field]
+        public var line: Int
+        public var syntaxError: (message: String, position: Int)?
+        public var isBlank: Bool { fields.count == 1 && fields[0].value == nil && fields[0].quoted == false }
     }
 
-    let delimiter: UInt8
-    let quote: UInt8?
+    public let delimiter: UInt8
+    public let quote: UInt8?
+
+    /// A reader for `delimiter` and an optional enclosing `quote`.
+    public init(delimiter: UInt8, quote: UInt8?) {
+        self.delimiter = delimiter
+        self.quote = quote
+    }
 
     /// All records of `bytes`.
-    func records(_ bytes: [UInt8]) -> [Record] {
+    public func records(_ bytes: [UInt8]) -> [Record] {
         var records: [Record] = []
         var index = 0
         var line = 1

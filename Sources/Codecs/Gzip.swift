@@ -1,19 +1,25 @@
 import CZlib
-import Foundation
+
 
 /// gzip decompression through the system zlib.
-enum Gzip {
+public enum Gzip {
+    /// Why a gzip stream could not be read.
+    public struct Failure: Error, Sendable {
+        /// What is wrong, in words.
+        public let message: String
+    }
+
     /// True when `bytes` start with the gzip magic number.
-    static func isGzip(_ bytes: [UInt8]) -> Bool {
+    public static func isGzip(_ bytes: [UInt8]) -> Bool {
         bytes.count >= 2 && bytes[0] == 0x1F && bytes[1] == 0x8B
     }
 
     /// Decompresses a gzip stream (concatenated members included).
-    /// - Throws: `LoadFailure.system` with zlib's message for corrupt or truncated input.
-    static func decompress(_ input: [UInt8]) throws(LoadFailure) -> [UInt8] {
+    /// - Throws: `Failure` for corrupt or truncated input.
+    public static func decompress(_ input: [UInt8]) throws(Failure) -> [UInt8] {
         var stream = z_stream()
         guard snowpiped_inflate_init2(&stream, 15 + 32) == Z_OK else {
-            throw .system("cannot initialise gzip decompression")
+            throw Failure(message: "cannot initialise gzip decompression")
         }
         defer { inflateEnd(&stream) }
         var output: [UInt8] = []
@@ -42,7 +48,7 @@ enum Gzip {
             }
         }
         guard status == Z_STREAM_END else {
-            throw .system("Invalid data encountered during decompression for file: gzip stream is corrupt or truncated")
+            throw Failure(message: "the gzip stream is corrupt or truncated")
         }
         return output
     }

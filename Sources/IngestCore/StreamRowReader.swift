@@ -1,0 +1,152 @@
+/// Reads the rows of one file for stream mode: NDJSON lines as they are, or CSV records (with a header line) as
+/// JSON objects keyed by the header's column names, each value the field's text (an unquoted empty field is
+/// null). Rows are numbered 1, 2, … in file order, bad ones included, so a row's number never depends on what
+/// was sent before; a bad row (not strict JSON, wrong field count, over the size limit) is returned as an error
+/// and is never sent. Blank lines are not rows. Pure: it is given the file's (decompressed) bytes.
+public struct StreamRowReader: Sendable {
+    /// How a file's rows are written.
+    public enum Format: Sendable, Equatable {
+        /// One JSON text per line.
+        case ndjson
+        /// A header line naming the columns, then one record per line.
+        case csv(delimiter: UInt8, quote: UInt8?)
+    }
+
+    /// One row: its number, and its JSON text or why it cannot be sent.
+    public struct Row: Sendable, Equatable {
+        public var number: Int64
+        public var result: Result<[UInt8], RowError>
+    }
+
+    /// Why a row is not sent.
+    public struct RowError: Error, Sendable, Equatable {
+        public var message: String
+    }
+
+    /// A row's JSON text may be at most this long (Snowpipe Streaming's 4 MB per append must hold it).
+    public let maximumRowBytes: Int
+    private let bytes: [UInt8]
+    private let format: Format
+    private var index = 0
+    private var number: Int64 = 0
+    private var line = 0
+    private var columns: [String]?
+    private var csvRecords: [CSVReader.Record] = []
+    private var csvIndex = 0
+
+    /// A reader over a file's bytes.
+    public init(bytes: [UInt8], format: Format, maximumRowBytes: Int = 4 * 1024 * 1024 - 1024) {
+        self.bytes = bytes
+        self.format = format
+        self.maximumRowBytes = maximumRowBytes
+        if case .csv(let delimiter, let quote) = format {
+            var records = CSVReader(delimiter: delimiter, quote: quote).records(bytes)
+            records.removeAll { $0.isBlank }
+            if records.isEmpty == false {
+                columns = records.removeFirst().fields.map { $0.value ?? "" }
+            }
+            csvRecords = records
+        }
+    }
+
+    /// The next row, or nil at the end of the file.
+    public mutating func next() -> Row? {
+        switch format {
+        case .ndjson: return nextLine()
+        case .csv: return nextRecord()
+        }
+    }
+
+    /// Skips rows up to and including `row` (to resume after a committed offset).
+    public mutating func skip(through row: Int64) {
+        while number < row, next() != nil {}
+    }
+
+    private mutating func nextLine() -> Row? {
+        while index < bytes.count {
+            let start = index
+            var end = start
+            while end < bytes.count, bytes[end] != UInt8(ascii: "\n") { end += 1 }
+            index = end + 1
+            line += 1
+            var stop = end
+            if stop > start, bytes[stop - 1] == UInt8(ascii: "\r") { stop -= 1 }
+            let text = bytes[start..<stop]
+            if text.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) { continue }
+            number += 1
+            guard text.count <= maximumRowBytes else {
+                return Row(number: number, result: .failure(tooLong(text.count)))
+            }
+            guard StrictJSON.isValid(text) else {
+                let preview = String(decoding: text.prefix(60), as: UTF8.self)
+                return Row(
+                    number: number,
+                    result: .failure(RowError(message: "line \(line) is not valid JSON (RFC 8259): \(preview)")))
+            }
+            return Row(number: number, result: .success(Array(text)))
+        }
+        return nil
+    }
+
+    private mutating func nextRecord() -> Row? {
+        guard let columns, csvIndex < csvRecords.count else { return nil }
+        let record = csvRecords[csvIndex]
+        csvIndex += 1
+        number += 1
+        if let error = record.syntaxError {
+            return Row(
+                number: number,
+                result: .failure(
+                    RowError(message: "line \(record.line): \(error.message) (character \(error.position))")))
+        }
+        guard record.fields.count == columns.count else {
+            return Row(
+                number: number,
+                result: .failure(
+                    RowError(
+                        message: "line \(record.line) has \(record.fields.count) field(s), the header has "
+                            + "\(columns.count)")))
+        }
+        var text: [UInt8] = [UInt8(ascii: "{")]
+        for (position, field) in record.fields.enumerated() {
+            if position > 0 { text.append(UInt8(ascii: ",")) }
+            JSONText.appendString(columns[position], to: &text)
+            text.append(UInt8(ascii: ":"))
+            if let value = field.value {
+                JSONText.appendString(value, to: &text)
+            } else {
+                text += Array("null".utf8)
+            }
+        }
+        text.append(UInt8(ascii: "}"))
+        guard text.count <= maximumRowBytes else { return Row(number: number, result: .failure(tooLong(text.count))) }
+        return Row(number: number, result: .success(text))
+    }
+
+    private func tooLong(_ count: Int) -> RowError {
+        RowError(message: "row \(number) is \(count) bytes; Snowpipe Streaming takes rows of at most \(maximumRowBytes)")
+    }
+}
+
+/// JSON text building, stdlib only.
+public enum JSONText {
+    /// Appends `string` as a JSON string literal (RFC 8259 escapes).
+    public static func appendString(_ string: String, to output: inout [UInt8]) {
+        output.append(UInt8(ascii: "\""))
+        for byte in string.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): output += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
+            case UInt8(ascii: "\\"): output += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+            case UInt8(ascii: "\n"): output += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+            case UInt8(ascii: "\r"): output += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+            case UInt8(ascii: "\t"): output += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                output += [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")]
+                output += [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
+            default: output.append(byte)
+            }
+        }
+        output.append(UInt8(ascii: "\""))
+    }
+}

@@ -1,0 +1,271 @@
+import Codecs
+import Foundation
+import IngestCore
+import Logging
+import Outbox
+import ServiceLifecycle
+import SnowpipeAPI
+
+/// One stream-mode rule's sender, a thin driver of `ChannelPlanner` (when to open, append, read the status or
+/// wait), `ChannelProgress` (which files a committed offset ends, where to resume) and `ChannelErrorLedger`
+/// (which file rejected rows belong to).
+///
+/// Pending files get the channel's next sequence numbers (committed) before their first append; their rows go
+/// out in chunks of at most `chunkBytes` (several small files share a chunk), zstd-compressed, each with the
+/// offset token of its last row. A file ends only when the channel's committed offset token reaches its end
+/// row. Every failure that can leave the server ahead of or behind us (a stale continuation token, a 409, a
+/// lost answer whose retry is stale) reopens the channel and resumes from the committed offset token, so no
+/// committed row is appended twice and no uncommitted one is skipped.
+actor StreamService<C: Clock>: Service where C.Duration == Duration {
+    /// Uncompressed rows per append: within Snowpipe Streaming's 4 MB rows payload even if zstd gains nothing.
+    static var chunkBytes: Int { 4 * 1024 * 1024 - 64 * 1024 }
+    /// At most this many files start streaming at once (sequence numbers given in one transaction).
+    static var startLimit: Int { 1000 }
+    /// Recheck for pending files this often even without a wake-up.
+    static var idleRecheck: Duration { .seconds(60) }
+
+    let context: DaemonContext
+    let rule: WatchRule
+    let settings: StreamSettings
+    let client: StreamingClient
+    let clock: C
+    let logger: Logger
+    /// The outbox key of the channel: the pipe and the channel's name.
+    let channelKey: String
+    private var planner: ChannelPlanner
+    private var ledger = ChannelErrorLedger()
+    private var continuation: String?
+    /// Files to append, in sequence order; the first may be part-way through.
+    private var queue: [FileCursor] = []
+    /// Files with rows appended in this channel session and not ended, by sequence.
+    private var appended: [Int64: ChannelProgress.OpenFile] = [:]
+    private var committed: StreamOffset?
+
+    init(context: DaemonContext, rule: WatchRule, settings: StreamSettings, client: StreamingClient, clock: C) {
+        self.context = context
+        self.rule = rule
+        self.settings = settings
+        self.client = client
+        self.clock = clock
+        channelKey = rule.pipe + "/" + settings.channel
+        var logger = context.logger(forPipe: rule.pipe)
+        logger[metadataKey: "snowpipe.channel"] = "\(settings.channel)"
+        self.logger = logger
+        planner = ChannelPlanner(pollInterval: context.configuration.reporter.streamPollSeconds)
+    }
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await self.loop() }
+    }
+
+    private func loop() async {
+        let wake = context.batchWake[rule.pipe]!
+        let beat = context.heartbeats.interval
+        while Task.isCancelled == false {
+            context.heartbeats.beat("stream \(rule.pipe)")
+            do {
+                if queue.isEmpty, planner.isOpen { try await takePendingFiles() }
+                let pending = try await context.outbox.pendingCount(pipe: rule.pipe)
+                let now = context.now().timeIntervalSince1970
+                switch planner.next(
+                    now: now, rowsToAppend: queue.isEmpty == false || pending > 0, uncommittedFiles: appended.count)
+                {
+                case .open: try await open()
+                case .append: try await appendChunk()
+                case .poll: try await poll()
+                case .wait(let until):
+                    _ = await wake.wait(timeout: min(.from(context.now(), until: until), beat), clock: clock)
+                case .idle:
+                    _ = await wake.wait(timeout: min(Self.idleRecheck, beat), clock: clock)
+                }
+            } catch let error as SnowpipeError {
+                if Task.isCancelled { return }
+                await handle(error)
+            } catch is CancellationError {
+                return
+            } catch {
+                if Task.isCancelled { return }
+                logger.error("stream sender: \(error); retrying in 1 s")
+                try? await clock.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    // MARK: Actions
+
+    /// Opens (or reopens) the channel, ends the files its committed offset token covers, and queues the rest from
+    /// their first uncommitted row.
+    private func open() async throws {
+        let response = try await client.openChannel(pipe: rule.pipe, channel: settings.channel)
+        continuation = response.nextContinuationToken
+        let status = response.channelStatus
+        committed = status.lastCommittedOffsetToken.flatMap(StreamOffset.init)
+        if let token = status.lastCommittedOffsetToken, committed == nil {
+            logger.warning(
+                Logger.Message(
+                    stringLiteral: "channel \(settings.channel) has a committed offset token snowpiped did not write "
+                        + "(\(token)); treating it as empty. Is another client using this channel? Give this rule its "
+                        + "own `channel`"))
+        }
+        ledger.opened(errorCount: status.rowsErrorCount, committed: committed)
+        let files = try await context.outbox.streamingFiles(channel: channelKey)
+        let verdict = ChannelProgress.judge(committed: committed, files: files.map(\.open))
+        try await end(verdict.committed)
+        let byID = Dictionary(uniqueKeysWithValues: files.map { ($0.file.id, $0) })
+        queue = verdict.resume.compactMap { resume in byID[resume.id].map { FileCursor(file: $0, fromRow: resume.fromRow) } }
+        appended = [:]
+        planner.opened(now: context.now().timeIntervalSince1970)
+        logger.info(
+            Logger.Message(
+                stringLiteral: "channel \(settings.channel) open: committed through "
+                    + "\(committed?.description ?? "nothing yet"), \(queue.count) file(s) to (re)send"))
+    }
+
+    /// Gives pending files their sequence numbers and queues them.
+    private func takePendingFiles() async throws {
+        let started = try await context.outbox.startStreaming(
+            pipe: rule.pipe, channel: channelKey, limit: Self.startLimit, now: context.now())
+        queue += started.map { FileCursor(file: $0, fromRow: 1) }
+        if started.isEmpty == false { context.reportWake[rule.pipe]?.signal() }
+    }
+
+    /// Appends the next chunk: rows from the head of the queue onwards, up to `chunkBytes`.
+    private func appendChunk() async throws {
+        if queue.isEmpty { try await takePendingFiles() }
+        guard let continuation else { return }
+        var chunk = Chunk()
+        var index = 0
+        while index < queue.count, chunk.full == false {
+            if queue[index].reader == nil {
+                var cursor = queue[index]
+                if let problem = await cursor.load(compression: settings.compression, format: settings.format) {
+                    try await abandon(cursor, reason: problem)
+                    queue.remove(at: index)
+                    continue
+                }
+                queue[index] = cursor
+            }
+            queue[index].fill(&chunk, limit: Self.chunkBytes)
+            if queue[index].exhausted { index += 1 } else { break }
+        }
+        if let token = chunk.token, chunk.rows > 0 {
+            let response = try await client.appendRows(
+                pipe: rule.pipe, channel: settings.channel, continuationToken: continuation,
+                offsetToken: token.description, rows: Zstd.compress(chunk.payload), encoding: "zstd")
+            self.continuation = response.nextContinuationToken
+            planner.appended(now: context.now().timeIntervalSince1970)
+            for position in queue.indices where queue[position].consumedInChunk > 0 {
+                queue[position].chunkSent()
+                appended[queue[position].file.sequence] = ChannelProgress.OpenFile(
+                    id: queue[position].file.file.id, sequence: queue[position].file.sequence, lastRow: nil)
+            }
+        }
+        // Files whose every row is consumed (when nothing was sent, their remaining rows were all refused).
+        let completed = Array(queue[..<index])
+        queue.removeFirst(index)
+        try await finish(completed)
+    }
+
+    /// Records files whose every row was consumed: their end row, or their end at once when none was ever sent.
+    private func finish(_ files: [FileCursor]) async throws {
+        for cursor in files {
+            try await context.outbox.streamAppended(
+                fileID: cursor.file.file.id, lastRow: cursor.lastSentRow, totalRows: cursor.lastConsumedRow,
+                refused: cursor.refused, firstError: cursor.firstError)
+            let endOffset = StreamOffset(file: cursor.file.sequence, row: cursor.lastSentRow)
+            if cursor.lastSentRow == 0 || committed.map({ $0 >= endOffset }) == true {
+                appended[cursor.file.sequence] = nil
+                try await end([cursor.file.file.id])
+            } else {
+                appended[cursor.file.sequence] = ChannelProgress.OpenFile(
+                    id: cursor.file.file.id, sequence: cursor.file.sequence, lastRow: cursor.lastSentRow)
+            }
+        }
+    }
+
+    /// Reads the channel status: ends the files the committed offset token covers, attributes rejected rows.
+    private func poll() async throws {
+        guard let status = try await client.channelStatus(pipe: rule.pipe, channel: settings.channel) else {
+            // The channel is gone (dropped by someone): reopen it and resend what was not committed.
+            planner.closed()
+            queue = []
+            appended = [:]
+            logger.warning("channel \(settings.channel) no longer exists; reopening it")
+            return
+        }
+        let newCommitted = status.lastCommittedOffsetToken.flatMap(StreamOffset.init)
+        if let attribution = ledger.observe(
+            errorCount: status.rowsErrorCount, lastErrorOffset: status.lastErrorOffsetUpperBound.flatMap(StreamOffset.init),
+            message: status.lastErrorMessage, committed: newCommitted)
+        {
+            try await context.outbox.streamRejected(
+                channel: channelKey, sequence: attribution.sequence, rows: Int64(attribution.errors),
+                message: attribution.message)
+            if attribution.ambiguous {
+                logger.warning(
+                    Logger.Message(
+                        stringLiteral: "Snowflake rejected \(attribution.errors) row(s) in commits that spanned several "
+                            + "files; it names only the last error's file (sequence \(attribution.sequence)), which is "
+                            + "marked with all of them. Check the table's error log for the others"))
+            }
+        }
+        if let newCommitted { committed = max(committed ?? newCommitted, newCommitted) }
+        let ended = ChannelProgress.ended(by: committed, files: Array(appended.values))
+        for id in ended { appended = appended.filter { $0.value.id != id } }
+        try await end(ended)
+        planner.polled(now: context.now().timeIntervalSince1970, waiting: appended.isEmpty == false)
+    }
+
+    // MARK: Outcomes
+
+    private func end(_ ids: [Int64]) async throws {
+        guard ids.isEmpty == false else { return }
+        let detail = "committed on channel \(settings.channel) of \(rule.pipe)"
+        let files = try await context.outbox.streamCommitted(ids: ids, detail: detail, now: context.now())
+        for file in files { context.announce(file) }
+        if files.isEmpty == false { context.actionWake.signal() }
+    }
+
+    private func abandon(_ cursor: FileCursor, reason: String) async throws {
+        let committedRows =
+            committed.map { $0.file == cursor.file.sequence ? $0.row : ($0.file > cursor.file.sequence ? 1 : 0) } ?? 0
+        let files = try await context.outbox.streamAbandoned(
+            fileID: cursor.file.file.id, committedRows: committedRows, reason: reason, now: context.now())
+        for file in files { context.announce(file) }
+        context.actionWake.signal()
+    }
+
+    /// Performs what the planner decided about a failed call. Whenever the channel must be reopened, what was
+    /// queued or appended in this session is forgotten: the reopen rebuilds it from the outbox and the committed
+    /// offset token.
+    private func handle(_ error: SnowpipeError) async {
+        let head = queue.first
+        let decision = planner.failed(
+            error.outcome, code: error.code, appending: error.operation == "appendRows",
+            tokenRenewed: error.renewedToken, now: context.now().timeIntervalSince1970, random: context.random(),
+            reason: error.description)
+        if planner.isOpen == false {
+            queue = []
+            appended = [:]
+        }
+        let now = context.now().timeIntervalSince1970
+        switch decision {
+        case .reopen:
+            logger.notice(
+                Logger.Message(
+                    stringLiteral: "\(error.operation) on channel \(settings.channel): \(error.description); "
+                        + "reopening it to resume from its committed offset token"))
+        case .renewToken:
+            _ = try? await client.exchange(pipe: rule.pipe)
+        case .retry(let at):
+            logger.warning("\(error.description); retrying in \(String(format: "%.1f", at - now)) s")
+        case .paused(let until):
+            logger.critical("\(error.description); streaming to this pipe is paused for \(Int(until - now)) s")
+        case .refuseRows:
+            // Rows are checked before sending, so this is a file the server cannot take at all: it fails alone.
+            if let head {
+                try? await abandon(head, reason: "Snowflake refused its rows: \(error.message ?? error.description)")
+            }
+        }
+    }
+}
