@@ -57,10 +57,10 @@ struct StreamModeTests {
             try add("small.json", 1..<1001)
             try add("gz/compressed.json.gz", 1001..<21001, gzip: true)
             // More than 16 MB: several appends of at most 4 MB.
-            try add("big.json", 21001..<121001, padding: 130)
+            try add("big.json", 21001..<41001, padding: 830)
             let big = try FileManager.default.attributesOfItem(atPath: harness.drop + "/big.json")[.size] as! Int
             #expect(big > 16 * 1024 * 1024)
-            for index in 0..<50 { try add("many/f\(index).json", (121001 + index * 3)..<(121004 + index * 3)) }
+            for index in 0..<50 { try add("many/f\(index).json", (41001 + index * 3)..<(41004 + index * 3)) }
             try await DaemonHarness.waitUntil("every file is LOADED", timeout: .seconds(180)) {
                 try await states(harness)["LOADED"] == 54
             }
@@ -68,10 +68,10 @@ struct StreamModeTests {
             #expect(counts.count == expected.count, "distinct rows in the table")
             #expect(counts.values.allSatisfy { $0 == 1 }, "each row once")
             #expect(Set(counts.keys) == Set(expected))
-            try await harness.waitForLog("LOADED big.json into DB.S.JSON_PIPE: 100000 rows")
+            try await harness.waitForLog("LOADED big.json into DB.S.JSON_PIPE: 20000 rows")
             let summary = await harness.fixture.emulator.channelSummaries()
             #expect(summary.count == 1)
-            #expect((summary.first?.appends ?? 0) >= 7, "the big file needs several 4 MB appends")
+            #expect((summary.first?.appends ?? 0) >= 5, "the big file needs several 4 MB appends")
             #expect(await harness.stop() == 0)
         }
     }
@@ -162,7 +162,10 @@ struct StreamModeTests {
             let counts = try await idCounts(harness, table: "DB.S.EVENTS")
             #expect(counts.count == total, "every row is in the table")
             let doubled = counts.filter { $0.value > 1 }
-            #expect(doubled.isEmpty, "rows loaded twice: \(doubled.keys.sorted().prefix(10))")
+            if doubled.isEmpty == false { try? harness.log.write(toFile: "/tmp/stream-soak.log", atomically: true, encoding: .utf8) }
+            #expect(
+                doubled.isEmpty,
+                "\(doubled.count) rows loaded more than once, e.g. \(doubled.sorted { $0.key < $1.key }.prefix(5))")
             #expect(await harness.stop() == 0)
         }
     }

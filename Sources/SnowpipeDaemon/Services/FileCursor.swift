@@ -43,12 +43,14 @@ struct FileCursor: Sendable {
             return problem.message
         case .success(let bytes):
             var reader = StreamRowReader(bytes: bytes, format: format)
-            while lastConsumedRow < fromRow - 1, let row = reader.next() {
+            // Skip the committed rows (counting the refused ones among them: the file's count is recounted whole).
+            var skipped: Int64 = 0
+            while skipped < fromRow - 1, let row = reader.next() {
                 if case .failure(let error) = row.result { refuse(row.number, error) }
-                lastConsumedRow = row.number
+                skipped = row.number
             }
-            if lastConsumedRow < fromRow - 1 {
-                return "the file has \(lastConsumedRow) row(s) now but \(fromRow - 1) were committed: it changed"
+            if skipped < fromRow - 1 {
+                return "the file has \(skipped) row(s) now but \(fromRow - 1) were committed: it changed"
             }
             self.reader = reader
             return nil

@@ -40,6 +40,8 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
     /// Files with rows appended in this channel session and not ended, by sequence.
     private var appended: [Int64: ChannelProgress.OpenFile] = [:]
     private var committed: StreamOffset?
+    /// An append is on its way: whatever fails now (the token exchange included) fails the append.
+    private var appending = false
 
     init(context: DaemonContext, rule: WatchRule, settings: StreamSettings, client: StreamingClient, clock: C) {
         self.context = context
@@ -149,11 +151,16 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
             if queue[index].exhausted { index += 1 } else { break }
         }
         if let token = chunk.token, chunk.rows > 0 {
+            appending = true
+            defer { appending = false }
             let response = try await client.appendRows(
                 pipe: rule.pipe, channel: settings.channel, continuationToken: continuation,
                 offsetToken: token.description, rows: Zstd.compress(chunk.payload), encoding: "zstd")
             self.continuation = response.nextContinuationToken
             planner.appended(now: context.now().timeIntervalSince1970)
+            logger.debug(
+                "appended \(chunk.rows) row(s) through \(token)",
+                metadata: ["stream.files": "\(queue[..<min(index + 1, queue.count)].map(\.file.sequence))"])
             for position in queue.indices where queue[position].consumedInChunk > 0 {
                 queue[position].chunkSent()
                 appended[queue[position].file.sequence] = ChannelProgress.OpenFile(
@@ -191,6 +198,14 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
             queue = []
             appended = [:]
             logger.warning("channel \(settings.channel) no longer exists; reopening it")
+            return
+        }
+        if let code = status.statusCode, code != "SUCCESS", code != "ACTIVE" {
+            // Invalidated by Snowflake: rows in flight are gone; reopen and resend from the committed offset token.
+            planner.closed()
+            queue = []
+            appended = [:]
+            logger.warning("channel \(settings.channel) reports \(code); reopening it")
             return
         }
         let newCommitted = status.lastCommittedOffsetToken.flatMap(StreamOffset.init)
@@ -241,7 +256,7 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
     private func handle(_ error: SnowpipeError) async {
         let head = queue.first
         let decision = planner.failed(
-            error.outcome, code: error.code, appending: error.operation == "appendRows",
+            error.outcome, code: error.code, appending: appending || error.operation == "appendRows",
             tokenRenewed: error.renewedToken, now: context.now().timeIntervalSince1970, random: context.random(),
             reason: error.description)
         if planner.isOpen == false {
