@@ -1,6 +1,5 @@
 import CZlib
 
-
 /// gzip decompression through the system zlib.
 public enum Gzip {
     /// Why a gzip stream could not be read.

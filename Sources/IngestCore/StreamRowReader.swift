@@ -124,7 +124,8 @@ public struct StreamRowReader: Sendable {
     }
 
     private func tooLong(_ count: Int) -> RowError {
-        RowError(message: "row \(number) is \(count) bytes; Snowpipe Streaming takes rows of at most \(maximumRowBytes)")
+        RowError(
+            message: "row \(number) is \(count) bytes; Snowpipe Streaming takes rows of at most \(maximumRowBytes)")
     }
 }
 

@@ -14,6 +14,14 @@ public struct StreamedFile: Sendable, Equatable {
     /// The first reason a row was not loaded.
     public var firstError: String?
 
+    public init(file: FileRecord, sequence: Int64, lastRow: Int64?, rowsRejected: Int64, firstError: String?) {
+        self.file = file
+        self.sequence = sequence
+        self.lastRow = lastRow
+        self.rowsRejected = rowsRejected
+        self.firstError = firstError
+    }
+
     /// As `ChannelProgress` sees it.
     public var open: ChannelProgress.OpenFile {
         ChannelProgress.OpenFile(id: file.id, sequence: sequence, lastRow: lastRow)
@@ -49,7 +57,8 @@ extension Outbox {
                 arguments: [pipe, limit])
             guard ids.isEmpty == false else { return [] }
             var next =
-                (try Int64.fetchOne(db, sql: "SELECT MAX(sequence) FROM streamed WHERE channel = ?", arguments: [channel])
+                (try Int64.fetchOne(
+                    db, sql: "SELECT MAX(sequence) FROM streamed WHERE channel = ?", arguments: [channel])
                     ?? 0) + 1
             let insert = try db.cachedStatement(
                 sql: "INSERT INTO streamed (file_id, channel, sequence) VALUES (?, ?, ?)")

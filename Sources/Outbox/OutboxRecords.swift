@@ -75,7 +75,7 @@ public struct FileRecord: Sendable, Equatable, FetchableRecord, Codable {
 
 extension FileRecord {
     /// A row as the outbox inserts it (the fields later stages fill start empty).
-    init(
+    public init(
         id: Int64, pipe: String, localPath: String, stagePath: String, size: Int64, mtimeNanoseconds: Int64,
         state: FileState, discoveredAt: Date, finishedAt: Date?, detail: String?
     ) {

@@ -32,7 +32,8 @@ public actor StreamingClient {
 
     /// Opens (or reopens) `channel` on `pipe` (`DB.SCHEMA.PIPE`): its continuation token and status.
     public func openChannel(pipe: String, channel: String) async throws(SnowpipeError) -> OpenChannelResponse {
-        try await call("openChannel", pipe: pipe, method: "PUT", path: channelPath(pipe, channel), body: Array("{}".utf8))
+        try await call(
+            "openChannel", pipe: pipe, method: "PUT", path: channelPath(pipe, channel), body: Array("{}".utf8))
     }
 
     /// Appends NDJSON `rows` (already encoded with `encoding`, e.g. `zstd`) with the chunk's `offsetToken`.
@@ -59,7 +60,8 @@ public actor StreamingClient {
 
     /// Drops `channel` with its server-side state.
     public func dropChannel(pipe: String, channel: String) async throws(SnowpipeError) {
-        let _: EmptyAnswer = try await call("dropChannel", pipe: pipe, method: "DELETE", path: channelPath(pipe, channel))
+        let _: EmptyAnswer = try await call(
+            "dropChannel", pipe: pipe, method: "DELETE", path: channelPath(pipe, channel))
     }
 
     /// The ingest host and a valid scoped token, exchanged now when there is none or it is about to expire.
@@ -101,7 +103,9 @@ public actor StreamingClient {
             } catch {
                 throw failure(.transport(error), "hostname")
             }
-            guard response.status == 200 else { throw failure(.http(status: response.status), "hostname", response.body) }
+            guard response.status == 200 else {
+                throw failure(.http(status: response.status), "hostname", response.body)
+            }
             guard let name = Self.bareOrField(response.body, field: "hostname"), name.isEmpty == false else {
                 throw failure(.malformedResponse("the hostname answer is empty"), "hostname")
             }
@@ -120,7 +124,9 @@ public actor StreamingClient {
         } catch {
             throw failure(.transport(error), "scopedToken")
         }
-        guard response.status == 200 else { throw failure(.http(status: response.status), "scopedToken", response.body) }
+        guard response.status == 200 else {
+            throw failure(.http(status: response.status), "scopedToken", response.body)
+        }
         guard let token = Self.bareOrField(response.body, field: "token"), token.isEmpty == false else {
             throw failure(.malformedResponse("the token answer is empty"), "scopedToken")
         }
@@ -147,7 +153,8 @@ public actor StreamingClient {
             let response: HTTPResponseData
             do {
                 response = try await transport.send(
-                    HTTPRequestData(method: method, url: endpoint.baseURL + path + "?" + queryText, headers: headers, body: body))
+                    HTTPRequestData(
+                        method: method, url: endpoint.baseURL + path + "?" + queryText, headers: headers, body: body))
             } catch {
                 throw SnowpipeError(kind: .transport(error), operation: operation, pipe: pipe, requestID: requestID)
             }

@@ -6,7 +6,8 @@ import SnowpipeAPI
 import SnowpipeDaemon
 
 /// `snowpiped check`: validates the configuration, loads the key, shows what the JWT will carry, and (unless
-/// `--offline`) proves authentication and pipe rights with one insertReport per pipe.
+/// `--offline`) proves authentication and pipe rights with one insertReport per pipe, and for stream-mode rules the
+/// ingest host, a scoped token and the channel's status.
 struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
@@ -48,7 +49,28 @@ struct CheckCommand: AsyncParsableCommand {
             retrying: .init(policy: RetryPolicy(base: .milliseconds(200), cap: .seconds(2)), maximumAttempts: 2),
             version: Snowpiped.version)
         var failures: [String] = []
-        for pipe in settings.pipes {
+        let streaming = connection.streamingClient(version: Snowpiped.version)
+        for rule in settings.watches {
+            guard let stream = rule.stream else { continue }
+            do {
+                let (host, _) = try await streaming.exchange(pipe: rule.pipe)
+                print("pipe \(rule.pipe): ingest host \(host.host), scoped token OK")
+                // The status proves access without disturbing a running daemon; opening a channel would fence
+                // its writer off. A channel that does not exist yet is opened (created): nobody can be using it.
+                if let status = try await streaming.channelStatus(pipe: rule.pipe, channel: stream.channel) {
+                    print(
+                        "pipe \(rule.pipe): OK (channel \(stream.channel) \(status.statusCode ?? "?"), committed through "
+                            + "\(status.lastCommittedOffsetToken ?? "nothing yet"))")
+                } else {
+                    _ = try await streaming.openChannel(pipe: rule.pipe, channel: stream.channel)
+                    print("pipe \(rule.pipe): OK (channel \(stream.channel) opened)")
+                }
+            } catch {
+                print("pipe \(rule.pipe): FAILED: \(Self.explain(error, pipe: rule.pipe, connection: connection))")
+                failures.append(rule.pipe)
+            }
+        }
+        for pipe in settings.filePipes {
             do {
                 let report = try await client.insertReport(pipe: pipe, beginMark: nil)
                 print("pipe \(pipe): OK (insertReport answered, \(report.files.count) recent event(s))")

@@ -126,7 +126,7 @@ struct CrashAndGapTests {
 
     @Test func aReportGapIsRecoveredWithLoadHistoryScan() async throws {
         // Loads happen only when the test moves the emulator clock.
-        try await DaemonHarness.withDaemon(adjust: { $0.loadDelaySeconds = 30 }) { harness in
+        try await DaemonHarness.withDaemon(.init(adjust: { $0.loadDelaySeconds = 30 })) { harness in
             harness.dropCSV("gap.csv", firstID: 1, rows: 5)
             let outbox = { try Outbox(path: harness.stateDirectory + "/outbox.sqlite", readOnly: true) }
             try await DaemonHarness.waitUntil("gap.csv is submitted and reports were read once") {

@@ -72,7 +72,7 @@ struct DeliveryTests {
     }
 
     @Test func aBurstOf20000FilesIsDeliveredWithoutLoss() async throws {
-        try await DaemonHarness.withDaemon(adjust: { $0.historyScanCallsPerMinute = 0 }) { harness in
+        try await DaemonHarness.withDaemon(.init(adjust: { $0.historyScanCallsPerMinute = 0 })) { harness in
             try await DaemonHarness.waitUntil("the daemon is ready") { harness.log.contains("ready") }
             var expected: [String: Range<Int>] = [:]
             for index in 0..<20_000 {

@@ -170,12 +170,15 @@ struct HostileInputTests {
     }
 
     @Test func malformedAndHTMLAnswersAreRetriedAndNothingIsLostOrDoubled() async throws {
-        try await DaemonHarness.withDaemon(prepare: { harness in
-            await harness.fixture.emulator.setFaults(
-                FaultPlan(script: [.malformed, Fault(malformedBody: true, afterProcessing: true), .status(502)]),
-                for: .insertFiles)
-            await harness.fixture.emulator.setFaults(FaultPlan(script: [.malformed, .status(503)]), for: .insertReport)
-        }) { harness in
+        try await DaemonHarness.withDaemon(
+            .init(prepare: { harness in
+                await harness.fixture.emulator.setFaults(
+                    FaultPlan(script: [.malformed, Fault(malformedBody: true, afterProcessing: true), .status(502)]),
+                    for: .insertFiles)
+                await harness.fixture.emulator.setFaults(
+                    FaultPlan(script: [.malformed, .status(503)]), for: .insertReport)
+            })
+        ) { harness in
             harness.dropCSV("a.csv", firstID: 1, rows: 2, renameIn: true)
             try await DaemonHarness.waitUntil("a.csv is LOADED", timeout: .seconds(90)) {
                 try await states(harness)["LOADED"] == 1
@@ -188,18 +191,16 @@ struct HostileInputTests {
     }
 
     @Test func truncatedAnswersAndAServerThatNeverAnswersAreRetriedWithoutLossOrDoubles() async throws {
-        try await DaemonHarness.withDaemon(
-            requestTimeoutSeconds: 1,
-            prepare: { harness in
-                // Answers cut in half, and answers that do not come within the 1 s request timeout (each request was
-                // processed: the retry repeats a request that took effect).
-                await harness.fixture.emulator.setFaults(
-                    FaultPlan(script: [Fault(truncatedBody: true), Fault(delayMs: 4000), Fault(delayMs: 4000)]),
-                    for: .insertFiles)
-                await harness.fixture.emulator.setFaults(
-                    FaultPlan(script: [Fault(truncatedBody: true), Fault(delayMs: 4000)]), for: .insertReport)
-            }
-        ) { harness in
+        // Answers cut in half, and answers that do not come within the 1 s request timeout (each request was
+        // processed: the retry repeats a request that took effect).
+        let faults = DaemonHarness.Setup(prepare: { harness in
+            await harness.fixture.emulator.setFaults(
+                FaultPlan(script: [Fault(truncatedBody: true), Fault(delayMs: 4000), Fault(delayMs: 4000)]),
+                for: .insertFiles)
+            await harness.fixture.emulator.setFaults(
+                FaultPlan(script: [Fault(truncatedBody: true), Fault(delayMs: 4000)]), for: .insertReport)
+        })
+        try await DaemonHarness.withDaemon(faults, requestTimeoutSeconds: 1) { harness in
             harness.dropCSV("slow.csv", firstID: 1, rows: 3, renameIn: true)
             try await DaemonHarness.waitUntil("slow.csv is LOADED", timeout: .seconds(90)) {
                 try await states(harness)["LOADED"] == 1

@@ -43,7 +43,7 @@ func streamRule(format: String) -> String {
 struct StreamModeTests {
     @Test func filesOfEverySizeAndFormatLandRowForRowExactlyOnce() async throws {
         try await DaemonHarness.withDaemon(
-            adjust: { $0.streamingCommitDelaySeconds = 0.2 }, pipe: "DB.S.JSON_PIPE",
+            .init(adjust: { $0.streamingCommitDelaySeconds = 0.2 }), pipe: "DB.S.JSON_PIPE",
             watchExtra: streamRule(format: "ndjson")
         ) { harness in
             var expected = 0..<0
@@ -78,7 +78,7 @@ struct StreamModeTests {
 
     @Test func csvWithAHeaderBecomesJSONObjectsByColumnName() async throws {
         try await DaemonHarness.withDaemon(
-            adjust: { $0.streamingCommitDelaySeconds = 0.2 }, watchExtra: streamRule(format: "csv")
+            .init(adjust: { $0.streamingCommitDelaySeconds = 0.2 }), watchExtra: streamRule(format: "csv")
         ) { harness in
             dropFile(harness, "orders.csv", Array("ID,NAME,AMOUNT\n1,\"Smith, J\",2.5\r\n2,,3\n3,c,4\n".utf8))
             try await DaemonHarness.waitUntil("orders.csv is LOADED") { try await states(harness)["LOADED"] == 1 }
@@ -93,7 +93,7 @@ struct StreamModeTests {
 
     @Test func badRowsMakeAFilePartiallyLoadedWithTheReason() async throws {
         try await DaemonHarness.withDaemon(
-            adjust: { $0.streamingCommitDelaySeconds = 0.2 }, pipe: "DB.S.JSON_PIPE",
+            .init(adjust: { $0.streamingCommitDelaySeconds = 0.2 }), pipe: "DB.S.JSON_PIPE",
             watchExtra: streamRule(format: "ndjson")
         ) { harness in
             // Line 2 is not JSON (refused before sending); line 3's ID does not fit the column (rejected by Snowflake).
@@ -122,19 +122,20 @@ struct StreamModeTests {
             Fault.status(429, retryAfter: "0.2"), .status(500), .drop, Fault(drop: true, afterProcessing: true),
             Fault(status: 503, afterProcessing: true),
         ]
-        try await DaemonHarness.withDaemon(
+        let setup = DaemonHarness.Setup(
             adjust: {
                 $0.streamingCommitDelaySeconds = 0.3
                 $0.databasePath = database.path + "/emulator.sqlite"
             },
-            pipe: "DB.S.JSON_PIPE", watchExtra: streamRule(format: "ndjson"), start: false,
             prepare: { harness in
                 for endpoint in [Endpoint.appendRows, .openChannel, .channelStatus, .scopedToken] {
                     await harness.fixture.emulator.setFaults(
                         FaultPlan(probability: 0.15, randomFaults: faults, seed: UInt64(endpoint.rawValue.count)),
                         for: endpoint)
                 }
-            }
+            })
+        try await DaemonHarness.withDaemon(
+            setup, pipe: "DB.S.JSON_PIPE", watchExtra: streamRule(format: "ndjson"), start: false
         ) { harness in
             var nextID = 0
             var generator = SystemRandomNumberGenerator()
@@ -162,7 +163,9 @@ struct StreamModeTests {
             let counts = try await idCounts(harness, table: "DB.S.EVENTS")
             #expect(counts.count == total, "every row is in the table")
             let doubled = counts.filter { $0.value > 1 }
-            if doubled.isEmpty == false { try? harness.log.write(toFile: "/tmp/stream-soak.log", atomically: true, encoding: .utf8) }
+            if doubled.isEmpty == false {
+                try? harness.log.write(toFile: "/tmp/stream-soak.log", atomically: true, encoding: .utf8)
+            }
             #expect(
                 doubled.isEmpty,
                 "\(doubled.count) rows loaded more than once, e.g. \(doubled.sorted { $0.key < $1.key }.prefix(5))")

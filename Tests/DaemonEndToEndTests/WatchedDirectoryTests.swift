@@ -8,9 +8,11 @@ import Testing
 @Suite("The watched directory may be missing, deleted or replaced", .serialized)
 struct WatchedDirectoryTests {
     @Test func aDirectoryMissingAtStartupIsWatchedOnceItAppears() async throws {
-        try await DaemonHarness.withDaemon(prepare: { harness in
-            try FileManager.default.removeItem(atPath: harness.drop)
-        }) { harness in
+        try await DaemonHarness.withDaemon(
+            .init(prepare: { harness in
+                try FileManager.default.removeItem(atPath: harness.drop)
+            })
+        ) { harness in
             try await DaemonHarness.waitUntil("the daemon is ready") { harness.log.contains("ready") }
             #expect(harness.log.contains("does not exist; waiting for it to appear"))
             try FileManager.default.createDirectory(atPath: harness.drop, withIntermediateDirectories: true)
@@ -47,13 +49,15 @@ struct WatchedDirectoryTests {
 @Suite("Refused batches and manual retries", .serialized)
 struct RefusalAndRetryTests {
     @Test func a400IsBisectedUntilTheRefusedFilesAreRejected() async throws {
-        try await DaemonHarness.withDaemon(prepare: { harness in
-            // The batch of two is refused, then each half is refused: both files end REJECTED, nothing is lost.
-            await harness.fixture.emulator.setFaults(
-                FaultPlan(script: [.status(400), .status(400), .status(400)]), for: .insertFiles)
-            harness.dropCSV("a.csv", firstID: 1, rows: 1)
-            harness.dropCSV("b.csv", firstID: 2, rows: 1)
-        }) { harness in
+        try await DaemonHarness.withDaemon(
+            .init(prepare: { harness in
+                // The batch of two is refused, then each half is refused: both files end REJECTED, nothing is lost.
+                await harness.fixture.emulator.setFaults(
+                    FaultPlan(script: [.status(400), .status(400), .status(400)]), for: .insertFiles)
+                harness.dropCSV("a.csv", firstID: 1, rows: 1)
+                harness.dropCSV("b.csv", firstID: 2, rows: 1)
+            })
+        ) { harness in
             try await DaemonHarness.waitUntil("both files are REJECTED") { try await states(harness)["REJECTED"] == 2 }
             #expect(harness.log.contains("splitting it to find the offending file(s)"))
             try await harness.waitForLog("REJECTED a.csv for DB.S.CSV_PIPE: Snowpipe refused it: HTTP 400")

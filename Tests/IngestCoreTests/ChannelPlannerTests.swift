@@ -54,7 +54,8 @@ struct ChannelPlannerTests {
         Case(
             outcome: .status(503, retryAfter: .seconds(2)), code: nil, appending: false, expected: .retry(at: 12),
             staysOpen: true),
-        Case(outcome: .status(401, retryAfter: nil), code: nil, appending: false, expected: .renewToken, staysOpen: true),
+        Case(
+            outcome: .status(401, retryAfter: nil), code: nil, appending: false, expected: .renewToken, staysOpen: true),
         Case(
             outcome: .status(404, retryAfter: nil), code: "ERR_PIPE_DOES_NOT_EXIST_OR_NOT_AUTHORIZED",
             appending: false, expected: .paused(until: 310), staysOpen: true),
@@ -74,7 +75,8 @@ struct ChannelPlannerTests {
     @Test func backingOffWaitsBeforeReopening() {
         var planner = ChannelPlanner(pollInterval: 1)
         planner.opened(now: 0)
-        _ = planner.failed(.status(500, retryAfter: .seconds(4)), code: nil, appending: true, now: 10, random: 0, reason: "x")
+        _ = planner.failed(
+            .status(500, retryAfter: .seconds(4)), code: nil, appending: true, now: 10, random: 0, reason: "x")
         #expect(planner.next(now: 11, rowsToAppend: true, uncommittedFiles: 0) == .wait(until: 14))
         #expect(planner.next(now: 14, rowsToAppend: true, uncommittedFiles: 0) == .open)
     }

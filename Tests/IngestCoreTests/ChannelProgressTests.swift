@@ -82,7 +82,8 @@ struct ChannelProgressTests {
         var ledger = ChannelErrorLedger()
         ledger.opened(errorCount: 4, committed: StreamOffset(file: 1, row: 0))
         // No rise: nothing.
-        #expect(ledger.observe(errorCount: 4, lastErrorOffset: nil, message: nil, committed: .init(file: 1, row: 9)) == nil)
+        #expect(
+            ledger.observe(errorCount: 4, lastErrorOffset: nil, message: nil, committed: .init(file: 1, row: 9)) == nil)
         // A rise within file 1.
         let first = ledger.observe(
             errorCount: 6, lastErrorOffset: .init(file: 1, row: 12), message: "bad", committed: .init(file: 1, row: 20))

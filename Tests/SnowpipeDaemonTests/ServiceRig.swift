@@ -4,10 +4,11 @@ import Logging
 import Outbox
 import SnowflakeAuth
 import SnowpipeAPI
-@testable import SnowpipeDaemon
 import SnowpipeEmulator
 import Synchronization
 import TestSupport
+
+@testable import SnowpipeDaemon
 
 /// The daemon's batcher and reporter for one pipe, on a `ManualClock`, against the in-process emulator (whose
 /// clock moves with it), over a real outbox. `run(until:)` moves time only when every service sleeps, to the

@@ -70,7 +70,10 @@ public final class DaemonHarness: Sendable {
         let child = Process()
         var command = wrapper
         if let user { command += ["/usr/bin/setpriv", "--reuid=\(user)", "--regid=\(user)", "--clear-groups", "--"] }
-        command += [ChildProcess.product("snowpiped"), "run", "--config", configPath, "--log-level", ProcessInfo.processInfo.environment["SNOWPIPED_TEST_LOG_LEVEL"] ?? "info"]
+        command += [
+            ChildProcess.product("snowpiped"), "run", "--config", configPath, "--log-level",
+            ProcessInfo.processInfo.environment["SNOWPIPED_TEST_LOG_LEVEL"] ?? "info",
+        ]
         command += extraArguments
         child.executableURL = URL(fileURLWithPath: command[0])
         child.arguments = Array(command.dropFirst())

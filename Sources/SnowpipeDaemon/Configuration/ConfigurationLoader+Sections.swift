@@ -157,7 +157,8 @@ extension ConfigurationLoader {
         let mode = reader.string(keys["mode"], path: "\(path).mode") ?? "files"
         guard mode == "stream" else {
             if mode != "files" {
-                reader.problem("\(path).mode", keys["mode"], "must be `files` (insertFiles) or `stream` (Snowpipe Streaming)")
+                reader.problem(
+                    "\(path).mode", keys["mode"], "must be `files` (insertFiles) or `stream` (Snowpipe Streaming)")
             }
             for key in ["format", "csv_delimiter", "compression", "channel"] where keys[key] != nil {
                 reader.problem("\(path).\(key)", keys[key], "applies only to `mode: stream`")
@@ -167,7 +168,8 @@ extension ConfigurationLoader {
         let formatName = reader.string(keys["format"], path: "\(path).format", required: true) ?? ""
         let delimiter = reader.string(keys["csv_delimiter"], path: "\(path).csv_delimiter") ?? ","
         if delimiter.utf8.count != 1 {
-            reader.problem("\(path).csv_delimiter", keys["csv_delimiter"], "must be one ASCII character, e.g. `,` or `;`")
+            reader.problem(
+                "\(path).csv_delimiter", keys["csv_delimiter"], "must be one ASCII character, e.g. `,` or `;`")
         }
         var format = StreamRowReader.Format.ndjson
         switch formatName {
@@ -197,7 +199,11 @@ extension ConfigurationLoader {
         var name = [UInt8](repeating: 0, count: 256)
         let host = gethostname(&name, 255) == 0 ? String(decoding: name.prefix { $0 != 0 }, as: UTF8.self) : "host"
         let raw = "snowpiped_\(host)_\(directory)"
-        let cleaned = String(raw.unicodeScalars.map { $0.isASCII && ($0.properties.isAlphabetic || $0.properties.numericType != nil || $0 == "_") ? Character($0) : "_" })
+        let cleaned = String(
+            raw.unicodeScalars.map {
+                $0.isASCII && ($0.properties.isAlphabetic || $0.properties.numericType != nil || $0 == "_")
+                    ? Character($0) : "_"
+            })
         return String(cleaned.prefix(200))
     }
 

@@ -36,7 +36,8 @@ struct FileCursor: Sendable {
     mutating func load(compression: StreamSettings.InputCompression, format: StreamRowReader.Format) async -> String? {
         let record = file.file
         let result: Result<[UInt8], ReadProblem> = await BlockingWork.run {
-            Self.read(path: record.localPath, size: record.size, mtime: record.mtimeNanoseconds, compression: compression)
+            Self.read(
+                path: record.localPath, size: record.size, mtime: record.mtimeNanoseconds, compression: compression)
         }
         switch result {
         case .failure(let problem):
@@ -108,7 +109,10 @@ struct FileCursor: Sendable {
     {
         var info = stat()
         guard stat(path, &info) == 0 else {
-            return .failure(ReadProblem(message: "the file disappeared before all its rows were sent (\(String(cString: strerror(errno))))"))
+            return .failure(
+                ReadProblem(
+                    message: "the file disappeared before all its rows were sent (\(String(cString: strerror(errno))))")
+            )
         }
         let nanoseconds = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
         guard Int64(info.st_size) == size, nanoseconds == mtime else {

@@ -114,7 +114,9 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
         let verdict = ChannelProgress.judge(committed: committed, files: files.map(\.open))
         try await end(verdict.committed)
         let byID = Dictionary(uniqueKeysWithValues: files.map { ($0.file.id, $0) })
-        queue = verdict.resume.compactMap { resume in byID[resume.id].map { FileCursor(file: $0, fromRow: resume.fromRow) } }
+        queue = verdict.resume.compactMap { resume in
+            byID[resume.id].map { FileCursor(file: $0, fromRow: resume.fromRow) }
+        }
         appended = [:]
         planner.opened(now: context.now().timeIntervalSince1970)
         logger.info(
@@ -210,7 +212,8 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
         }
         let newCommitted = status.lastCommittedOffsetToken.flatMap(StreamOffset.init)
         if let attribution = ledger.observe(
-            errorCount: status.rowsErrorCount, lastErrorOffset: status.lastErrorOffsetUpperBound.flatMap(StreamOffset.init),
+            errorCount: status.rowsErrorCount,
+            lastErrorOffset: status.lastErrorOffsetUpperBound.flatMap(StreamOffset.init),
             message: status.lastErrorMessage, committed: newCommitted)
         {
             try await context.outbox.streamRejected(
@@ -219,7 +222,8 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
             if attribution.ambiguous {
                 logger.warning(
                     Logger.Message(
-                        stringLiteral: "Snowflake rejected \(attribution.errors) row(s) in commits that spanned several "
+                        stringLiteral:
+                            "Snowflake rejected \(attribution.errors) row(s) in commits that spanned several "
                             + "files; it names only the last error's file (sequence \(attribution.sequence)), which is "
                             + "marked with all of them. Check the table's error log for the others"))
             }
