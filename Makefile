@@ -6,7 +6,7 @@ FORMAT_PATHS := Package.swift Sources Tests
 
 .DEFAULT_GOAL := help
 
-.PHONY: help deps build test test-systemd test-swift test-python test-container lint format demo emulator deb bench
+.PHONY: help deps build test test-systemd test-swift test-python test-container lint format demo emulator deb bench bench-stream
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-15s %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ test-python:
 
 bench: deps ## Benchmarks vs the C probe and the Python alternative (~12 min, root); writes BENCHMARKS.md
 	bash scripts/bench.sh $(BENCH_ARGS)
+
+bench-stream: deps ## Stream mode vs the official Snowpipe Streaming SDK, same rows, same run (root)
+	bash scripts/bench.sh --stream $(BENCH_ARGS)
 
 deb: deps ## Build the Debian package (release, static Swift runtime) and lint it
 	bash packaging/build-deb.sh

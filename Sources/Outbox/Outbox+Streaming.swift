@@ -113,7 +113,7 @@ extension Outbox {
 
     /// Ends files whose every row is committed: `LOADED`, `PARTIALLY_LOADED` (some rows rejected) or
     /// `LOAD_FAILED` (all of them), with their counts. Returns them.
-    public func streamCommitted(ids: [Int64], detail: String, now: Date) async throws(OutboxError) -> [FileRecord] {
+    public func streamCommitted(ids: [Int64], now: Date) async throws(OutboxError) -> [FileRecord] {
         guard ids.isEmpty == false else { return [] }
         let at = Self.seconds(now)
         return try await write { db in
@@ -125,15 +125,14 @@ extension Outbox {
                             WHEN s.errors >= s.total AND s.total > 0 THEN 'LOAD_FAILED'
                             ELSE 'PARTIALLY_LOADED' END,
                         rows_parsed = s.total, rows_inserted = MAX(0, s.total - s.errors),
-                        errors_seen = s.errors, first_error = s.first_error, finished_at = ?, detail = ?,
-                        action_pending = 1
+                        errors_seen = s.errors, first_error = s.first_error, finished_at = ?, action_pending = 1
                     FROM (
                         SELECT COALESCE(total_rows, last_row, 0) AS total, rows_refused + rows_rejected AS errors,
                             first_error
                         FROM streamed WHERE file_id = ?) AS s
                     WHERE files.id = ? AND files.state = 'submitted'
                     """)
-            for id in ids { try end.execute(arguments: [at, detail, id, id]) }
+            for id in ids { try end.execute(arguments: [at, id, id]) }
             return try Self.records(ids: ids, db).filter(\.state.isTerminal)
         }
     }

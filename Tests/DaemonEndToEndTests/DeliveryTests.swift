@@ -117,7 +117,7 @@ struct DeliveryTests {
                 try await states(harness)["PARTIALLY_LOADED"] == 1
             }
             #expect(try await harness.fixture.emulator.rows(of: "DB.S.T").count == 2)
-            try await harness.waitForLog("PARTIALLY_LOADED mixed.csv into DB.S.CONT_PIPE: 2 of 3 rows, 1 errors")
+            try await harness.waitForLog("PARTIALLY_LOADED mixed.csv into DB.S.CONT_PIPE: 2 of 3 rows, 1 error")
             #expect(await harness.stop() == 0)
         }
     }

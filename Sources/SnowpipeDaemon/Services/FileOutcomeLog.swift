@@ -45,10 +45,11 @@ public enum FileOutcomeLog {
         let name = file.stagePath
         switch file.state {
         case .loaded:
-            return "LOADED \(name) into \(file.pipe): \(file.rowsInserted ?? 0) rows"
+            return "LOADED \(name) into \(file.pipe): \(count(file.rowsInserted ?? 0, "row"))"
         case .partiallyLoaded:
-            return "PARTIALLY_LOADED \(name) into \(file.pipe): \(file.rowsInserted ?? 0) of \(file.rowsParsed ?? 0) "
-                + "rows, \(file.errorsSeen ?? 0) errors; first error: \(describeError(file))"
+            return "PARTIALLY_LOADED \(name) into \(file.pipe): \(file.rowsInserted ?? 0) of "
+                + "\(count(file.rowsParsed ?? 0, "row")), \(count(file.errorsSeen ?? 0, "error")); first error: "
+                + describeError(file)
         case .loadFailed:
             return "LOAD_FAILED \(name) in \(file.pipe): \(describeError(file))"
         case .skipped:
@@ -60,6 +61,11 @@ public enum FileOutcomeLog {
         case .pending, .submitted:
             return "\(file.state.rawValue) \(name) in \(file.pipe)"
         }
+    }
+
+    /// `1 row`, `2 rows`.
+    static func count(_ value: Int64, _ noun: String) -> String {
+        "\(value) \(noun)\(value == 1 ? "" : "s")"
     }
 
     static func describeError(_ file: FileRecord) -> String {

@@ -239,8 +239,7 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
 
     private func end(_ ids: [Int64]) async throws {
         guard ids.isEmpty == false else { return }
-        let detail = "committed on channel \(settings.channel) of \(rule.pipe)"
-        let files = try await context.outbox.streamCommitted(ids: ids, detail: detail, now: context.now())
+        let files = try await context.outbox.streamCommitted(ids: ids, now: context.now())
         for file in files { context.announce(file) }
         if files.isEmpty == false { context.actionWake.signal() }
     }
