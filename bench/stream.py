@@ -130,10 +130,10 @@ class StreamBench:
 
     # -- senders
 
-    def daemon(self, name, directory, rows, timeout):
-        state = os.path.join(self.work, "state-" + name)
-        config = os.path.join(self.work, name + ".yaml")
-        open(config, "w").write(f"""snowflake:
+    def config(self, name, directory, state, poll):
+        """A stream-mode daemon configuration over TLS (the emulator's CA), files taken at their close."""
+        path = os.path.join(self.work, name + ".yaml")
+        open(path, "w").write(f"""snowflake:
   account: bench-account
   user: bench_user
   private_key_file: {self.key}
@@ -148,8 +148,13 @@ watch:
     format: ndjson
     settle_seconds: 0
 reporter:
-  stream_poll_seconds: 0.2
+  stream_poll_seconds: {poll}
 """)
+        return path
+
+    def daemon(self, name, directory, rows, timeout):
+        state = os.path.join(self.work, "state-" + name)
+        config = self.config(name, directory, state, poll=0.2)
         notify = NotifySocket(os.path.join(self.work, name + ".notify"))
         log = open(os.path.join(self.work, name + ".log"), "a")
         drop_caches()
@@ -254,23 +259,7 @@ reporter:
         state = os.path.join(self.work, "state-trickle")
         staging = os.path.join(self.work, "staging")
         os.makedirs(staging)
-        config = os.path.join(self.work, "trickle.yaml")
-        open(config, "w").write(f"""snowflake:
-  account: bench-account
-  user: bench_user
-  private_key_file: {self.key}
-  host: 127.0.0.1
-  port: {self.port}
-  ca_file: {self.ca}
-state_directory: {state}
-watch:
-  - directory: {directory}
-    pipe: {PIPES['trickle']}
-    mode: stream
-    format: ndjson
-reporter:
-  stream_poll_seconds: 0.1
-""")
+        config = self.config("trickle", directory, state, poll=0.1)
         notify = NotifySocket(os.path.join(self.work, "trickle.notify"))
         process = subprocess.Popen(
             ["nice", "-n", "-20", self.exe("snowpiped"), "run", "--config", config, "--log-target", "stderr"],

@@ -245,8 +245,8 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
     }
 
     private func abandon(_ cursor: FileCursor, reason: String) async throws {
-        let committedRows =
-            committed.map { $0.file == cursor.file.sequence ? $0.row : ($0.file > cursor.file.sequence ? 1 : 0) } ?? 0
+        // Only the file the committed token points into can be part-way in the table (earlier ones have ended).
+        let committedRows = committed.map { $0.file == cursor.file.sequence ? $0.row : 0 } ?? 0
         let files = try await context.outbox.streamAbandoned(
             fileID: cursor.file.file.id, committedRows: committedRows, reason: reason, now: context.now())
         for file in files { context.announce(file) }
