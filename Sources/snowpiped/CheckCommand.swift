@@ -21,9 +21,17 @@ struct CheckCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Stop before contacting Snowflake.")
     var offline = false
 
+    @Flag(name: .long, help: "Print one line when everything is right (for ExecStartPre=: one journal line a start).")
+    var quiet = false
+
+    /// Prints a line unless `--quiet`.
+    func say(_ line: String) {
+        if quiet == false { print(line) }
+    }
+
     func run() async throws {
         let settings = try Snowpiped.loadConfiguration(config)
-        print(
+        say(
             "configuration \(config): OK (\(settings.watches.count) watch rule(s), pipes: \(settings.pipes.joined(separator: ", ")))"
         )
         let connection: SnowflakeConnection
@@ -33,15 +41,20 @@ struct CheckCommand: AsyncParsableCommand {
         } catch {
             throw CheckFailure("private key: \(error)")
         }
-        print("private key \(settings.snowflake.privateKeyFile): RSA \(connection.key.bits) bits, OK")
-        print("public key fingerprint: \(connection.key.fingerprint)")
-        print("JWT sub: \(connection.subject)")
-        print("JWT iss: \(connection.subject).\(connection.key.fingerprint)")
+        say("private key \(settings.snowflake.privateKeyFile): RSA \(connection.key.bits) bits, OK")
+        say("public key fingerprint: \(connection.key.fingerprint)")
+        say("JWT sub: \(connection.subject)")
+        say("JWT iss: \(connection.subject).\(connection.key.fingerprint)")
         for rule in settings.watches where FileManager.default.fileExists(atPath: rule.directory) == false {
-            print("warning: watched directory \(rule.directory) does not exist yet (the daemon waits for it)")
+            say("warning: watched directory \(rule.directory) does not exist yet (the daemon waits for it)")
         }
         if offline {
             await connection.shutdown()
+            if quiet {
+                print(
+                    "configuration \(config) and key \(settings.snowflake.privateKeyFile) OK "
+                        + "(\(settings.watches.count) watch rule(s), key \(connection.key.fingerprint))")
+            }
             return
         }
         print("endpoint: \(connection.endpoint.baseURL)")

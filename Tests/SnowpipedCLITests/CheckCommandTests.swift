@@ -128,6 +128,38 @@ struct CheckCommandTests {
         #expect(!result.output.contains("pw-for-check"))
     }
 
+    @Test func quietOfflineCheckPrintsOneLine() async throws {
+        let config = try setup(port: 9)
+        let result = try await ChildProcess.run(
+            ChildProcess.product("snowpiped"), ["check", "--offline", "--quiet", "--config", config])
+        #expect(result.status == 0, "\(result.output)")
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.count == 1, "\(result.stdout)")
+        #expect(lines.first?.contains("OK") == true)
+    }
+
+    @Test func aFailureWrittenToTheJournalStreamIsAtPriorityErr() async throws {
+        // As under systemd: stderr is the journal stream named by JOURNAL_STREAM (device:inode).
+        let errors = directory.path + "/stderr.txt"
+        let result = try await ChildProcess.run(
+            "/bin/sh",
+            [
+                "-c",
+                "exec 2>\"$0\"; JOURNAL_STREAM=$(stat -c %d:%i \"$0\") exec \"$1\" check --config /nonexistent.yaml",
+                errors, ChildProcess.product("snowpiped"),
+            ])
+        #expect(result.status == 1)
+        let text = try String(contentsOfFile: errors, encoding: .utf8)
+        let lines = text.split(separator: "\n")
+        #expect(lines.isEmpty == false)
+        #expect(lines.allSatisfy { $0.hasPrefix("<3>") }, "\(text)")
+        #expect(text.contains("/nonexistent.yaml"))
+        // Without the journal, no prefix.
+        let plain = try await ChildProcess.run(
+            ChildProcess.product("snowpiped"), ["check", "--config", "/nonexistent.yaml"])
+        #expect(plain.stderr.hasPrefix("Error:"), "\(plain.stderr)")
+    }
+
     @Test func aKeyReadableByOthersIsRefusedWithTheFix() async throws {
         let config = try setup(port: 9)
         chmod(directory.path + "/key.p8", 0o644)

@@ -45,6 +45,8 @@ reporter:
   poll_seconds: 1
 YAML
 systemctl reset-failed snowpiped 2>/dev/null || true
+STARTED=$(date '+%Y-%m-%d %H:%M:%S')
+sleep 1
 systemctl restart snowpiped || fail "systemctl restart"
 # Type=notify: `systemctl restart` returns only after READY=1, so the unit is active and has a STATUS line.
 [ "$(systemctl is-active snowpiped)" = active ] || fail "not active after start"
@@ -57,6 +59,15 @@ journalctl -u snowpiped SNOWPIPED_STATUS=LOADED -o json --no-pager | grep -q '"S
     fail "SNOWPIPED_PATH missing"
 wait_for 20 "systemctl status to show the STATUS line with 3 loaded" \
     sh -c 'systemctl status --no-pager snowpiped | grep -q "Status: \".*since start 3 loaded"'
+
+systemctl status --no-pager snowpiped | grep -q "in the outbox 3 loaded" || fail "no outbox totals in the STATUS line"
+# A healthy start writes nothing at priority err, and no thread-priority warnings (the unit allows setpriority).
+[ -z "$(journalctl -u snowpiped -p err --since "$STARTED" --no-pager -q)" ] ||
+    fail "errors in the journal of a healthy start: $(journalctl -u snowpiped -p err --since "$STARTED" --no-pager -q)"
+! journalctl -u snowpiped --no-pager | grep -q "Failed to set thread priority" || fail "thread-priority warnings"
+# The offline check at start is one line.
+CHECK_LINES=$(journalctl -u snowpiped --since "$STARTED" --no-pager -q | grep -c 'configuration .*OK\|private key\|fingerprint\|JWT')
+[ "$CHECK_LINES" = 1 ] || fail "the start-up check logs $CHECK_LINES lines, not one"
 
 # The watchdog: a stuck daemon is killed and restarted, and no file is lost.
 mkdir -p /run/systemd/system/snowpiped.service.d

@@ -74,11 +74,18 @@ final class DaemonContext: Sendable {
             pending += (try? await outbox.pendingCount(pipe: pipe)) ?? 0
             submitted += (try? await outbox.submittedCount(pipe: pipe)) ?? 0
         }
-        let counts = outcomeCounts
-        let failed = [FileState.loadFailed, .rejected, .notReported].reduce(0) { $0 + (counts[$1] ?? 0) }
-        var line =
-            "\(pending) pending, \(submitted) awaiting report; since start \(counts[.loaded] ?? 0) loaded, "
-            + "\(counts[.partiallyLoaded] ?? 0) partially, \(failed) failed, \(counts[.skipped] ?? 0) skipped"
+        func outcomes(_ count: (FileState) -> Int) -> String {
+            let failed = [FileState.loadFailed, .rejected, .notReported].reduce(0) { $0 + count($1) }
+            return "\(count(.loaded)) loaded, \(count(.partiallyLoaded)) partially, \(failed) failed, "
+                + "\(count(.skipped)) skipped"
+        }
+        let sinceStart = outcomeCounts
+        var line = "\(pending) pending, \(submitted) awaiting report; since start " + outcomes { sinceStart[$0] ?? 0 }
+        // Totals from the outbox survive restarts (finished rows are pruned after `retention.finished_days`).
+        if let summaries = try? await outbox.summary() {
+            let total = { (state: FileState) in summaries.reduce(0) { $0 + ($1.counts[state.rawValue] ?? 0) } }
+            line += "; in the outbox " + outcomes(total)
+        }
         let waits = health.values.compactMap { pipe in pipe.waitingFor.map { "\(pipe.pipe): \($0)" } }
         if waits.isEmpty == false { line += "; backing off: " + waits.sorted().joined(separator: ", ") }
         return line
