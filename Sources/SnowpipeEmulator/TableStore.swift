@@ -9,7 +9,10 @@ final class TableStore: Sendable {
 
     /// Opens (or creates) the database and a table for each pipe's target.
     init(path: String?, pipes: [PipeDefinition]) throws {
-        queue = try path.map { try DatabaseQueue(path: $0) } ?? DatabaseQueue()
+        // Readers (a test or benchmark counting rows) must not make a commit fail: wait for their locks.
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        queue = try path.map { try DatabaseQueue(path: $0, configuration: configuration) } ?? DatabaseQueue()
         var columnsByTable: [String: [String]] = [:]
         var definitions: [String: [(String, String)]] = [:]
         for pipe in pipes where definitions[pipe.table] == nil {
