@@ -36,9 +36,9 @@ channel, _ = client.open_channel("SDK")
 last = None
 for index, path in enumerate(open(files_list).read().split()):
     rows = [json.loads(line) for line in open(path) if line.strip()]
-    # One append per 10,000 rows at most (the SDK batches them further itself), offsets "<file>:<row>".
-    for start in range(0, len(rows), 10_000):
-        chunk = rows[start:start + 10_000]
+    # At most 1,000 rows an append_rows (the SDK batches them further itself), offsets "<file>:<row>".
+    for start in range(0, len(rows), 1_000):
+        chunk = rows[start:start + 1_000]
         last = f"{index:012d}:{start + len(chunk):012d}"
         channel.append_rows(chunk, f"{index:012d}:{start + 1:012d}", last)
 channel.wait_for_commit(lambda token: token is not None and token >= last, timeout_seconds=3600)
@@ -243,7 +243,12 @@ reporter:
         paths, rows, size = self.write_files(directory, count, 10)
         self.record("small_snowpiped", "small", rows, size, self.daemon("small", directory, rows, 1800))
         sdk_paths, _, _ = self.write_files(os.path.join(self.work, "sdk-small"), count, 10)
-        self.record("small_sdk", "sdk_small", rows, size, self.sdk("sdk_small", sdk_paths, rows, 1800))
+        try:
+            self.record("small_sdk", "sdk_small", rows, size, self.sdk("sdk_small", sdk_paths, rows, 1800))
+        except RuntimeError as error:
+            self.results["small_sdk"] = {"error": str(error), "why": "the SDK's large-data (blob upload) mode is "
+                                         "not emulated; see sdk_small.log"}
+            print(f"  small_sdk: not measured: {error}", flush=True)
 
     def large_files(self):
         megabytes = 20 if self.args.quick else self.args.large_mb
@@ -253,7 +258,14 @@ reporter:
         paths, rows, size = self.write_files(directory, 2, rows_per_file)
         self.record("large_snowpiped", "large", rows, size, self.daemon("large", directory, rows, 3600))
         sdk_paths, _, _ = self.write_files(os.path.join(self.work, "sdk-large"), 2, rows_per_file)
-        self.record("large_sdk", "sdk_large", rows, size, self.sdk("sdk_large", sdk_paths, rows, 3600))
+        try:
+            self.record("large_sdk", "sdk_large", rows, size, self.sdk("sdk_large", sdk_paths, rows, 3600))
+        except RuntimeError as error:
+            # Fed this fast, SDK 1.9.1 switches to its file-buffer mode: it uploads encrypted blobs to the pipe's
+            # stage (keys from `:pipe-info`), which the emulator does not serve. Recorded, not hidden.
+            self.results["large_sdk"] = {"error": str(error), "why": "the SDK's large-data (blob upload) mode is "
+                                         "not emulated; see sdk_large.log"}
+            print(f"  large_sdk: not measured: {error}", flush=True)
 
     def trickle(self):
         """create -> committed latency: one 1-row file every 100 ms, renamed in, with the daemon running."""

@@ -82,18 +82,39 @@ extension Outbox {
         }
     }
 
-    /// Every row of the file was consumed: the last row a sent chunk covered (0: none was ever sent), the rows in
+    /// A file whose every row was consumed: the last row a sent chunk covered (0: none was ever sent), the rows in
     /// the file, and the rows refused before sending (not JSON, wrong field count).
-    public func streamAppended(fileID: Int64, lastRow: Int64, totalRows: Int64, refused: Int64, firstError: String?)
-        async throws(OutboxError)
-    {
+    public struct Consumed: Sendable, Equatable {
+        public var fileID: Int64
+        public var lastRow: Int64
+        public var totalRows: Int64
+        public var refused: Int64
+        public var firstError: String?
+
+        public init(fileID: Int64, lastRow: Int64, totalRows: Int64, refused: Int64, firstError: String?) {
+            self.fileID = fileID
+            self.lastRow = lastRow
+            self.totalRows = totalRows
+            self.refused = refused
+            self.firstError = firstError
+        }
+    }
+
+    /// Records files whose every row was consumed, in one transaction (a chunk may complete hundreds).
+    public func streamAppended(_ files: [Consumed]) async throws(OutboxError) {
+        guard files.isEmpty == false else { return }
         try await write { db in
-            try db.execute(
+            let update = try db.cachedStatement(
                 sql: """
                     UPDATE streamed SET last_row = ?, total_rows = ?, rows_refused = ?,
                         first_error = COALESCE(?, first_error)
                     WHERE file_id = ?
-                    """, arguments: [lastRow, totalRows, refused, firstError, fileID])
+                    """)
+            for file in files {
+                try update.execute(arguments: [
+                    file.lastRow, file.totalRows, file.refused, file.firstError, file.fileID,
+                ])
+            }
         }
     }
 

@@ -175,21 +175,28 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
         try await finish(completed)
     }
 
-    /// Records files whose every row was consumed: their end row, or their end at once when none was ever sent.
+    /// Records files whose every row was consumed: their end row, or their end at once when none was ever sent
+    /// or the committed token already covers it. One transaction for all of them, one for those that end.
     private func finish(_ files: [FileCursor]) async throws {
+        guard files.isEmpty == false else { return }
+        try await context.outbox.streamAppended(
+            files.map {
+                Outbox.Consumed(
+                    fileID: $0.file.file.id, lastRow: $0.lastSentRow, totalRows: $0.lastConsumedRow,
+                    refused: $0.refused, firstError: $0.firstError)
+            })
+        var endNow: [Int64] = []
         for cursor in files {
-            try await context.outbox.streamAppended(
-                fileID: cursor.file.file.id, lastRow: cursor.lastSentRow, totalRows: cursor.lastConsumedRow,
-                refused: cursor.refused, firstError: cursor.firstError)
             let endOffset = StreamOffset(file: cursor.file.sequence, row: cursor.lastSentRow)
             if cursor.lastSentRow == 0 || committed.map({ $0 >= endOffset }) == true {
                 appended[cursor.file.sequence] = nil
-                try await end([cursor.file.file.id])
+                endNow.append(cursor.file.file.id)
             } else {
                 appended[cursor.file.sequence] = ChannelProgress.OpenFile(
                     id: cursor.file.file.id, sequence: cursor.file.sequence, lastRow: cursor.lastSentRow)
             }
         }
+        try await end(endNow)
     }
 
     /// Reads the channel status: ends the files the committed offset token covers, attributes rejected rows.
@@ -230,7 +237,8 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
         }
         if let newCommitted { committed = max(committed ?? newCommitted, newCommitted) }
         let ended = ChannelProgress.ended(by: committed, files: Array(appended.values))
-        for id in ended { appended = appended.filter { $0.value.id != id } }
+        let endedIDs = Set(ended)
+        appended = appended.filter { endedIDs.contains($0.value.id) == false }
         try await end(ended)
         planner.polled(now: context.now().timeIntervalSince1970, waiting: appended.isEmpty == false)
     }
