@@ -24,7 +24,14 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try Snowpiped.loadConfiguration(config)
-        guard FileManager.default.fileExists(atPath: settings.databasePath) else {
+        var info = stat()
+        guard stat(settings.databasePath, &info) == 0 else {
+            if errno == EACCES {
+                throw CheckFailure(
+                    "cannot read the outbox \(settings.databasePath): permission denied (user \(Self.userName)). "
+                        + "Members of the `snowpiped` group may read it: `sudo usermod -aG snowpiped "
+                        + "\(Self.userName)`, then log in again; or run `sudo snowpiped status`")
+            }
             throw CheckFailure("no outbox at \(settings.databasePath) yet: has `snowpiped run` started?")
         }
         let outbox: Outbox
@@ -121,5 +128,10 @@ struct StatusCommand: AsyncParsableCommand {
         if seconds < 120 { return "\(seconds) s" }
         if seconds < 7200 { return "\(seconds / 60) min" }
         return "\(seconds / 3600) h"
+    }
+
+    /// The name of the user running the command (for the permission hint).
+    static var userName: String {
+        getpwuid(getuid()).map { String(cString: $0.pointee.pw_name) } ?? "uid \(getuid())"
     }
 }

@@ -126,6 +126,17 @@ struct OperatorSafetyTests {
             #expect(stopped.status == 0, "\(stopped.output)")
             #expect(stopped.stdout.contains("LOADED            1"), "\(stopped.output)")
             #expect(stopped.output.contains("readonly") == false)
+            // A user outside the group is told it is a permission problem, and how to be let in.
+            let outsider = try await ChildProcess.run(
+                "/usr/bin/setpriv",
+                [
+                    "--reuid=65534", "--regid=12345", "--clear-groups", "--", ChildProcess.product("snowpiped"),
+                    "status", "--config", harness.configPath,
+                ])
+            #expect(outsider.status != 0)
+            #expect(outsider.output.contains("permission denied"), "\(outsider.output)")
+            #expect(outsider.output.contains("usermod -aG snowpiped"), "\(outsider.output)")
+            #expect(outsider.output.contains("has `snowpiped run` started") == false)
         }
     }
 }
