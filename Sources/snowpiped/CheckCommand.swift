@@ -42,6 +42,10 @@ struct CheckCommand: AsyncParsableCommand {
             throw CheckFailure("private key: \(error)")
         }
         say("private key \(settings.snowflake.privateKeyFile): RSA \(connection.key.bits) bits, OK")
+        if let problem = ServiceUserAccess.keyProblem(path: settings.snowflake.privateKeyFile) {
+            await connection.shutdown()
+            throw CheckFailure(problem)
+        }
         say("public key fingerprint: \(connection.key.fingerprint)")
         say("JWT sub: \(connection.subject)")
         say("JWT iss: \(connection.subject).\(connection.key.fingerprint)")

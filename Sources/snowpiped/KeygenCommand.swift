@@ -24,6 +24,11 @@ struct KeygenCommand: ParsableCommand {
     @Flag(name: .long, help: "Replace an existing file.")
     var force = false
 
+    @Option(
+        name: .long,
+        help: "Give the private key to this user and their group (run as root for the service: --owner snowpiped).")
+    var owner: String?
+
     func run() throws {
         guard [2048, 3072, 4096].contains(bits) else {
             throw ValidationError("--bits must be 2048, 3072 or 4096")
@@ -41,6 +46,13 @@ struct KeygenCommand: ParsableCommand {
                 throw ValidationError("passphrase file \(passphraseFile) is empty")
             }
         }
+        var ownerIDs: (uid: uid_t, gid: gid_t)?
+        if let owner {
+            guard let entry = getpwnam(owner) else {
+                throw ValidationError("--owner \(owner): no such user on this machine (the package creates `snowpiped`)")
+            }
+            ownerIDs = (entry.pointee.pw_uid, entry.pointee.pw_gid)
+        }
         let key = try PrivateKey.generate(bits: bits)
         let pem = try key.pkcs8PEM(passphrase: passphrase)
         let descriptor = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
@@ -49,13 +61,18 @@ struct KeygenCommand: ParsableCommand {
         }
         defer { close(descriptor) }
         fchmod(descriptor, 0o600)
+        if let ownerIDs, fchown(descriptor, ownerIDs.uid, ownerIDs.gid) != 0 {
+            throw ValidationError(
+                "cannot give \(out) to \(owner ?? ""): \(String(cString: strerror(errno))) (run keygen as root)")
+        }
         let bytes = Array(pem.utf8)
         guard write(descriptor, bytes, bytes.count) == bytes.count, fsync(descriptor) == 0 else {
             throw ValidationError("cannot write \(out): \(String(cString: strerror(errno)))")
         }
         let publicKey = key.publicKey
         try publicKey.pem.write(toFile: out + ".pub", atomically: true, encoding: .utf8)
-        print("Wrote \(out) (private, mode 0600\(passphrase == nil ? "" : ", encrypted")) and \(out).pub")
+        let ownedBy = owner.map { ", owned by \($0)" } ?? ""
+        print("Wrote \(out) (private, mode 0600\(ownedBy)\(passphrase == nil ? "" : ", encrypted")) and \(out).pub")
         print("Fingerprint: \(publicKey.fingerprint)")
         print("Register it in Snowflake:")
         print("  ALTER USER \(user) SET RSA_PUBLIC_KEY='\(publicKey.base64DER)';")

@@ -21,6 +21,27 @@ struct KeygenCommandTests {
         #expect(!result.stdout.contains("PRIVATE KEY"))
     }
 
+    @Test func ownerGivesTheKeyToTheServiceUser() async throws {
+        guard getuid() == 0 else {
+            print("SKIP ownerGivesTheKeyToTheServiceUser: needs root")
+            return
+        }
+        let path = directory.path + "/owned.p8"
+        let result = try await ChildProcess.run(
+            ChildProcess.product("snowpiped"), ["keygen", "--out", path, "--owner", "nobody"])
+        #expect(result.status == 0, "\(result.output)")
+        var info = stat()
+        #expect(stat(path, &info) == 0)
+        #expect(info.st_uid == 65534)
+        #expect(info.st_mode & 0o777 == 0o600)
+        #expect(result.stdout.contains("owned by nobody"))
+        let unknown = try await ChildProcess.run(
+            ChildProcess.product("snowpiped"), ["keygen", "--out", path + ".2", "--owner", "no-such-user-here"])
+        #expect(unknown.status != 0)
+        #expect(unknown.output.contains("no such user"))
+        #expect(FileManager.default.fileExists(atPath: path + ".2") == false)
+    }
+
     @Test func aPassphraseFileEncryptsTheKey() async throws {
         let path = directory.path + "/enc.p8"
         let passphrase = directory.write("pass", "correct horse\n")

@@ -44,6 +44,12 @@ watch:
 reporter:
   poll_seconds: 1
 YAML
+# A key root created for itself passes root's own reading but not the service user's: check says so.
+chown root:root /etc/snowpiped/rsa_key.p8
+OUT=$(snowpiped check --offline --config /etc/snowpiped/snowpiped.yaml 2>&1) && fail "check passed a key the service cannot read"
+echo "$OUT" | grep -q "service user snowpiped cannot read it" || fail "check did not name the unreadable key: $OUT"
+chown snowpiped:snowpiped /etc/snowpiped/rsa_key.p8
+snowpiped check --offline --config /etc/snowpiped/snowpiped.yaml >/dev/null || fail "check after chown"
 systemctl reset-failed snowpiped 2>/dev/null || true
 STARTED=$(date '+%Y-%m-%d %H:%M:%S')
 sleep 1
