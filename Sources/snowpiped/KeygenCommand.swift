@@ -49,7 +49,8 @@ struct KeygenCommand: ParsableCommand {
         var ownerIDs: (uid: uid_t, gid: gid_t)?
         if let owner {
             guard let entry = getpwnam(owner) else {
-                throw ValidationError("--owner \(owner): no such user on this machine (the package creates `snowpiped`)")
+                throw ValidationError(
+                    "--owner \(owner): no such user on this machine (the package creates `snowpiped`)")
             }
             ownerIDs = (entry.pointee.pw_uid, entry.pointee.pw_gid)
         }
