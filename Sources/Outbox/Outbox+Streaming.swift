@@ -34,12 +34,8 @@ extension Outbox {
         try await read { db in
             try Row.fetchAll(
                 db,
-                sql: """
-                    SELECT files.*, streamed.sequence, streamed.last_row, streamed.rows_refused + streamed.rows_rejected,
-                        streamed.first_error
-                    FROM streamed JOIN files ON files.id = streamed.file_id
-                    WHERE streamed.channel = ? AND files.state = 'submitted'
-                    ORDER BY streamed.sequence
+                sql: Self.streamedFiles + """
+                     WHERE streamed.channel = ? AND files.state = 'submitted' ORDER BY streamed.sequence
                     """, arguments: [channel]
             ).map(Self.streamedFile)
         }
@@ -72,12 +68,7 @@ extension Outbox {
             let list = ids.map(String.init).joined(separator: ",")
             return try Row.fetchAll(
                 db,
-                sql: """
-                    SELECT files.*, streamed.sequence, streamed.last_row, streamed.rows_refused + streamed.rows_rejected,
-                        streamed.first_error
-                    FROM streamed JOIN files ON files.id = streamed.file_id
-                    WHERE files.id IN (\(list)) ORDER BY streamed.sequence
-                    """
+                sql: Self.streamedFiles + " WHERE files.id IN (\(list)) ORDER BY streamed.sequence"
             ).map(Self.streamedFile)
         }
     }
@@ -177,6 +168,13 @@ extension Outbox {
             return try Self.records(ids: [fileID], db).filter(\.state.isTerminal)
         }
     }
+
+    /// The rows `streamedFile` decodes: `files.*` first (positional decoding), then the stream columns.
+    private static let streamedFiles = """
+        SELECT files.*, streamed.sequence, streamed.last_row, streamed.rows_refused + streamed.rows_rejected,
+            streamed.first_error
+        FROM streamed JOIN files ON files.id = streamed.file_id
+        """
 
     private static func streamedFile(_ row: Row) throws -> StreamedFile {
         let file = try FileRecord(row: row)

@@ -66,8 +66,11 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
         while Task.isCancelled == false {
             context.heartbeats.beat("stream \(rule.pipe)")
             do {
-                if queue.isEmpty, planner.isOpen { try await takePendingFiles() }
-                let pending = try await context.outbox.pendingCount(pipe: rule.pipe)
+                var pending = try await context.outbox.pendingCount(pipe: rule.pipe)
+                if queue.isEmpty, planner.isOpen, pending > 0 {
+                    try await takePendingFiles()
+                    pending = 0
+                }
                 let now = context.now().timeIntervalSince1970
                 switch planner.next(
                     now: now, rowsToAppend: queue.isEmpty == false || pending > 0, uncommittedFiles: appended.count)
@@ -135,7 +138,6 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
 
     /// Appends the next chunk: rows from the head of the queue onwards, up to `chunkBytes`.
     private func appendChunk() async throws {
-        if queue.isEmpty { try await takePendingFiles() }
         guard let continuation else { return }
         var chunk = Chunk()
         var index = 0
@@ -185,15 +187,17 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
                     fileID: $0.file.file.id, lastRow: $0.lastSentRow, totalRows: $0.lastConsumedRow,
                     refused: $0.refused, firstError: $0.firstError)
             })
+        let consumed = files.map {
+            ChannelProgress.OpenFile(id: $0.file.file.id, sequence: $0.file.sequence, lastRow: $0.lastSentRow)
+        }
+        let covered = Set(ChannelProgress.ended(by: committed, files: consumed))
         var endNow: [Int64] = []
-        for cursor in files {
-            let endOffset = StreamOffset(file: cursor.file.sequence, row: cursor.lastSentRow)
-            if cursor.lastSentRow == 0 || committed.map({ $0 >= endOffset }) == true {
-                appended[cursor.file.sequence] = nil
-                endNow.append(cursor.file.file.id)
+        for file in consumed {
+            if file.lastRow == 0 || covered.contains(file.id) {
+                appended[file.sequence] = nil
+                endNow.append(file.id)
             } else {
-                appended[cursor.file.sequence] = ChannelProgress.OpenFile(
-                    id: cursor.file.file.id, sequence: cursor.file.sequence, lastRow: cursor.lastSentRow)
+                appended[file.sequence] = file
             }
         }
         try await end(endNow)
@@ -203,17 +207,13 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
     private func poll() async throws {
         guard let status = try await client.channelStatus(pipe: rule.pipe, channel: settings.channel) else {
             // The channel is gone (dropped by someone): reopen it and resend what was not committed.
-            planner.closed()
-            queue = []
-            appended = [:]
+            forgetSession()
             logger.warning("channel \(settings.channel) no longer exists; reopening it")
             return
         }
         if let code = status.statusCode, code != "SUCCESS", code != "ACTIVE" {
             // Invalidated by Snowflake: rows in flight are gone; reopen and resend from the committed offset token.
-            planner.closed()
-            queue = []
-            appended = [:]
+            forgetSession()
             logger.warning("channel \(settings.channel) reports \(code); reopening it")
             return
         }
@@ -243,6 +243,14 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
         planner.polled(now: context.now().timeIntervalSince1970, waiting: appended.isEmpty == false)
     }
 
+    /// Drops what this channel session queued and appended and closes the channel: the next open rebuilds it
+    /// from the outbox and the committed offset token.
+    private func forgetSession() {
+        planner.closed()
+        queue = []
+        appended = [:]
+    }
+
     // MARK: Outcomes
 
     private func end(_ ids: [Int64]) async throws {
@@ -270,10 +278,7 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
             error.outcome, code: error.code, appending: appending || error.operation == "appendRows",
             tokenRenewed: error.renewedToken, now: context.now().timeIntervalSince1970, random: context.random(),
             reason: error.description)
-        if planner.isOpen == false {
-            queue = []
-            appended = [:]
-        }
+        if planner.isOpen == false { forgetSession() }
         let now = context.now().timeIntervalSince1970
         switch decision {
         case .reopen:
