@@ -81,6 +81,26 @@ struct SystemdNotifyTests {
         }
     }
 
+    @Test func theStatusTotalsSurviveARestart() async throws {
+        try await DaemonHarness.withDaemon(start: false) { harness in
+            let socket = try NotifySocket(directory: harness.root.path)
+            setenv("NOTIFY_SOCKET", socket.path, 1)
+            defer { unsetenv("NOTIFY_SOCKET") }
+            try await harness.startAndWaitUntilReady()
+            harness.dropCSV("a.csv", firstID: 1, rows: 2, renameIn: true)
+            try await DaemonHarness.waitUntil("the status line counts the loaded file") {
+                socket.poll().contains { $0.contains("since start 1 loaded") && $0.contains("in the outbox 1 loaded") }
+            }
+            #expect(await harness.stop() == 0)
+            try await harness.startAndWaitUntilReady()
+            harness.dropCSV("b.csv", firstID: 3, rows: 1, renameIn: true)
+            try await DaemonHarness.waitUntil("the totals count both runs") {
+                socket.poll().contains { $0.contains("since start 1 loaded") && $0.contains("in the outbox 2 loaded") }
+            }
+            #expect(await harness.stop() == 0)
+        }
+    }
+
     @Test func aCleanStopSendsStopping() async throws {
         let harness = try DaemonHarness()
         let socket = try NotifySocket(directory: harness.root.path)

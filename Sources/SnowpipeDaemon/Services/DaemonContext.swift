@@ -26,6 +26,9 @@ final class DaemonContext: Sendable {
     let random: @Sendable () -> Double
     /// Final statuses logged since start, for the status line.
     private let outcomes = Mutex<[FileState: Int]>([:])
+    /// Final states in the outbox before this start: read once (a count over every row at each status tick would
+    /// cost an idle daemon with a million finished files real CPU), then the totals are these plus `outcomes`.
+    private let earlierTotals = Mutex<[FileState: Int]?>(nil)
     /// Liveness of the loops, for the systemd watchdog.
     let heartbeats: Heartbeats
 
@@ -81,10 +84,19 @@ final class DaemonContext: Sendable {
         }
         let sinceStart = outcomeCounts
         var line = "\(pending) pending, \(submitted) awaiting report; since start " + outcomes { sinceStart[$0] ?? 0 }
-        // Totals from the outbox survive restarts (finished rows are pruned after `retention.finished_days`).
-        if let summaries = try? await outbox.summary() {
-            let total = { (state: FileState) in summaries.reduce(0) { $0 + ($1.counts[state.rawValue] ?? 0) } }
-            line += "; in the outbox " + outcomes(total)
+        // Totals survive restarts: the outbox's counts when first asked (minus what this run had ended by then),
+        // plus what this run ended since.
+        if earlierTotals.withLock({ $0 }) == nil, let summaries = try? await outbox.summary() {
+            let ended = outcomeCounts
+            var earlier: [FileState: Int] = [:]
+            for state in FileState.allCases where state.isTerminal {
+                let inOutbox = summaries.reduce(0) { $0 + ($1.counts[state.rawValue] ?? 0) }
+                earlier[state] = inOutbox - (ended[state] ?? 0)
+            }
+            earlierTotals.withLock { $0 = $0 ?? earlier }
+        }
+        if let earlier = earlierTotals.withLock({ $0 }) {
+            line += "; in the outbox " + outcomes { (earlier[$0] ?? 0) + (sinceStart[$0] ?? 0) }
         }
         let waits = health.values.compactMap { pipe in pipe.waitingFor.map { "\(pipe.pipe): \($0)" } }
         if waits.isEmpty == false { line += "; backing off: " + waits.sorted().joined(separator: ", ") }
