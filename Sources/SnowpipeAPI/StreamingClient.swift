@@ -92,47 +92,46 @@ public actor StreamingClient {
             ("User-Agent", userAgent), ("Authorization", "Bearer \(keyPairToken)"),
             ("X-Snowflake-Authorization-Token-Type", "KEYPAIR_JWT"),
         ]
-        var host = ingest
-        if host == nil {
+        /// One account-host call whose 200 answer is bare text (or `{field: text}`).
+        func text(
+            _ operation: String, _ method: String, _ path: String, _ extra: (name: String, value: String),
+            _ body: [UInt8] = [], field: String
+        ) async throws(SnowpipeError) -> String {
             let response: HTTPResponseData
             do {
                 response = try await transport.send(
                     HTTPRequestData(
-                        method: "GET", url: account.baseURL + "/v2/streaming/hostname?requestId=\(requestID)",
-                        headers: headers + [("Accept", "application/json")]))
+                        method: method, url: account.baseURL + path + "?requestId=\(requestID)",
+                        headers: headers + [extra], body: body))
             } catch {
-                throw failure(.transport(error), "hostname")
+                throw failure(.transport(error), operation)
             }
             guard response.status == 200 else {
-                throw failure(.http(status: response.status), "hostname", response.body)
+                throw failure(.http(status: response.status), operation, response.body)
             }
-            guard let name = Self.bareOrField(response.body, field: "hostname"), name.isEmpty == false else {
-                throw failure(.malformedResponse("the hostname answer is empty"), "hostname")
+            guard let value = Self.bareOrField(response.body, field: field), value.isEmpty == false else {
+                throw failure(.malformedResponse("the \(field) answer is empty"), operation)
             }
+            return value
+        }
+        let host: SnowflakeEndpoint
+        if let ingest {
+            host = ingest
+        } else {
+            let name = try await text(
+                "hostname", "GET", "/v2/streaming/hostname", ("Accept", "application/json"), field: "hostname")
             host = SnowflakeEndpoint(scheme: account.scheme, host: name, port: account.port)
             ingest = host
         }
         let form =
             "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&scope="
-            + SnowflakeEndpoint.percentEncode(host!.host)
-        let response: HTTPResponseData
-        do {
-            response = try await transport.send(
-                HTTPRequestData(
-                    method: "POST", url: account.baseURL + "/oauth/token?requestId=\(requestID)",
-                    headers: headers + [("Content-Type", "application/x-www-form-urlencoded")], body: Array(form.utf8)))
-        } catch {
-            throw failure(.transport(error), "scopedToken")
-        }
-        guard response.status == 200 else {
-            throw failure(.http(status: response.status), "scopedToken", response.body)
-        }
-        guard let token = Self.bareOrField(response.body, field: "token"), token.isEmpty == false else {
-            throw failure(.malformedResponse("the token answer is empty"), "scopedToken")
-        }
+            + SnowflakeEndpoint.percentEncode(host.host)
+        let token = try await text(
+            "scopedToken", "POST", "/oauth/token", ("Content-Type", "application/x-www-form-urlencoded"),
+            Array(form.utf8), field: "token")
         let expiresAt = Self.expiry(ofJWT: token) ?? now().timeIntervalSince1970 + 3600
         scoped = (token, expiresAt)
-        return (host!, token)
+        return (host, token)
     }
 
     private func call<Response: Decodable>(
