@@ -128,6 +128,28 @@ struct CheckCommandTests {
         #expect(!result.output.contains("pw-for-check"))
     }
 
+    @Test func aStreamRuleIsCheckedThroughItsScopedTokenAndChannel() async throws {
+        fixture.clock.followSystemTime()
+        try await LiveEmulator.withServer(fixture.emulator) { base in
+            let config = try setup(port: Int(base.split(separator: ":").last!)!, pipe: "DB.S.JSON_PIPE")
+            try
+                (String(contentsOfFile: config, encoding: .utf8) + "\n    mode: stream\n    format: ndjson\n"
+                + "    channel: CHECKED\n")
+                .write(toFile: config, atomically: true, encoding: .utf8)
+            let first = try await check(config)
+            #expect(first.status == 0, "\(first.output)")
+            #expect(first.stdout.contains("pipe DB.S.JSON_PIPE: ingest host localhost, scoped token OK"))
+            #expect(first.stdout.contains("channel CHECKED opened"), "\(first.stdout)")
+            // The channel exists now: a second check reads its status instead of opening it (which would fence a
+            // running daemon off).
+            let sequencer = await fixture.emulator.channelSummaries().first?.clientSequencer
+            let second = try await check(config)
+            #expect(second.status == 0, "\(second.output)")
+            #expect(second.stdout.contains("channel CHECKED SUCCESS"), "\(second.stdout)")
+            #expect(await fixture.emulator.channelSummaries().first?.clientSequencer == sequencer)
+        }
+    }
+
     @Test func quietOfflineCheckPrintsOneLine() async throws {
         let config = try setup(port: 9)
         let result = try await ChildProcess.run(
