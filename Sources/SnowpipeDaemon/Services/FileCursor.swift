@@ -36,8 +36,7 @@ struct FileCursor: Sendable {
     mutating func load(compression: StreamSettings.InputCompression, format: StreamRowReader.Format) async -> String? {
         let record = file.file
         let result: Result<[UInt8], ReadProblem> = await BlockingWork.run {
-            Self.read(
-                path: record.localPath, size: record.size, mtime: record.mtimeNanoseconds, compression: compression)
+            Self.read(record, compression: compression)
         }
         switch result {
         case .failure(let problem):
@@ -103,19 +102,19 @@ struct FileCursor: Sendable {
         let message: String
     }
 
-    /// The file's content, if it is still the version recorded (size and modification time).
-    static func read(path: String, size: Int64, mtime: Int64, compression: StreamSettings.InputCompression)
+    /// The file's content, if it is still the version recorded (size and modification time: `FileVersion`, as
+    /// the after-load actions check it).
+    static func read(_ record: FileRecord, compression: StreamSettings.InputCompression)
         -> Result<[UInt8], ReadProblem>
     {
-        var info = stat()
-        guard stat(path, &info) == 0 else {
+        let path = record.localPath
+        guard let version = FileVersion(path: path) else {
             return .failure(
                 ReadProblem(
                     message: "the file disappeared before all its rows were sent (\(String(cString: strerror(errno))))")
             )
         }
-        let nanoseconds = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
-        guard Int64(info.st_size) == size, nanoseconds == mtime else {
+        guard version.matches(record) else {
             return .failure(
                 ReadProblem(
                     message: "the file changed before all its rows were sent; put new rows in a new file "
