@@ -17,8 +17,11 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "python"))
+from emulator_process import make_tls  # noqa: E402  (the SDK tests' test CA, one recipe)
 from run import NotifySocket, cpu_seconds, drop_caches, memory_kb, percentile, remove_tree, wait_for  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -64,7 +67,7 @@ class StreamBench:
         self.key = os.path.join(self.work, "rsa_key.p8")
         subprocess.run([self.exe("snowpiped"), "keygen", "--out", self.key, "--user", "BENCH_USER"],
                        check=True, stdout=subprocess.DEVNULL)
-        self.ca, cert, tls_key = self.make_tls()
+        self.ca, cert, tls_key = (str(path) for path in make_tls(Path(self.work)))
         columns = [{"name": "ID", "type": "NUMBER"}, {"name": "NAME", "type": "VARCHAR"},
                    {"name": "AMOUNT", "type": "FLOAT"}]
         config = {
@@ -84,19 +87,6 @@ class StreamBench:
         self.url = self.emulator.stdout.readline().strip()
         self.port = int(self.url.rsplit(":", 1)[1])
         self.context = ssl.create_default_context(cafile=self.ca)
-
-    def make_tls(self):
-        run = lambda *a: subprocess.run(a, check=True, capture_output=True)  # noqa: E731
-        ca_key, ca, key, csr, cert, ext = (os.path.join(self.work, n) for n in (
-            "ca.key", "ca.pem", "server.key", "server.csr", "server.pem", "server.ext"))
-        run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key, "-out", ca, "-days", "2",
-            "-subj", "/CN=bench CA", "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,keyCertSign,cRLSign")
-        run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=localhost")
-        open(ext, "w").write("subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n")
-        run("openssl", "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial", "-out", cert,
-            "-days", "2", "-extfile", ext)
-        return ca, cert, key
 
     def admin(self, path):
         with urllib.request.urlopen(self.url + path, context=self.context, timeout=60) as response:
