@@ -85,16 +85,8 @@ struct LoadingTests {
 
     @Test func aGzipCompressedFileIsDecompressed() async throws {
         let csv = "ID,NAME,AMOUNT\n1,a,1\n2,b,2\n"
-        let gz = fixture.stage.write("a.csv.gz.src", csv)
-        let gzip = Process()
-        gzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        gzip.arguments = ["-c", gz]
-        let pipe = Foundation.Pipe()
-        gzip.standardOutput = pipe
-        try gzip.run()
-        let compressed = pipe.fileHandleForReading.readDataToEndOfFile()
-        gzip.waitUntilExit()
-        fixture.stage.write("a.csv.gz", bytes: [UInt8](compressed))
+        let compressed = try Compression.gzip(Array(csv.utf8))
+        fixture.stage.write("a.csv.gz", bytes: compressed)
         _ = await fixture.insertFiles(["a.csv.gz"])
         await fixture.emulator.advanceClock(by: 10)
         let entry = await fixture.insertReport().files.first ?? [:]
