@@ -82,6 +82,9 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Stage storage for upload rules: the AWS SigV4 signer and the S3 object client (no AWS SDK builds here).
+        .target(name: "StageStorage", dependencies: ["SnowflakeAuth"], swiftSettings: swiftSettings),
+
         // sd_notify and the journald LogHandler (libsystemd).
         .target(
             name: "Systemd",
@@ -185,6 +188,11 @@ let package = Package(
         .testTarget(
             name: "SnowflakeAuthTests",
             dependencies: ["SnowflakeAuth", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "StageStorageTests",
+            dependencies: ["StageStorage"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

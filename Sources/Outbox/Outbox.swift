@@ -26,6 +26,9 @@ public final class Outbox: Sendable {
         configuration.readonly = readOnly
         configuration.busyMode = .timeout(10)
         configuration.label = "outbox"
+        // GRDB's default is .userInitiated, whose libdispatch worker threads ask for nice -2: refused to an
+        // unprivileged service, and each refusal is a "Failed to set thread priority" line in the journal.
+        configuration.qos = .default
         do {
             if readOnly == false, FileManager.default.fileExists(atPath: path) == false {
                 try Self.create(at: path)

@@ -14,3 +14,21 @@ public enum SHA256Digest {
         return Array(output.prefix(Int(length)))
     }
 }
+
+/// HMAC-SHA256 through OpenSSL (the one-shot `HMAC()`, not deprecated in OpenSSL 3).
+public enum HMACSHA256 {
+    /// The 32-byte HMAC-SHA256 of `message` under `key`.
+    public static func authenticate(_ message: [UInt8], key: [UInt8]) -> [UInt8] {
+        var output = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        let result = key.withUnsafeBytes { rawKey in
+            message.withUnsafeBytes { rawMessage in
+                HMAC(
+                    EVP_sha256(), rawKey.baseAddress, Int32(rawKey.count),
+                    rawMessage.bindMemory(to: UInt8.self).baseAddress, rawMessage.count, &output, &length)
+            }
+        }
+        precondition(result != nil, "HMAC-SHA256 failed: \(OpenSSLErrorQueue.summary())")
+        return Array(output.prefix(Int(length)))
+    }
+}

@@ -25,7 +25,7 @@ struct Authenticator: Sendable {
         account = AccountIdentifier.jwtAccount(configuration.account)
         users = [:]
         for user in configuration.users {
-            try setUser(user.name, publicKeys: user.publicKeys, pipes: Set(user.pipes))
+            try setUser(user.name, publicKeys: try user.resolvingKeyFiles().publicKeys, pipes: Set(user.pipes))
         }
     }
 

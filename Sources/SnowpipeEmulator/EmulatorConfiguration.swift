@@ -69,13 +69,33 @@ public struct EmulatorConfiguration: Codable, Sendable {
         public var name: String
         /// Registered keys (like `RSA_PUBLIC_KEY` and `RSA_PUBLIC_KEY_2`): PEM or bare base64 DER.
         public var publicKeys: [String]
+        /// Files holding more registered keys (PEM), read when the emulator starts: a configuration that trusts
+        /// `snowpiped keygen`'s `.pub` file without copying it in.
+        public var publicKeyFiles: [String]?
         /// Fully qualified pipe names this user may use; others answer 404 as Snowflake does.
         public var pipes: [String]
 
-        public init(name: String, publicKeys: [String], pipes: [String]) {
+        public init(name: String, publicKeys: [String], publicKeyFiles: [String]? = nil, pipes: [String]) {
             self.name = name
             self.publicKeys = publicKeys
+            self.publicKeyFiles = publicKeyFiles
             self.pipes = pipes
+        }
+
+        /// `publicKeys` plus the contents of `publicKeyFiles`.
+        /// - Throws: an error naming the file that cannot be read.
+        public func resolvingKeyFiles() throws -> User {
+            var resolved = self
+            for path in publicKeyFiles ?? [] {
+                do {
+                    resolved.publicKeys.append(try String(contentsOfFile: path, encoding: .utf8))
+                } catch {
+                    throw EmulatorConfigurationError(
+                        "users[\(name)].publicKeyFiles: cannot read \(path): \(error.localizedDescription)")
+                }
+            }
+            resolved.publicKeyFiles = nil
+            return resolved
         }
     }
 
@@ -142,4 +162,10 @@ public struct EmulatorConfiguration: Codable, Sendable {
         streamingHostname =
             try c.decodeIfPresent(String.self, forKey: .streamingHostname) ?? Self.defaultStreamingHostname
     }
+}
+
+/// A configuration value that cannot be used, with the key and what is wrong.
+public struct EmulatorConfigurationError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }

@@ -12,7 +12,9 @@ struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Validate the configuration and key; then call insertReport on each pipe to prove access.",
-        discussion: "With --offline it stops before the network (for ExecStartPre=). Exits non-zero on any problem."
+        discussion:
+            "With --offline it stops before the network. Exits 78 when the configuration or key is wrong, 1 when a pipe "
+            + "fails."
     )
 
     @Option(name: .shortAndLong, help: "Configuration file.")
@@ -21,7 +23,7 @@ struct CheckCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Stop before contacting Snowflake.")
     var offline = false
 
-    @Flag(name: .long, help: "Print one line when everything is right (for ExecStartPre=: one journal line a start).")
+    @Flag(name: .long, help: "Print one line when everything is right (for scripts).")
     var quiet = false
 
     /// Prints a line unless `--quiet`.
@@ -39,12 +41,15 @@ struct CheckCommand: AsyncParsableCommand {
             // A short connect timeout: check answers quickly when the host is unreachable.
             connection = try SnowflakeConnection(settings: settings.snowflake, connectTimeout: .seconds(3))
         } catch {
-            throw CheckFailure("private key: \(error)")
+            throw CheckFailure("private key: \(error)", status: CheckFailure.configurationStatus)
         }
         say("private key \(settings.snowflake.privateKeyFile): RSA \(connection.key.bits) bits, OK")
-        if let problem = ServiceUserAccess.keyProblem(path: settings.snowflake.privateKeyFile) {
+        let access =
+            [ServiceUserAccess.keyProblem(path: settings.snowflake.privateKeyFile)].compactMap { $0 }
+            + ServiceUserAccess.directoryProblems(settings)
+        if access.isEmpty == false {
             await connection.shutdown()
-            throw CheckFailure(problem)
+            throw CheckFailure(access.joined(separator: "\n"), status: CheckFailure.configurationStatus)
         }
         say("public key fingerprint: \(connection.key.fingerprint)")
         say("JWT sub: \(connection.subject)")
@@ -146,8 +151,17 @@ struct CheckCommand: AsyncParsableCommand {
     }
 }
 
-/// A failed check: printed to stderr, exit status 1.
+/// A failed check: printed to stderr; exit status 1, or 78 (EX_CONFIG) when the configuration, the key or the
+/// set-up is wrong and only an edit fixes it.
 struct CheckFailure: Error, CustomStringConvertible {
+    /// `EX_CONFIG` from sysexits.h; systemd shows it as `status=78/CONFIG`.
+    static let configurationStatus: Int32 = 78
+
     let description: String
-    init(_ description: String) { self.description = description }
+    let status: Int32
+
+    init(_ description: String, status: Int32 = 1) {
+        self.description = description
+        self.status = status
+    }
 }

@@ -25,7 +25,8 @@ enum ErrorReporting {
 }
 
 extension Snowpiped {
-    /// Runs the command; an error that ends it is written at priority err when stderr is the journal.
+    /// Runs the command; an error that ends it is written at priority err when stderr is the journal, and a
+    /// `CheckFailure` exits with its own status (78 for a configuration that restarting cannot fix).
     static func main() async {
         do {
             var command = try parseAsRoot()
@@ -34,6 +35,11 @@ extension Snowpiped {
             } else {
                 try command.run()
             }
+        } catch let failure as CheckFailure {
+            let journal = ErrorReporting.stderrIsJournal
+            let text = ErrorReporting.forStderr("Error: \(failure.description)", journal: journal)
+            FileHandle.standardError.write(Data((text + "\n").utf8))
+            Glibc.exit(failure.status)
         } catch {
             let code = exitCode(for: error)
             let journal = ErrorReporting.stderrIsJournal

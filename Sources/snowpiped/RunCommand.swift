@@ -57,7 +57,7 @@ struct RunCommand: AsyncParsableCommand {
                 logger.notice("ready: watching and submitting")
             }
         } catch let error as SetupError {
-            throw CheckFailure(error.description)
+            throw CheckFailure(error.description, status: CheckFailure.configurationStatus)
         }
     }
 }

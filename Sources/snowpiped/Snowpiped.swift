@@ -14,12 +14,13 @@ struct Snowpiped: AsyncParsableCommand {
         subcommands: [RunCommand.self, StatusCommand.self, RetryCommand.self, CheckCommand.self, KeygenCommand.self]
     )
 
-    /// Loads and validates the configuration, or fails with every problem listed (exit status 1).
+    /// Loads and validates the configuration, or fails with every problem listed (exit status 78, EX_CONFIG:
+    /// the unit's `RestartPreventExitStatus=78` keeps systemd from restarting into the same error).
     static func loadConfiguration(_ path: String) throws -> DaemonConfiguration {
         do {
             return try ConfigurationLoader.load(path: path)
         } catch {
-            throw CheckFailure("configuration: \(error)")
+            throw CheckFailure("configuration: \(error)", status: CheckFailure.configurationStatus)
         }
     }
 }

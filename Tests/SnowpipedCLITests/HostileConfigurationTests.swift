@@ -4,7 +4,8 @@ import TestSupport
 import Testing
 
 /// Configurations that used to pass validation and fail later (or never): each is refused before anything
-/// starts, with the key, the value and what to do, and exit status 1.
+/// starts, with the key, the value and what to do, and exit status 78 (EX_CONFIG: the unit does not restart
+/// into the same error).
 @Suite("Configuration refuses what would fail online or lose data")
 struct HostileConfigurationTests {
     let directory = TemporaryDirectory("hostile-config")
@@ -77,6 +78,7 @@ struct HostileConfigurationTests {
         for command in ["check", "run"] {
             let result = try await run(command, config)
             #expect(result.status != 0)
+            #expect(result.status == 78, "\(command): \(result.output)")
             #expect(result.output.contains("holds a 1024-bit RSA key; Snowflake requires at least 2048 bits"))
             #expect(result.output.contains("snowpiped keygen"))
             #expect(result.output.contains("PRIVATE KEY-----") == false)
@@ -90,5 +92,18 @@ struct HostileConfigurationTests {
         #expect(result.output.contains("passphrase_file") == false)
         #expect(result.output.contains("passphrase_env") == false)
         #expect(result.output.contains("s3cret") == false)
+    }
+
+    /// The file the package installs as /etc/snowpiped/snowpiped.yaml: refused with one problem, the account
+    /// left empty, so neither `run` nor the package's post-install start ever sends anything on it.
+    @Test func thePackagedPlaceholderConfigurationIsRefusedWithOneProblem() async throws {
+        let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("config/snowpiped.example.yaml").path
+        for command in ["check", "run"] {
+            let result = try await run(command, example)
+            #expect(result.status == 78, "\(command): \(result.output)")
+            #expect(result.output.contains("1 problem:"), "\(result.output)")
+            #expect(result.output.contains("snowflake.account: is not set"), "\(result.output)")
+        }
     }
 }

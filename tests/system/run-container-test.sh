@@ -6,10 +6,14 @@ cd "$(dirname "$0")/../.."
 bash packaging/build-deb.sh >/tmp/snowpiped-deb.log || { cat /tmp/snowpiped-deb.log; exit 1; }
 STAGE=$(mktemp -d)
 trap 'rm -rf "$STAGE"' EXIT
-cp .build-deb/snowpiped_*_amd64.deb "$STAGE/snowpiped.deb"
+mkdir "$STAGE/deb" "$STAGE/config"
+cp .build-deb/snowpiped_*_amd64.deb "$STAGE/deb/"
 cp "$(swift build --show-bin-path)/snowpipe-emulator" "$STAGE/"
+cp config/emulator.try-service.json config/snowpiped.try-service.yaml "$STAGE/config/"
+bash tests/system/extract-walk.sh README.md "$STAGE/walk" >/dev/null
 cp tests/system/inside-service-test.sh "$STAGE/"
-chmod 755 "$STAGE" "$STAGE/inside-service-test.sh"
+chmod -R a+rX "$STAGE"
+chmod 755 "$STAGE/inside-service-test.sh"
 status=0
 bash tests/system/nspawn-run.sh "$STAGE" inside-service-test.sh | tee /tmp/snowpiped-container.log || status=${PIPESTATUS[0]}
 if [ "$status" = 77 ]; then

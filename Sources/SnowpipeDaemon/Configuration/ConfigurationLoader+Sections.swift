@@ -14,7 +14,14 @@ extension ConfigurationLoader {
                 "account", "user", "private_key_file", "private_key_passphrase", "host", "port", "scheme",
                 "allow_plain_http", "ca_file", "request_timeout_seconds",
             ])
-        let account = reader.string(keys["account"], path: "snowflake.account", required: true) ?? ""
+        let account = reader.string(keys["account"], path: "snowflake.account") ?? ""
+        if account.isEmpty {
+            reader.problem(
+                "snowflake.account", keys["account"],
+                "is not set: give your account identifier (orgname-accountname, e.g. myorg-myacct, or a locator "
+                    + "such as xy12345.us-east-2.aws). The file the package installs leaves it empty until you "
+                    + "configure it: set account, user, private_key_file and each watch rule's pipe")
+        }
         let user = reader.string(keys["user"], path: "snowflake.user", required: true) ?? ""
         let keyFile = reader.string(keys["private_key_file"], path: "snowflake.private_key_file", required: true) ?? ""
         if keyFile.isEmpty == false, keyFile.hasPrefix("/") == false {

@@ -1,0 +1,140 @@
+import Foundation
+import SnowflakeAuth
+
+/// AWS Signature Version 4 for S3, written here because no Swift AWS SDK builds in this project's environment.
+/// Pure: the caller gives the instant. S3 rules: the path is encoded once (never normalised, never
+/// double-encoded), every header given is signed (the caller leaves out what it does not want signed), and the
+/// payload hash is either the body's SHA-256 in hex or `UNSIGNED-PAYLOAD`.
+public enum SigV4 {
+    /// The payload hash S3 accepts instead of the body's SHA-256 (the body is then not covered).
+    public static let unsignedPayload = "UNSIGNED-PAYLOAD"
+
+    /// A request to sign.
+    public struct Request: Sendable, Equatable {
+        public var method: String
+        /// The path as characters (not percent-encoded): `/bucket/key with space`.
+        public var path: String
+        /// Query parameters, not encoded; a parameter without a value (`?uploads`) has "".
+        public var query: [(name: String, value: String)]
+        /// Headers to sign, `host` included (with the port when it is not the scheme's default).
+        public var headers: [(name: String, value: String)]
+        /// Hex SHA-256 of the body, or `unsignedPayload`.
+        public var payloadHash: String
+
+        public init(
+            method: String, path: String, query: [(name: String, value: String)] = [],
+            headers: [(name: String, value: String)], payloadHash: String
+        ) {
+            self.method = method
+            self.path = path
+            self.query = query
+            self.headers = headers
+            self.payloadHash = payloadHash
+        }
+
+        public static func == (lhs: Request, rhs: Request) -> Bool {
+            lhs.method == rhs.method && lhs.path == rhs.path && lhs.payloadHash == rhs.payloadHash
+                && lhs.query.map { [$0.name, $0.value] } == rhs.query.map { [$0.name, $0.value] }
+                && lhs.headers.map { [$0.name, $0.value] } == rhs.headers.map { [$0.name, $0.value] }
+        }
+    }
+
+    /// What signing produced: the headers to add, and the intermediate texts (for tests and diagnosis).
+    public struct Signature: Sendable {
+        /// `x-amz-date`, `x-amz-security-token` (temporary credentials) and `authorization`.
+        public var headers: [(name: String, value: String)]
+        public var canonicalRequest: String
+        public var stringToSign: String
+        /// Hex HMAC-SHA256.
+        public var signature: String
+    }
+
+    /// Signs `request` for `service` in `region` at `date`. `x-amz-date` and, for temporary credentials,
+    /// `x-amz-security-token` are added to the signed headers; send the returned headers with the request.
+    public static func sign(
+        _ request: Request, credentials: AWSCredentials, region: String, service: String = "s3", date: Date
+    ) -> Signature {
+        let stamp = timestamp(date)
+        var request = request
+        request.headers.append(("x-amz-date", stamp))
+        var added = [(name: "x-amz-date", value: stamp)]
+        if let token = credentials.sessionToken {
+            request.headers.append(("x-amz-security-token", token))
+            added.append(("x-amz-security-token", token))
+        }
+        let (canonical, signedHeaders) = canonicalRequest(request)
+        let day = String(stamp.prefix(8))
+        let scope = "\(day)/\(region)/\(service)/aws4_request"
+        let toSign = ["AWS4-HMAC-SHA256", stamp, scope, hex(SHA256Digest.hash(Array(canonical.utf8)))]
+            .joined(separator: "\n")
+        var key = Array("AWS4\(credentials.secretAccessKey)".utf8)
+        for part in [day, region, service, "aws4_request"] {
+            key = HMACSHA256.authenticate(Array(part.utf8), key: key)
+        }
+        let signature = hex(HMACSHA256.authenticate(Array(toSign.utf8), key: key))
+        added.append(
+            (
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope), SignedHeaders=\(signedHeaders), "
+                    + "Signature=\(signature)"
+            ))
+        return Signature(headers: added, canonicalRequest: canonical, stringToSign: toSign, signature: signature)
+    }
+
+    /// The canonical request and the `SignedHeaders` list.
+    static func canonicalRequest(_ request: Request) -> (String, String) {
+        let encoded: [(String, String)] = request.query.map { (encode($0.name), encode($0.value)) }
+        let sorted = encoded.sorted { $0.0 == $1.0 ? $0.1 < $1.1 : $0.0 < $1.0 }
+        let query = sorted.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
+        var headers: [String: [String]] = [:]
+        for (name, value) in request.headers {
+            headers[name.lowercased(), default: []].append(trimmed(value))
+        }
+        let names = headers.keys.sorted()
+        let canonicalHeaders = names.map { "\($0):\(headers[$0]!.joined(separator: ","))\n" }.joined()
+        let signed = names.joined(separator: ";")
+        let path = encode(request.path.isEmpty ? "/" : request.path, keepingSlashes: true)
+        let parts: [String] = [request.method, path, query, canonicalHeaders, signed, request.payloadHash]
+        let text = parts.joined(separator: "\n")
+        return (text, signed)
+    }
+
+    /// RFC 3986 percent-encoding of UTF-8: only `A-Z a-z 0-9 - . _ ~` (and `/` in paths) stay as they are.
+    public static func encode(_ text: String, keepingSlashes: Bool = false) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+                UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            case UInt8(ascii: "/") where keepingSlashes:
+                out.append("/")
+            default:
+                out += String(format: "%%%02X", byte)
+            }
+        }
+        return out
+    }
+
+    /// A header value with surrounding spaces removed and inner runs of spaces collapsed to one.
+    static func trimmed(_ value: String) -> String {
+        value.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
+            .trimmingCharacters(in: .whitespaces)
+    }
+
+    /// `YYYYMMDD'T'HHMMSS'Z'` in UTC.
+    public static func timestamp(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        return String(
+            format: "%04d%02d%02dT%02d%02d%02dZ", parts.year!, parts.month!, parts.day!, parts.hour!, parts.minute!,
+            parts.second!)
+    }
+
+    /// Lower-case hex.
+    public static func hex(_ bytes: [UInt8]) -> String {
+        bytes.map { String(format: "%02x", $0) }.joined()
+    }
+}
