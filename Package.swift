@@ -83,7 +83,8 @@ let package = Package(
         ),
 
         // Stage storage for upload rules: the AWS SigV4 signer and the S3 object client (no AWS SDK builds here).
-        .target(name: "StageStorage", dependencies: ["SnowflakeAuth"], swiftSettings: swiftSettings),
+        .target(
+            name: "StageStorage", dependencies: ["COpenSSL", "SnowflakeAuth", "SnowpipeAPI"], swiftSettings: swiftSettings),
 
         // sd_notify and the journald LogHandler (libsystemd).
         .target(
@@ -192,7 +193,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StageStorageTests",
-            dependencies: ["StageStorage"],
+            dependencies: ["StageStorage", "SnowpipeAPI", "SnowpipeHTTPClient", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

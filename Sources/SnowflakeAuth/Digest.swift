@@ -32,3 +32,17 @@ public enum HMACSHA256 {
         return Array(output.prefix(Int(length)))
     }
 }
+
+/// MD5 through OpenSSL, for S3's `Content-MD5` integrity header only (not for security).
+public enum MD5Digest {
+    /// The 16-byte MD5 of `bytes`.
+    public static func hash(_ bytes: [UInt8]) -> [UInt8] {
+        var output = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        let ok = bytes.withUnsafeBytes { raw in
+            EVP_Digest(raw.baseAddress, raw.count, &output, &length, EVP_md5(), nil)
+        }
+        precondition(ok == 1, "EVP_Digest(MD5) failed: \(OpenSSLErrorQueue.summary())")
+        return Array(output.prefix(Int(length)))
+    }
+}

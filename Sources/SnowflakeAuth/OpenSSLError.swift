@@ -1,7 +1,7 @@
 import COpenSSL
 
 /// Reads and clears OpenSSL's thread-local error queue.
-enum OpenSSLErrorQueue {
+public enum OpenSSLErrorQueue {
     /// One entry of the queue: the library and reason codes plus OpenSSL's own text.
     struct Entry: Sendable {
         let library: Int32
@@ -27,7 +27,7 @@ enum OpenSSLErrorQueue {
     }
 
     /// Drains the queue and joins the texts, for "detail" parts of error messages (never contains key material).
-    static func summary() -> String {
+    public static func summary() -> String {
         let entries = drain()
         if entries.isEmpty { return "no detail from OpenSSL" }
         return entries.map(\.text).joined(separator: "; ")
