@@ -127,6 +127,8 @@ let package = Package(
             name: "SnowpipeEmulator",
             dependencies: [
                 "Codecs",
+                "StageStorage",
+                "SnowpipeHTTPClient",
                 "IngestCore",
                 "SnowflakeAuth",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -235,6 +237,8 @@ let package = Package(
             name: "SnowpipeEmulatorTests",
             dependencies: [
                 "SnowpipeEmulator",
+                "StageStorage",
+                "SnowpipeHTTPClient",
                 "SnowflakeAuth",
                 "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

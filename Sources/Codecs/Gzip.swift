@@ -1,6 +1,6 @@
 import CZlib
 
-/// gzip decompression through the system zlib.
+/// gzip through the system zlib.
 public enum Gzip {
     /// Why a gzip stream could not be read.
     public struct Failure: Error, Sendable {
@@ -50,5 +50,27 @@ public enum Gzip {
             throw Failure(message: "the gzip stream is corrupt or truncated")
         }
         return output
+    }
+
+    /// `input` as one gzip member with a header that depends on nothing else (MTIME 0, no name), so the same
+    /// bytes always compress to the same stream and its digest is stable across retries and restarts.
+    public static func compress(_ input: [UInt8], level: Int32 = 6) -> [UInt8] {
+        var stream = z_stream()
+        precondition(snowpiped_deflate_init2(&stream, level, 15 + 16) == Z_OK, "deflateInit2 failed")
+        defer { deflateEnd(&stream) }
+        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(input.count))) + 32)
+        var input = input
+        let written: Int = input.withUnsafeMutableBufferPointer { inBuffer in
+            output.withUnsafeMutableBufferPointer { outBuffer in
+                stream.next_in = inBuffer.baseAddress
+                stream.avail_in = UInt32(inBuffer.count)
+                stream.next_out = outBuffer.baseAddress
+                stream.avail_out = UInt32(outBuffer.count)
+                let result = deflate(&stream, Z_FINISH)
+                precondition(result == Z_STREAM_END, "deflate with a deflateBound-sized buffer did not finish")
+                return outBuffer.count - Int(stream.avail_out)
+            }
+        }
+        return Array(output.prefix(written))
     }
 }

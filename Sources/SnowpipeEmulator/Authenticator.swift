@@ -49,7 +49,12 @@ struct Authenticator: Sendable {
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
             return .failure(.missing("Authorization header is not `Bearer <JWT>`"))
         }
-        let token = parts[1].trimmingCharacters(in: .whitespaces)
+        return verify(parts[1].trimmingCharacters(in: .whitespaces), now: now)
+    }
+
+    /// Verifies a key-pair JWT (a Snowpipe REST bearer token, or the `TOKEN` of a session login): the user,
+    /// the grants.
+    func verify(_ token: String, now: Date) -> Result<(user: String, pipes: Set<String>), Refusal> {
         guard let jwt = JWT.Parsed(token) else { return .failure(.invalid("not a compact JWT")) }
         guard jwt.algorithm == "RS256" else { return .failure(.invalid("alg is \(jwt.algorithm), not RS256")) }
         guard let subject = jwt.subject, let issuer = jwt.issuer else {

@@ -62,6 +62,10 @@ public struct EmulatorConfiguration: Codable, Sendable {
     public var streamingCommitDelaySeconds = defaultStreamingCommitDelaySeconds
     /// The ingest host name of the account (Snowpipe Streaming).
     public var streamingHostname = defaultStreamingHostname
+    /// Named internal stages a session's `PUT` may write to (their objects live in `stageStorage`).
+    public var stages: [StageDefinition] = []
+    /// The S3 server behind the internal stages (moto in tests); required when `stages` is not empty.
+    public var stageStorage: StageStorageSettings?
 
     /// A user allowed to call the API.
     public struct User: Codable, Sendable {
@@ -161,6 +165,8 @@ public struct EmulatorConfiguration: Codable, Sendable {
             ?? Self.defaultStreamingCommitDelaySeconds
         streamingHostname =
             try c.decodeIfPresent(String.self, forKey: .streamingHostname) ?? Self.defaultStreamingHostname
+        stages = try c.decodeIfPresent([StageDefinition].self, forKey: .stages) ?? []
+        stageStorage = try c.decodeIfPresent(StageStorageSettings.self, forKey: .stageStorage)
     }
 }
 

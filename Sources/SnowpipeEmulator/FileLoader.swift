@@ -34,12 +34,15 @@ struct FileLoader: Sendable {
 
     /// Loads `path` (relative to the stage directory).
     func load(path: String) -> LoadOutcome {
-        let bytes: [UInt8]
         do {
-            bytes = try read(path: path)
+            return load(bytes: try read(path: path), path: path)
         } catch {
             return failed(systemError: error.message, fileSize: 0)
         }
+    }
+
+    /// Loads a staged file's bytes (as stored: compressed or not, already decrypted).
+    func load(bytes: [UInt8], path: String) -> LoadOutcome {
         let content: [UInt8]
         let compressed =
             pipe.format.compression == .gzip || (pipe.format.compression == .auto && Gzip.isGzip(bytes))
@@ -83,7 +86,7 @@ struct FileLoader: Sendable {
         return [UInt8](data)
     }
 
-    private func failed(systemError: String, fileSize: Int) -> LoadOutcome {
+    func failed(systemError: String, fileSize: Int) -> LoadOutcome {
         LoadOutcome(
             status: .loadFailed, fileSize: fileSize, rowsParsed: 0, errorsSeen: 1,
             errorLimit: policy.outcome(parsed: 0, errors: 0).errorLimit, firstError: nil,

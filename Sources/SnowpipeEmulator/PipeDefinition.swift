@@ -5,8 +5,11 @@ import Foundation
 public struct PipeDefinition: Codable, Sendable {
     /// Fully qualified, case-sensitive name as used in URLs, e.g. `MYDB.MYSCHEMA.MYPIPE`.
     public var name: String
-    /// Local directory standing in for the stage; insertFiles paths are relative to it.
+    /// Local directory standing in for the stage; insertFiles paths are relative to it. Empty when `stage` is set.
     public var stageDirectory: String
+    /// The named internal stage the pipe copies from (`DB.SCHEMA.STAGE`, one of the configuration's `stages`):
+    /// insertFiles paths are then object names under that stage's prefix in the stage storage (S3).
+    public var stage: String?
     /// What `stageLocation` reports, e.g. `s3://mybucket/data/`. Defaults to the directory as a file URL.
     public var stageLocation: String?
     /// Target table name (one SQLite table per distinct name).
@@ -29,9 +32,11 @@ public struct PipeDefinition: Codable, Sendable {
         columns: [Column],
         format: FileFormat = FileFormat(),
         onError: String = "SKIP_FILE",
-        pattern: String? = nil
+        pattern: String? = nil,
+        stage: String? = nil
     ) {
         self.name = name
+        self.stage = stage
         self.stageDirectory = stageDirectory
         self.stageLocation = stageLocation
         self.table = table
@@ -45,14 +50,19 @@ public struct PipeDefinition: Codable, Sendable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(
             name: try c.decode(String.self, forKey: .name),
-            stageDirectory: try c.decode(String.self, forKey: .stageDirectory),
+            stageDirectory: try c.decodeIfPresent(String.self, forKey: .stageDirectory) ?? "",
             stageLocation: try c.decodeIfPresent(String.self, forKey: .stageLocation),
             table: try c.decode(String.self, forKey: .table),
             columns: try c.decodeIfPresent([Column].self, forKey: .columns) ?? [],
             format: try c.decodeIfPresent(FileFormat.self, forKey: .format) ?? FileFormat(),
             onError: try c.decodeIfPresent(String.self, forKey: .onError) ?? "SKIP_FILE",
-            pattern: try c.decodeIfPresent(String.self, forKey: .pattern)
+            pattern: try c.decodeIfPresent(String.self, forKey: .pattern),
+            stage: try c.decodeIfPresent(String.self, forKey: .stage)
         )
+        if stage == nil, stageDirectory.isEmpty {
+            throw DecodingError.dataCorruptedError(
+                forKey: .stageDirectory, in: c, debugDescription: "pipe \(name) needs a stageDirectory or a stage")
+        }
     }
 
     /// A target column.

@@ -22,7 +22,9 @@ extension SnowpipeEmulator {
         }
         let work = due.map { job in (job, pipes[job.pipe]!, policies[job.pipe]!) }
         let threshold = configuration.inProgressThresholdBytes
-        let results = await Self.execute(work, inProgressThreshold: threshold)
+        let source = StagedObjectSource(
+            storage: configuration.stageStorage, stages: stages, materials: stageMaterials)
+        let results = await Self.execute(work, inProgressThreshold: threshold, source: source)
         let batches = results.filter { $0.insertRows }.map { (table: pipes[$0.job.pipe]!.table, rows: $0.outcome.rows) }
         let finishedAt = clock.now()
         let prepared = results.map { prepare($0, at: finishedAt) }
@@ -92,17 +94,30 @@ extension SnowpipeEmulator {
 
     /// Reads and parses the files off the actor.
     private nonisolated static func execute(
-        _ work: [(LoadJob, PipeDefinition, OnErrorPolicy)], inProgressThreshold: Int?
+        _ work: [(LoadJob, PipeDefinition, OnErrorPolicy)], inProgressThreshold: Int?, source: StagedObjectSource
     ) async -> [JobResult] {
-        work.map { job, pipe, policy in
+        var results: [JobResult] = []
+        for (job, pipe, policy) in work {
             if let outcome = job.finishing {
-                return JobResult(job: job, outcome: outcome, insertRows: true, inProgress: false)
+                results.append(JobResult(job: job, outcome: outcome, insertRows: true, inProgress: false))
+                continue
             }
-            let outcome = FileLoader(pipe: pipe, policy: policy).load(path: job.path)
+            let loader = FileLoader(pipe: pipe, policy: policy)
+            let outcome: LoadOutcome
+            if pipe.stage != nil {
+                switch await source.fetch(pipe: pipe, path: job.path) {
+                case .success(let bytes): outcome = loader.load(bytes: bytes, path: job.path)
+                case .failure(let failure): outcome = loader.failed(systemError: failure.message, fileSize: 0)
+                }
+            } else {
+                outcome = loader.load(path: job.path)
+            }
             let large = inProgressThreshold.map { outcome.fileSize > $0 } ?? false
             let goesInProgress = large && outcome.status != .loadFailed
-            return JobResult(job: job, outcome: outcome, insertRows: !goesInProgress, inProgress: goesInProgress)
+            results.append(
+                JobResult(job: job, outcome: outcome, insertRows: !goesInProgress, inProgress: goesInProgress))
         }
+        return results
     }
 
     /// A finished load, ready to be stored and applied.
@@ -124,7 +139,7 @@ extension SnowpipeEmulator {
         let stamp = states[pipe.name]!.stamp(now, perMillisecond: configuration.eventsPerMillisecond)
         var entry = FileEntry(
             path: result.job.path,
-            stageLocation: pipe.stageLocation ?? URL(fileURLWithPath: pipe.stageDirectory).absoluteString,
+            stageLocation: stageLocation(of: pipe),
             fileSize: outcome.fileSize, timeReceived: result.job.receivedAt, lastInsertTime: stamp,
             rowsInserted: outcome.rowsInserted, rowsParsed: outcome.rowsParsed, errorsSeen: outcome.errorsSeen,
             errorLimit: outcome.errorLimit, complete: true, status: outcome.status,

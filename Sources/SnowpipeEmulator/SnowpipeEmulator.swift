@@ -1,6 +1,7 @@
 import Foundation
 import IngestCore
 import Logging
+import StageStorage
 
 /// A local Snowpipe: the `insertFiles` / `insertReport` / `loadHistoryScan` REST API with Snowflake's
 /// authentication, limits, 14-day load metadata, report retention and asynchronous loading of staged files into
@@ -46,6 +47,14 @@ public actor SnowpipeEmulator {
     var nextClientSequencer: Int64 = 1
     /// Scoped tokens issued for the ingest host.
     var scopedTokens = ScopedTokens()
+    /// Driver sessions (login, renewal) for `PUT` into internal stages.
+    var sessions = SessionRegistry()
+    /// Internal stages by upper-cased name.
+    let stages: [String: StageDefinition]
+    /// The encryption material each PUT query handed out, by query id (a loader decrypts with it).
+    var stageMaterials: [String: StageEncryptionMaterial] = [:]
+    /// Queries run so far (ids are `01c0ffee-<n>`).
+    var queriesRun = 0
 
     /// Builds the emulator from its configuration.
     /// - Throws: `ConfigurationError` naming the pipe or user whose definition is wrong.
@@ -93,6 +102,17 @@ public actor SnowpipeEmulator {
         self.pipes = pipes
         self.policies = policies
         self.patterns = patterns
+        var stages: [String: StageDefinition] = [:]
+        for stage in configuration.stages { stages[stage.name.uppercased()] = stage }
+        self.stages = stages
+        if stages.isEmpty == false, configuration.stageStorage == nil {
+            throw ConfigurationError("internal stages need `stageStorage` (the S3 server their objects live in)")
+        }
+        for pipe in configuration.pipes {
+            if let stage = pipe.stage, stages[stage.uppercased()] == nil {
+                throw ConfigurationError("pipe \(pipe.name): stage \(stage) is not one of the configured `stages`")
+            }
+        }
         do {
             tables = try TableStore(path: configuration.databasePath, pipes: configuration.pipes)
         } catch {
@@ -132,6 +152,10 @@ public actor SnowpipeEmulator {
         } else if request.path == "/telemetry/send/sessionless" {
             // Snowflake's answer; the streaming SDK needs `data` (the Java file SDK ignores the body).
             response = .json(200, ["data": "Log Received", "code": nil, "message": nil, "success": true])
+        } else if request.path.hasPrefix("/session") || request.path.hasPrefix("/queries/")
+            || request.path == "/telemetry/send"
+        {
+            response = await handleSession(request)
         } else if let route = StreamingRoute(method: request.method, path: request.path) {
             response = await handleStreaming(request, route: route)
         } else if let (pipe, operation) = Self.parsePipePath(request.path) {

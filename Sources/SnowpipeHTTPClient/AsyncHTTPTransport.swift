@@ -43,6 +43,12 @@ public final class AsyncHTTPTransport: HTTPTransport {
         self.requestTimeout = requestTimeout
     }
 
+    /// A process-wide transport with the default settings, never shut down (for long-lived users such as the
+    /// emulator's stage storage, which has no shutdown of its own).
+    public static let shared: AsyncHTTPTransport = {
+        do { return try AsyncHTTPTransport() } catch { fatalError("cannot create the shared HTTP transport: \(error)") }
+    }()
+
     /// Closes the connection pool. Must be called before the transport is released.
     public func shutdown() async throws {
         try await client.shutdown()

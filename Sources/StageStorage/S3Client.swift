@@ -28,7 +28,7 @@ public struct S3Endpoint: Sendable, Equatable {
 
     /// The `Host` header for `bucket` (signed, so it must be exactly what is sent).
     func hostHeader(bucket: String) -> String {
-        let name = pathStyle ? host : "\(bucket).\(host)"
+        let name = pathStyle || bucket.isEmpty ? host : "\(bucket).\(host)"
         let defaultPort = scheme == "https" ? 443 : 80
         guard let port, port != defaultPort else { return name }
         return "\(name):\(port)"

@@ -13,6 +13,8 @@ public struct MotoS3: Sendable {
     public var endpoint: String
     public var region: String
     public var bucket: String
+    /// The role limited to the bucket (STS AssumeRole mints `temporary`-like credentials for it).
+    public var roleARN: String
     /// An IAM user with full access.
     public var admin: Key
     /// STS credentials of a role limited to the bucket, as a Snowflake PUT hands out.
@@ -25,6 +27,7 @@ public struct MotoS3: Sendable {
         var endpoint: String
         var region: String
         var bucket: String
+        var roleARN: String
         var admin: Key
         var temporary: Key
     }
@@ -56,7 +59,7 @@ public struct MotoS3: Sendable {
         }
         let server = MotoS3(
             endpoint: announcement.endpoint, region: announcement.region, bucket: announcement.bucket,
-            admin: announcement.admin, temporary: announcement.temporary)
+            roleARN: announcement.roleARN, admin: announcement.admin, temporary: announcement.temporary)
         return try await body(server)
     }
 

@@ -1,0 +1,180 @@
+import Codecs
+import Foundation
+import Logging
+import SnowpipeHTTPClient
+import StageStorage
+
+/// The drivers' session protocol, as far as a `PUT` into an internal stage needs it (reference/
+/// internal-stage-notes.md §1, §2, §8): key-pair login, renewal, heartbeat, logout, telemetry, and
+/// `query-request` for `PUT`, which answers with the stage's S3 location, temporary credentials minted with STS
+/// on the stage storage, and per-query encryption material for SNOWFLAKE_FULL stages. Application errors are
+/// HTTP 200 with `success: false` and Snowflake's code, as the drivers expect.
+extension SnowpipeEmulator {
+    /// Multipart threshold handed to PUT clients (`data.threshold`).
+    static let putThresholdBytes = 209_715_200
+
+    func handleSession(_ request: EmulatorRequest) async -> EmulatorResponse {
+        var body = request.body
+        if request.header("content-encoding")?.lowercased() == "gzip" {
+            guard let plain = try? Gzip.decompress(body) else { return Self.failure("390400", "bad gzip body") }
+            body = plain
+        }
+        let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] ?? [:]
+        let now = clock.now()
+        switch (request.method, request.path) {
+        case ("POST", "/session/v1/login-request"):
+            return login(object["data"] as? [String: Any] ?? [:], now: now)
+        case ("POST", "/session/token-request"):
+            guard let master = Self.sessionToken(request) else { return Self.failure("390114", "no master token") }
+            switch sessions.renew(master: master, oldToken: object["oldSessionToken"] as? String ?? "", now: now) {
+            case .failure(let refusal): return Self.failure(refusal.code, refusal.message)
+            case .success(let session):
+                return Self.success([
+                    "sessionToken": session.token, "validityInSecondsST": Int(SessionRegistry.tokenSeconds),
+                    "masterToken": session.master, "validityInSecondsMT": Int(SessionRegistry.masterSeconds),
+                    "sessionId": session.id,
+                ])
+            }
+        case ("POST", "/session/heartbeat"):
+            if case .failure(let refusal) = session(request, now: now) {
+                return Self.failure(refusal.code, refusal.message)
+            }
+            return Self.success(nil)
+        case ("POST", "/session"):
+            if request.query["delete"] == "true", let token = Self.sessionToken(request) {
+                sessions.close(token: token)
+            }
+            return Self.success(nil)
+        case ("POST", "/telemetry/send"):
+            return Self.success("Log Received")
+        case ("POST", "/queries/v1/query-request"):
+            switch session(request, now: now) {
+            case .failure(let refusal): return Self.failure(refusal.code, refusal.message)
+            case .success: return await runQuery(object["sqlText"] as? String ?? "")
+            }
+        default:
+            return .snowflakeError(404, code: VendorCode.objectNotFound, message: "Not found: \(request.path)")
+        }
+    }
+
+    private func login(_ data: [String: Any], now: Date) -> EmulatorResponse {
+        guard data["AUTHENTICATOR"] as? String == "SNOWFLAKE_JWT", let token = data["TOKEN"] as? String else {
+            return Self.failure("390100", "Incorrect username or password was specified.")
+        }
+        switch authenticator.verify(token, now: now) {
+        case .failure:
+            return Self.failure(VendorCode.invalidJWT, "JWT token is invalid.")
+        case .success(let principal):
+            let session = sessions.login(user: principal.user, now: now)
+            return Self.success([
+                "token": session.token, "validityInSeconds": Int(SessionRegistry.tokenSeconds),
+                "masterToken": session.master, "masterValidityInSeconds": Int(SessionRegistry.masterSeconds),
+                "sessionId": session.id, "displayUserName": principal.user, "serverVersion": "9.0.0-emulator",
+                "firstLogin": false, "healthCheckInterval": 45, "parameters": [[String: Any]](),
+                "sessionInfo": [
+                    "databaseName": NSNull(), "schemaName": NSNull(), "warehouseName": NSNull(), "roleName": "PUBLIC",
+                ],
+            ])
+        }
+    }
+
+    private func session(_ request: EmulatorRequest, now: Date) -> Result<
+        SessionRegistry.Session, SessionRegistry.Refusal
+    > {
+        guard let token = Self.sessionToken(request) else { return .failure(.invalidToken) }
+        return sessions.session(token: token, now: now)
+    }
+
+    /// Runs a `PUT` (the only statement the emulator knows).
+    private func runQuery(_ sql: String) async -> EmulatorResponse {
+        queriesRun += 1
+        let queryID = "01c0ffee-0000-\(String(format: "%04d", queriesRun % 10_000))-\(instance)"
+        guard let parsed = PutStatement.parse(sql) else {
+            return Self.failure(
+                "001003", "SQL compilation error: the emulator runs only PUT statements", queryID: queryID)
+        }
+        let statement: PutStatement
+        switch parsed {
+        case .failure(let invalid):
+            return Self.failure("001003", "SQL compilation error: \(invalid.message)", queryID: queryID)
+        case .success(let value): statement = value
+        }
+        let name = statement.stage.replacingOccurrences(of: "\"", with: "").uppercased()
+        guard let stage = stages[name], let storage = configuration.stageStorage else {
+            return Self.failure(
+                VendorCode.objectNotFound,
+                "SQL compilation error:\nStage '\(name)' does not exist or not authorized.", queryID: queryID)
+        }
+        let credentials: AWSCredentials
+        do {
+            credentials = try await Self.stageSTS(storage).assumeRole(
+                roleARN: storage.roleARN, sessionName: "snowflake-put", credentials: Self.admin(storage))
+        } catch {
+            logger.error("cannot mint stage credentials", metadata: ["error": "\(error)"])
+            return Self.failure("000603", "Processing aborted due to error 300002:\(error)", queryID: queryID)
+        }
+        var material: [String: Any]? = nil
+        if stage.encryption == .full {
+            var generator = SystemRandomNumberGenerator()
+            let key = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let smkID = Int64.random(in: 1...Int64(Int32.max), using: &generator)
+            stageMaterials[queryID] = StageEncryptionMaterial(masterKey: key, queryID: queryID, smkID: smkID)
+            material = ["queryStageMasterKey": Data(key).base64EncodedString(), "queryId": queryID, "smkId": smkID]
+        }
+        let path = statement.subPath.isEmpty ? "" : statement.subPath + "/"
+        let stageInfo: [String: Any] = [
+            "locationType": "S3", "location": "\(storage.bucket)/\(stage.keyPrefix)\(path)", "path": path,
+            "region": storage.region, "endPoint": NSNull(), "storageAccount": NSNull(),
+            "isClientSideEncrypted": stage.encryption == .full, "useS3RegionalUrl": false, "presignedUrl": NSNull(),
+            "creds": [
+                "AWS_KEY_ID": credentials.accessKeyID, "AWS_SECRET_KEY": credentials.secretAccessKey,
+                "AWS_TOKEN": credentials.sessionToken ?? "", "AWS_ID": credentials.accessKeyID,
+                "AWS_KEY": credentials.secretAccessKey,
+            ],
+        ]
+        return Self.success([
+            "command": "UPLOAD", "src_locations": [statement.sourcePath], "parallel": statement.parallel,
+            "threshold": Self.putThresholdBytes, "autoCompress": statement.autoCompress,
+            "sourceCompression": statement.sourceCompression, "overwrite": statement.overwrite,
+            "clientShowEncryptionParameter": true, "queryId": queryID,
+            "encryptionMaterial": material ?? NSNull(), "stageInfo": stageInfo, "uploadInfo": stageInfo,
+            "kind": NSNull(), "operation": "Node", "rowtype": [[String: Any]](), "rowset": [[String]](),
+        ])
+    }
+
+    /// `Authorization: Snowflake Token="<token>"`.
+    static func sessionToken(_ request: EmulatorRequest) -> String? {
+        guard let header = request.header("authorization"), let open = header.range(of: "Token=\"") else { return nil }
+        let rest = header[open.upperBound...]
+        guard let close = rest.firstIndex(of: "\"") else { return nil }
+        return String(rest[..<close])
+    }
+
+    static func success(_ data: Any?) -> EmulatorResponse {
+        .json(200, ["data": data ?? NSNull(), "code": nil, "message": nil, "success": true])
+    }
+
+    static func failure(_ code: String, _ message: String, queryID: String? = nil) -> EmulatorResponse {
+        let data: Any = queryID.map { ["queryId": $0, "sqlState": code == "002003" ? "02000" : "42000"] } ?? NSNull()
+        return .json(200, ["data": data, "code": code, "message": message, "success": false])
+    }
+
+    /// The stage storage's S3 endpoint (path-style).
+    static func storageEndpoint(_ storage: StageStorageSettings) -> S3Endpoint {
+        let url = URL(string: storage.endpoint)
+        return S3Endpoint(
+            scheme: url?.scheme ?? "http", host: url?.host ?? "127.0.0.1", port: url?.port, pathStyle: true)
+    }
+
+    static func admin(_ storage: StageStorageSettings) -> AWSCredentials {
+        AWSCredentials(accessKeyID: storage.accessKeyID, secretAccessKey: storage.secretAccessKey)
+    }
+
+    static func stageSTS(_ storage: StageStorageSettings) -> STSClient {
+        STSClient(endpoint: storageEndpoint(storage), region: storage.region, transport: AsyncHTTPTransport.shared)
+    }
+
+    static func stageS3(_ storage: StageStorageSettings) -> S3Client {
+        S3Client(endpoint: storageEndpoint(storage), region: storage.region, transport: AsyncHTTPTransport.shared)
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+
+/// A named internal stage: `CREATE STAGE DB.SCHEMA.NAME ENCRYPTION = (TYPE = 'SNOWFLAKE_FULL' | 'SNOWFLAKE_SSE')`.
+public struct StageDefinition: Codable, Sendable, Equatable {
+    /// Client-side encryption with per-query keys (Snowflake's default), or server-side only.
+    public enum Encryption: String, Codable, Sendable {
+        case full = "SNOWFLAKE_FULL"
+        case sse = "SNOWFLAKE_SSE"
+    }
+
+    /// Fully qualified, case-sensitive name, e.g. `MYDB.PUBLIC.INGEST_STAGE`.
+    public var name: String
+    public var encryption: Encryption
+    /// Key prefix of the stage's objects in the bucket, ending in `/` (default `stages/<name>/`).
+    public var prefix: String?
+
+    public init(name: String, encryption: Encryption = .full, prefix: String? = nil) {
+        self.name = name
+        self.encryption = encryption
+        self.prefix = prefix
+    }
+
+    /// The prefix, normalised to end in `/`.
+    var keyPrefix: String {
+        let text = prefix ?? "stages/\(name.lowercased())/"
+        return text.hasSuffix("/") ? text : text + "/"
+    }
+}
+
+/// The S3 server behind the emulator's internal stages, and how to mint a PUT's temporary credentials.
+public struct StageStorageSettings: Codable, Sendable, Equatable {
+    /// `http://127.0.0.1:PORT` (path-style: moto) .
+    public var endpoint: String
+    public var region: String
+    /// Named `sfc-…` like Snowflake's internal-stage buckets (drivers skip the accelerate probe for those).
+    public var bucket: String
+    /// A key with full access: the emulator reads staged objects back with it when loading.
+    public var accessKeyID: String
+    public var secretAccessKey: String
+    /// The role whose temporary credentials a PUT hands out (STS AssumeRole).
+    public var roleARN: String
+
+    public init(
+        endpoint: String, region: String, bucket: String, accessKeyID: String, secretAccessKey: String,
+        roleARN: String
+    ) {
+        self.endpoint = endpoint
+        self.region = region
+        self.bucket = bucket
+        self.accessKeyID = accessKeyID
+        self.secretAccessKey = secretAccessKey
+        self.roleARN = roleARN
+    }
+}
