@@ -5,9 +5,11 @@ import IngestCore
 extension Outbox {
     /// The pipe's next batch: an unsent batch left from before (a crash or a failed attempt; same requestId,
     /// same files), or a new one of up to `maxFiles` pending files, committed before it is returned.
-    public func nextBatch(pipe: String, maxFiles: Int, now: Date, newRequestID: @Sendable () -> String)
-        async throws(OutboxError) -> Batch?
-    {
+    /// - Parameter stagedOnly: an upload rule's pipe: only files whose upload was verified (a `staged` row).
+    public func nextBatch(
+        pipe: String, maxFiles: Int, now: Date, stagedOnly: Bool = false, newRequestID: @Sendable () -> String
+    ) async throws(OutboxError) -> Batch? {
+        let staged = stagedOnly ? " AND id IN (SELECT file_id FROM staged)" : ""
         let at = Self.seconds(now)
         let requestID = newRequestID()
         return try await write { db in
@@ -26,7 +28,7 @@ extension Outbox {
                 try db.execute(sql: "DELETE FROM batches WHERE id = ?", arguments: [id])
             }
             let unbatched = try db.cachedStatement(
-                sql: "SELECT 1 FROM files WHERE pipe = ? AND state = 'pending' AND batch_id IS NULL LIMIT 1")
+                sql: "SELECT 1 FROM files WHERE pipe = ? AND state = 'pending' AND batch_id IS NULL\(staged) LIMIT 1")
             guard try Bool.fetchOne(unbatched, arguments: [pipe]) != nil else { return nil }
             try db.cachedStatement(sql: "INSERT INTO batches (pipe, request_id, created_at) VALUES (?, ?, ?)")
                 .execute(arguments: [pipe, requestID, at])
@@ -38,7 +40,7 @@ extension Outbox {
             let files = try FileRecord.fetchAll(
                 db.cachedStatement(
                     sql: """
-                        SELECT * FROM files WHERE pipe = ? AND state = 'pending' AND batch_id IS NULL
+                        SELECT * FROM files WHERE pipe = ? AND state = 'pending' AND batch_id IS NULL\(staged)
                         ORDER BY id LIMIT ?
                         """),
                 arguments: [pipe, maxFiles]

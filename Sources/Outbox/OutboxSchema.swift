@@ -13,10 +13,12 @@ import GRDB
 ///   set only once every row was consumed; the file ends only when the channel's committed offset token reaches
 ///   (sequence, last_row). `rows_refused` (rows never sent: not JSON, wrong field count) is recounted from the
 ///   whole file each time it is read, so it is set, never added; `rows_rejected` (rows the server skipped) is
-///   added once per channel status read that reports them.
+///   added once per channel status read that reports them;
+/// - upload rules: a pending file is in the DESIGN's `uploaded` state once it has a `staged` row (written only
+///   after a HEAD verified the object's size and digest); only such files are batched for insertFiles.
 enum OutboxSchema {
     /// The version this build writes.
-    static let currentVersion = 2
+    static let currentVersion = 3
 
     static func migrate(_ db: Database) throws {
         let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
@@ -88,6 +90,19 @@ enum OutboxSchema {
                         UNIQUE (channel, sequence)
                     );
                     PRAGMA user_version = 2;
+                    """)
+        }
+        if version < 3 {
+            try db.execute(
+                sql: """
+                    CREATE TABLE staged (
+                        file_id INTEGER PRIMARY KEY REFERENCES files (id) ON DELETE CASCADE,
+                        object_key TEXT NOT NULL,
+                        digest TEXT NOT NULL,
+                        size INTEGER NOT NULL,
+                        verified_at REAL NOT NULL
+                    );
+                    PRAGMA user_version = 3;
                     """)
         }
     }

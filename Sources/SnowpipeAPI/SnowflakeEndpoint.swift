@@ -49,6 +49,13 @@ public struct SnowflakeEndpoint: Sendable, Equatable {
         return url(pipe: pipe, operation: "loadHistoryScan", query: query)
     }
 
+    /// `baseURL + path` with a percent-encoded query.
+    public func url(path: String, query: [(String, String)]) -> String {
+        guard query.isEmpty == false else { return baseURL + path }
+        return baseURL + path + "?"
+            + query.map { "\(Self.percentEncode($0.0))=\(Self.percentEncode($0.1))" }.joined(separator: "&")
+    }
+
     private func url(pipe: String, operation: String, query: [(String, String)]) -> String {
         let encodedQuery = query.map { "\($0.0)=\(Self.percentEncode($0.1))" }.joined(separator: "&")
         return "\(baseURL)/v1/data/pipes/\(Self.percentEncode(pipe))/\(operation)?\(encodedQuery)"

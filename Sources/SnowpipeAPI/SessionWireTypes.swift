@@ -1,0 +1,122 @@
+import Foundation
+
+/// The answer to a `PUT` through `query-request`: where to upload and with what (reference/
+/// internal-stage-notes.md §2.2). Only what the upload uses is decoded.
+public struct PutAnswer: Sendable, Equatable {
+    public var queryID: String
+    /// `S3` (the only one supported), `AZURE`, `GCS`, `LOCAL_FS`.
+    public var locationType: String
+    /// `bucket/prefix/` including the PUT's sub-path.
+    public var location: String
+    public var region: String
+    /// FIPS / PrivateLink endpoint, when the stage has one.
+    public var endPoint: String?
+    public var clientSideEncrypted: Bool
+    public var awsKeyID: String
+    public var awsSecretKey: String
+    public var awsToken: String
+    /// Encryption material (client-side encrypted stages): base64 master key, its query id and smk id.
+    public var masterKey: String?
+    public var materialQueryID: String?
+    public var smkID: Int64?
+    /// The multipart threshold the server suggests, bytes.
+    public var threshold: Int
+
+    public init(
+        queryID: String, locationType: String, location: String, region: String, endPoint: String?,
+        clientSideEncrypted: Bool, awsKeyID: String, awsSecretKey: String, awsToken: String, masterKey: String?,
+        materialQueryID: String?, smkID: Int64?, threshold: Int
+    ) {
+        self.queryID = queryID
+        self.locationType = locationType
+        self.location = location
+        self.region = region
+        self.endPoint = endPoint
+        self.clientSideEncrypted = clientSideEncrypted
+        self.awsKeyID = awsKeyID
+        self.awsSecretKey = awsSecretKey
+        self.awsToken = awsToken
+        self.masterKey = masterKey
+        self.materialQueryID = materialQueryID
+        self.smkID = smkID
+        self.threshold = threshold
+    }
+
+    /// The bucket and the key prefix (ending in `/`, or empty) of `location`.
+    public var bucketAndPrefix: (bucket: String, prefix: String) {
+        guard let slash = location.firstIndex(of: "/") else { return (location, "") }
+        var prefix = String(location[location.index(after: slash)...])
+        if prefix.isEmpty == false, prefix.hasSuffix("/") == false { prefix += "/" }
+        return (String(location[..<slash]), prefix)
+    }
+
+    /// Reads the `data` object of a successful answer.
+    static func decode(_ data: [String: Any]) throws(SessionError) -> PutAnswer {
+        guard data["command"] as? String == "UPLOAD", let stage = data["stageInfo"] as? [String: Any],
+            let location = stage["location"] as? String, let creds = stage["creds"] as? [String: Any]
+        else { throw SessionError(.malformed("the PUT answer has no UPLOAD command, stageInfo or creds")) }
+        let material = data["encryptionMaterial"] as? [String: Any]
+        return PutAnswer(
+            queryID: data["queryId"] as? String ?? "", locationType: stage["locationType"] as? String ?? "",
+            location: location, region: stage["region"] as? String ?? "",
+            endPoint: (stage["endPoint"] as? String).flatMap { $0.isEmpty ? nil : $0 },
+            clientSideEncrypted: stage["isClientSideEncrypted"] as? Bool ?? false,
+            awsKeyID: creds["AWS_KEY_ID"] as? String ?? "", awsSecretKey: creds["AWS_SECRET_KEY"] as? String ?? "",
+            awsToken: creds["AWS_TOKEN"] as? String ?? "", masterKey: material?["queryStageMasterKey"] as? String,
+            materialQueryID: material?["queryId"] as? String, smkID: (material?["smkId"] as? NSNumber)?.int64Value,
+            threshold: (data["threshold"] as? NSNumber)?.intValue ?? 209_715_200)
+    }
+}
+
+/// A session call that failed: Snowflake's code and message when it answered, what to do in `hint`.
+public struct SessionError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// Snowflake answered `success: false` with this code (002003: no such stage; 390144: key refused…).
+        case refused(code: String)
+        /// A non-200 HTTP status.
+        case http(Int)
+        /// No answer.
+        case transport(TransportError)
+        /// A 200 that is not the JSON expected.
+        case malformed(String)
+        /// No login JWT could be made.
+        case authentication(String)
+    }
+
+    public var kind: Kind
+    public var message: String?
+    public var operation = ""
+
+    public init(_ kind: Kind, message: String? = nil) {
+        self.kind = kind
+        self.message = message
+    }
+
+    /// True when waiting and trying again may help (no answer, 429/5xx).
+    public var isTransient: Bool {
+        switch kind {
+        case .transport: return true
+        case .http(let status): return status == 408 || status == 429 || status >= 500
+        default: return false
+        }
+    }
+
+    public var description: String {
+        var text = operation.isEmpty ? "" : operation + ": "
+        switch kind {
+        case .refused(let code):
+            text += "Snowflake refused it (code \(code))"
+            switch code {
+            case "002003": text += ": the stage does not exist or the user's default role may not write to it"
+            case "390144": text += ": the key-pair login was refused (wrong key, user or account)"
+            default: break
+            }
+        case .http(let status): text += "HTTP \(status)"
+        case .transport(let error): text += "no answer (\(error))"
+        case .malformed(let detail): text += "unreadable answer (\(detail))"
+        case .authentication(let detail): text += "no login token (\(detail))"
+        }
+        if let message, message.isEmpty == false { text += ": \(message)" }
+        return text
+    }
+}
