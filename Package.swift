@@ -107,6 +107,7 @@ let package = Package(
         .target(
             name: "SnowpipeDaemon",
             dependencies: [
+                "StageStorage",
                 "Codecs",
                 "IngestCore",
                 "SnowpipeAPI",

@@ -30,6 +30,14 @@ public enum StageObjectName {
         return compressedExtensions.contains(name[name.index(after: dot)...].lowercased()) == false
     }
 
+    /// True when `stagePath` is one this type made (its last directory is a version: hex, `-`, hex).
+    public static func isVersioned(_ stagePath: String) -> Bool {
+        let components = stagePath.split(separator: "/")
+        guard components.count >= 2 else { return false }
+        let parts = components[components.count - 2].split(separator: "-", omittingEmptySubsequences: false)
+        return parts.count == 2 && parts.allSatisfy { $0.isEmpty == false && $0.allSatisfy(\.isHexDigit) }
+    }
+
     /// The directory part and the base name of a stage path.
     public static func split(_ stagePath: String) -> (directory: String, name: String) {
         guard let slash = stagePath.lastIndex(of: "/") else { return ("", stagePath) }

@@ -145,10 +145,13 @@ extension Outbox {
     }
 
     /// Pending files of a pipe not yet in a batch, plus files in unsent batches.
-    public func pendingCount(pipe: String) async throws(OutboxError) -> Int {
-        try await read { db in
+    /// - Parameter stagedOnly: count only files with a verified upload (an upload rule's pipe).
+    public func pendingCount(pipe: String, stagedOnly: Bool = false) async throws(OutboxError) -> Int {
+        let staged = stagedOnly ? " AND id IN (SELECT file_id FROM staged)" : ""
+        return try await read { db in
             try Int.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM files WHERE pipe = ? AND state = 'pending'", arguments: [pipe]) ?? 0
+                db, sql: "SELECT COUNT(*) FROM files WHERE pipe = ? AND state = 'pending'\(staged)", arguments: [pipe])
+                ?? 0
         }
     }
 

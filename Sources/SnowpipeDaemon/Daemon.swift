@@ -49,6 +49,12 @@ public enum Daemon {
             services.append(ReporterService(context: context, pipe: pipe, clock: clock))
             services.append(BatcherService(context: context, pipe: pipe, clock: clock))
         }
+        let session = connection.sessionClient(version: version)
+        for pipe in configuration.uploadPipes.sorted() {
+            services.append(
+                UploadService(
+                    context: context, pipe: pipe, session: session, transport: connection.transport, clock: clock))
+        }
         let streamingClient = connection.streamingClient(version: version)
         for rule in configuration.watches {
             guard let stream = rule.stream else { continue }
@@ -76,9 +82,11 @@ public enum Daemon {
                 try await tasks.waitForAll()
             }
         } catch {
+            await session.close()
             await connection.shutdown()
             throw error
         }
+        await session.close()
         await connection.shutdown()
         logger.notice("snowpiped stopped")
     }

@@ -84,6 +84,22 @@ public final class SnowflakeConnection: Sendable {
             version: version)
     }
 
+    /// A driver-protocol session for `PUT` into internal stages; it logs in with 60 s key-pair JWTs, as the
+    /// drivers do.
+    public func sessionClient(version: String) -> SessionClient {
+        let key = self.key
+        let settings = self.settings
+        return SessionClient(
+            endpoint: endpoint, transport: transport, account: settings.account, user: settings.user,
+            version: version
+        ) {
+            let claims = JWTClaims(
+                account: settings.account, user: settings.user, fingerprint: key.fingerprint,
+                issuedAt: Int64(Date().timeIntervalSince1970), lifetime: 60)
+            return try JWT.sign(claims, with: key)
+        }
+    }
+
     /// The `sub` of the tokens (`ACCOUNT.USER`).
     public var subject: String { AccountIdentifier.qualifiedUser(account: settings.account, user: settings.user) }
 

@@ -66,3 +66,15 @@ struct StageUploadDecisionTests {
         }
     }
 }
+
+@Suite("Versioned stage paths are recognised")
+struct StageObjectNameVersionTests {
+    @Test func onlyPathsWithAVersionDirectoryAreVersioned() {
+        #expect(
+            StageObjectName.isVersioned(
+                StageObjectName.path(stagePath: "x", relative: "a.csv", size: 1, mtimeNanoseconds: 2)))
+        #expect(StageObjectName.isVersioned("orders.csv") == false)
+        #expect(StageObjectName.isVersioned("2026/12/orders.csv") == false)
+        #expect(StageObjectName.isVersioned("cafe-babe/orders.csv"))
+    }
+}

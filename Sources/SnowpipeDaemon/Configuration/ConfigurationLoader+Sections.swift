@@ -98,7 +98,7 @@ extension ConfigurationLoader {
                 allowed: [
                     "directory", "pipe", "stage_prefix", "include", "exclude", "recursive", "settle_seconds",
                     "after_load", "after_load_directory", "after_failure", "quarantine_directory", "mode", "format",
-                    "csv_delimiter", "compression", "channel",
+                    "csv_delimiter", "compression", "channel", "stage",
                 ])
             let directory = reader.string(keys["directory"], path: "\(path).directory", required: true) ?? ""
             if directory.isEmpty == false, directory.hasPrefix("/") == false {
@@ -118,6 +118,16 @@ extension ConfigurationLoader {
             if prefix.hasPrefix("/") { prefix.removeFirst() }
             let afterLoad = readAfterLoad(keys, path: path, reader)
             let afterFailure = readAfterFailure(keys, path: path, reader)
+            let upload = readUpload(keys["stage"], path: "\(path).stage", reader)
+            if upload != nil, stream != nil {
+                reader.problem(
+                    "\(path).stage", keys["stage"], "applies only to `mode: files` (a stream needs no stage)")
+            }
+            if upload != nil, prefix.isEmpty == false {
+                reader.problem(
+                    "\(path).stage_prefix", keys["stage_prefix"],
+                    "applies only to `stage: {kind: local}`; for an upload rule give `stage.path`")
+            }
             rules.append(
                 WatchRule(
                     directory: withoutTrailingSlash(directory),
@@ -130,7 +140,7 @@ extension ConfigurationLoader {
                     settleSeconds: reader.number(
                         keys["settle_seconds"], path: "\(path).settle_seconds", default: WatchRule.defaultSettleSeconds,
                         range: 0...3600),
-                    afterLoad: afterLoad, afterFailure: afterFailure, stream: stream))
+                    afterLoad: afterLoad, afterFailure: afterFailure, stream: stream, upload: upload))
         }
         for (index, rule) in rules.enumerated() {
             var targets: [(String, String)] = []
@@ -147,6 +157,13 @@ extension ConfigurationLoader {
             for other in rules[..<index] where other.directory == rule.directory && !rule.directory.isEmpty {
                 reader.problem("watch[\(index)].directory", sequence[index], "\(rule.directory) is watched twice")
             }
+            for other in rules[..<index] where other.pipe == rule.pipe && (other.upload == nil) != (rule.upload == nil)
+            {
+                reader.problem(
+                    "watch[\(index)].stage", sequence[index],
+                    "\(rule.pipe) is fed by another rule with a different `stage.kind`: the rules of one pipe must all "
+                        + "upload (`internal`) or all be the stage (`local`)")
+            }
             for other in rules[..<index] where other.pipe == rule.pipe && (other.stream != nil || rule.stream != nil) {
                 reader.problem(
                     "watch[\(index)].pipe", sequence[index],
@@ -155,6 +172,59 @@ extension ConfigurationLoader {
             }
         }
         return rules
+    }
+
+    /// The upload settings of `stage:` (nil for `kind: local`, the default).
+    static func readUpload(_ node: Node?, path: String, _ reader: YAMLReader) -> UploadSettings? {
+        guard let node, node.isNull == false else { return nil }
+        let keys = reader.mapping(node, path: path, allowed: ["kind", "name", "path", "endpoint", "concurrency"])
+        let kind = reader.string(keys["kind"], path: "\(path).kind") ?? "local"
+        switch kind {
+        case "local":
+            for key in ["name", "path", "endpoint", "concurrency"] where keys[key] != nil {
+                reader.problem("\(path).\(key)", keys[key], "applies only to `kind: internal`")
+            }
+            return nil
+        case "internal": break
+        case "s3":
+            reader.problem(
+                "\(path).kind", keys["kind"],
+                "`s3` (an external stage) is not supported yet: use `internal` (a named internal stage) or `local`")
+            return nil
+        case "gcs", "azure":
+            reader.problem(
+                "\(path).kind", keys["kind"],
+                "\(kind) stages are not supported: snowpiped uploads to internal stages on AWS (S3); use `local` with "
+                    + "a folder synchronised to the stage")
+            return nil
+        default:
+            reader.problem("\(path).kind", keys["kind"], "must be `local` (the directory is the stage) or `internal`")
+            return nil
+        }
+        let name = reader.string(keys["name"], path: "\(path).name", required: true) ?? ""
+        let checked = name.replacingOccurrences(of: ".%", with: ".")
+        if name.isEmpty == false, let problem = SnowflakeIdentifier.problemWithQualifiedName(checked) {
+            reader.problem(
+                "\(path).name", keys["name"],
+                "\(problem); give the stage's fully qualified name, e.g. MY_DB.PUBLIC.MY_STAGE")
+        }
+        let subPath = (reader.string(keys["path"], path: "\(path).path") ?? "").split(separator: "/").joined(
+            separator: "/")
+        if subPath.contains("'") || subPath.contains(" ") {
+            reader.problem("\(path).path", keys["path"], "must not contain quotes or spaces")
+        }
+        let endpoint = reader.string(keys["endpoint"], path: "\(path).endpoint")
+        if let endpoint {
+            let url = URL(string: endpoint)
+            let loopback = ["127.0.0.1", "localhost", "::1"].contains(url?.host ?? "")
+            if url?.scheme != "https" && !(url?.scheme == "http" && loopback) || url?.host == nil {
+                reader.problem(
+                    "\(path).endpoint", keys["endpoint"], "must be an https:// URL (http:// only on loopback)")
+            }
+        }
+        let concurrency = Int(
+            reader.number(keys["concurrency"], path: "\(path).concurrency", default: 4, range: 1...64))
+        return UploadSettings(stage: name, path: subPath, endpoint: endpoint, concurrency: concurrency)
     }
 
     /// The stream-mode settings of a rule with `mode: stream` (nil for `mode: files`, the default).

@@ -25,6 +25,9 @@ public struct DaemonConfiguration: Sendable {
     }
 
     /// Distinct pipes of the rules that register files with insertFiles (they get a batcher and a reporter).
+    /// The pipes fed by upload rules (their files are batched only once staged and verified).
+    public var uploadPipes: Set<String> { Set(watches.filter { $0.upload != nil }.map(\.pipe)) }
+
     public var filePipes: [String] {
         var seen = Set<String>()
         return watches.filter { $0.stream == nil }.map(\.pipe).filter { seen.insert($0).inserted }
@@ -95,6 +98,9 @@ public struct WatchRule: Sendable {
     /// Stream mode: the file's rows are appended to a Snowpipe Streaming channel (nil: the file is registered
     /// with insertFiles, the directory being the stage).
     public var stream: StreamSettings? = nil
+    /// Upload rules: the daemon uploads each file to this stage and verifies it before insertFiles (nil: the
+    /// directory already is the stage, `stage: {kind: local}`).
+    public var upload: UploadSettings? = nil
 
     /// True when `path` is the watched directory or would be watched under it (for a recursive rule), so files
     /// the daemon writes there (moved files, its own outbox) would be submitted.
@@ -176,5 +182,25 @@ public struct StreamSettings: Sendable, Equatable {
         case auto
         case gzip
         case none
+    }
+}
+
+/// Where an upload rule puts its files (`stage:` of a watch rule, kind `internal`).
+public struct UploadSettings: Sendable, Equatable {
+    /// The named internal stage, `DB.SCHEMA.STAGE` (or a table stage `DB.SCHEMA.%TABLE`).
+    public var stage: String
+    /// The sub-path inside the stage ("" for its root); the pipe must copy from the stage root or above it.
+    public var path: String
+    /// An S3 endpoint to use instead of AWS's (path-style; plain http only on loopback): an S3-compatible
+    /// server or the test harness's.
+    public var endpoint: String?
+    /// Uploads in flight per rule.
+    public var concurrency: Int
+
+    public init(stage: String, path: String = "", endpoint: String? = nil, concurrency: Int = 4) {
+        self.stage = stage
+        self.path = path
+        self.endpoint = endpoint
+        self.concurrency = concurrency
     }
 }

@@ -36,7 +36,8 @@ final class BatcherService<C: Clock>: Service where C.Duration == Duration {
     private func loop() async {
         let batching = context.configuration.batching
         var planner = BatchPlanner(maxFiles: batching.maxFiles, linger: Double(batching.lingerMilliseconds) / 1000)
-        let wake = context.batchWake[pipe]!
+        let stagedOnly = context.configuration.uploadPipes.contains(pipe)
+        let wake = context.stagedWake[pipe] ?? context.batchWake[pipe]!
         let beat = context.heartbeats.interval
         while Task.isCancelled == false {
             context.heartbeats.beat("batcher \(pipe)")
@@ -47,7 +48,7 @@ final class BatcherService<C: Clock>: Service where C.Duration == Duration {
                     await wake.wait(timeout: min(.from(now, until: notBefore), beat), clock: clock)
                     continue
                 }
-                let pending = try await context.outbox.pendingCount(pipe: pipe)
+                let pending = try await context.outbox.pendingCount(pipe: pipe, stagedOnly: stagedOnly)
                 switch planner.plan(pending: pending, now: context.now().timeIntervalSince1970) {
                 case .idle:
                     await wake.wait(timeout: min(Self.idleRecheck, beat), clock: clock)
@@ -56,7 +57,7 @@ final class BatcherService<C: Clock>: Service where C.Duration == Duration {
                 case .send:
                     guard
                         let batch = try await context.outbox.nextBatch(
-                            pipe: pipe, maxFiles: batching.maxFiles, now: context.now(),
+                            pipe: pipe, maxFiles: batching.maxFiles, now: context.now(), stagedOnly: stagedOnly,
                             newRequestID: { UUID().uuidString.lowercased() })
                     else {
                         planner.sent(count: 0)

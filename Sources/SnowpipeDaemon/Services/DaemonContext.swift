@@ -16,6 +16,9 @@ final class DaemonContext: Sendable {
     let now: @Sendable () -> Date
     /// Per pipe: new pending files.
     let batchWake: [String: WakeSignal]
+    /// Per upload pipe: new verified uploads (the batcher of an upload pipe waits on this, not `batchWake`,
+    /// which its uploader takes).
+    let stagedWake: [String: WakeSignal]
     /// Per pipe: new submitted files.
     let reportWake: [String: WakeSignal]
     /// Finished files whose after-load/after-failure action is due.
@@ -49,6 +52,7 @@ final class DaemonContext: Sendable {
         self.now = now
         self.random = random
         batchWake = Dictionary(uniqueKeysWithValues: configuration.pipes.map { ($0, WakeSignal()) })
+        stagedWake = Dictionary(uniqueKeysWithValues: configuration.uploadPipes.map { ($0, WakeSignal()) })
         reportWake = Dictionary(uniqueKeysWithValues: configuration.pipes.map { ($0, WakeSignal()) })
         health = Dictionary(uniqueKeysWithValues: configuration.pipes.map { ($0, PipeHealth(pipe: $0)) })
     }

@@ -38,7 +38,11 @@ struct FileClassifier: Sendable {
         let rule = rules[index]
         let relative = String(file.path.dropFirst(rule.directory.count + 1))
         let prefix = rule.stagePrefix
-        let stagePath = prefix.isEmpty ? relative : (prefix.hasSuffix("/") ? prefix : prefix + "/") + relative
+        var stagePath = prefix.isEmpty ? relative : (prefix.hasSuffix("/") ? prefix : prefix + "/") + relative
+        if let upload = rule.upload {
+            stagePath = StageObjectName.path(
+                stagePath: upload.path, relative: relative, size: file.size, mtimeNanoseconds: file.mtimeNanoseconds)
+        }
         var rejection: String?
         let bytes = stagePath.utf8.count
         if file.invalidName {

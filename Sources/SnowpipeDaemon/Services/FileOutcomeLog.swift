@@ -42,7 +42,13 @@ public enum FileOutcomeLog {
 
     /// One line a person can read: what happened to which file, and why.
     public static func message(_ file: FileRecord) -> String {
-        let name = file.stagePath
+        // An uploaded file is named by its local name; the versioned object name follows in parentheses.
+        guard StageObjectName.isVersioned(file.stagePath) else { return message(file, name: file.stagePath) }
+        let local = (file.localPath as NSString).lastPathComponent
+        return message(file, name: local) + " (staged as \(file.stagePath))"
+    }
+
+    static func message(_ file: FileRecord, name: String) -> String {
         switch file.state {
         case .loaded:
             return "LOADED \(name) into \(file.pipe): \(count(file.rowsInserted ?? 0, "row"))"

@@ -1,0 +1,183 @@
+import Codecs
+import Foundation
+import IngestCore
+import Outbox
+import SnowflakeAuth
+import SnowpipeAPI
+import StageStorage
+
+/// Uploads one file version to its stage and proves it is there (reference/internal-stage-notes.md §7): the
+/// bytes are gzipped deterministically (unless already compressed), their digest taken, the `PUT` statement run
+/// for the stage location, temporary credentials and encryption material, the object HEADed (reused when it is
+/// this version, refused when another object holds the name), encrypted and uploaded, and HEADed again: only a
+/// verified object is reported staged. Stateless between calls except for the PUT answers it reuses.
+actor StageUploader {
+    /// What happened to one file.
+    enum Outcome: Sendable {
+        /// In the stage and verified (uploaded now, or found from an earlier attempt).
+        case staged(StagedObject, reused: Bool)
+        /// Can never be uploaded under its name: ended `REJECTED` with this reason.
+        case rejected(String)
+        /// Failed for now (network, throttling, credentials): try again after a backoff.
+        case retry(String)
+    }
+
+    /// A PUT answer is reused for this long (its temporary credentials last longer; an `ExpiredToken` renews it).
+    static let answerLifetime: TimeInterval = 600
+
+    let session: SessionClient
+    let transport: any HTTPTransport
+    let settings: UploadSettings
+    let now: @Sendable () -> Date
+    private var answers: [String: (answer: PutAnswer, at: Date)] = [:]
+
+    init(
+        session: SessionClient, transport: any HTTPTransport, settings: UploadSettings,
+        now: @escaping @Sendable () -> Date
+    ) {
+        self.session = session
+        self.transport = transport
+        self.settings = settings
+        self.now = now
+    }
+
+    func upload(_ file: FileRecord) async -> Outcome {
+        guard let version = FileVersion(path: file.localPath), version.matches(file) else {
+            return .rejected(
+                "the file changed or disappeared before its upload; a new version is taken as a new file")
+        }
+        let path = file.localPath
+        let read = await BlockingWork.run { () -> [UInt8]? in
+            FileManager.default.contents(atPath: path).map { [UInt8]($0) }
+        }
+        guard let raw = read else { return .retry("cannot read \(path) (\(String(cString: strerror(errno))))") }
+        guard FileVersion(path: file.localPath)?.matches(file) == true else {
+            return .rejected("the file changed while it was read for upload; a new version is taken as a new file")
+        }
+        let (directory, name) = StageObjectName.split(file.stagePath)
+        let gzipName = name.lowercased().hasSuffix(".gz")
+        let prepared: [UInt8]
+        if gzipName, Gzip.isGzip(raw) == false {
+            prepared = await BlockingWork.run { Gzip.compress(raw) }
+        } else {
+            prepared = raw
+        }
+        let digest = Data(SHA256Digest.hash(prepared)).base64EncodedString()
+        let compression = gzipName ? "GZIP" : "AUTO_DETECT"
+        var renewed = false
+        while true {
+            let answer: PutAnswer
+            do {
+                answer = try await putAnswer(directory: directory, source: file.localPath, compression: compression)
+            } catch {
+                if case .refused(let code) = error.kind, code == "002003" { return .retry(error.description) }
+                return .retry(error.description)
+            }
+            guard answer.locationType == "S3" else {
+                return .rejected(
+                    "the stage is on \(answer.locationType); snowpiped uploads only to stages on AWS (S3)")
+            }
+            do {
+                return try await place(prepared, digest: digest, file: file, name: name, answer: answer)
+            } catch let error as S3Error where error.kind == .expiredCredentials && renewed == false {
+                renewed = true
+                answers[directory] = nil
+            } catch let error as S3Error where error.kind == .refused && error.status == 400 && renewed == false {
+                // A HEAD has no body: an unexplained 400 may be expired credentials.
+                renewed = true
+                answers[directory] = nil
+            } catch let error as S3Error {
+                answers[directory] = nil
+                return .retry("\(error) (\(self.hint(error)))")
+            } catch {
+                return .retry("\(error)")
+            }
+        }
+    }
+
+    /// HEAD, upload when absent, HEAD again.
+    private func place(_ bytes: [UInt8], digest: String, file: FileRecord, name: String, answer: PutAnswer)
+        async throws -> Outcome
+    {
+        let (bucket, prefix) = answer.bucketAndPrefix
+        let key = prefix + name
+        let s3 = S3Client(endpoint: s3Endpoint(answer), region: answer.region, transport: transport, now: now)
+        let credentials = AWSCredentials(
+            accessKeyID: answer.awsKeyID, secretAccessKey: answer.awsSecretKey,
+            sessionToken: answer.awsToken.isEmpty ? nil : answer.awsToken)
+        let encrypted = answer.clientSideEncrypted && answer.masterKey != nil
+        func observed(_ info: S3ObjectInfo?) -> UploadVerdict.Observed? {
+            info.map {
+                UploadVerdict.Observed(
+                    size: $0.size, digest: $0.metadata["sfc-digest"],
+                    encryptionMetadata: $0.metadata[StageEnvelope.keyMetadata] != nil
+                        && $0.metadata[StageEnvelope.ivMetadata] != nil
+                        && $0.metadata[StageEnvelope.matdescMetadata] != nil)
+            }
+        }
+        let staged = StagedObject(fileID: file.id, objectKey: key, digest: digest, size: Int64(bytes.count))
+        switch UploadVerdict.beforeUpload(
+            observed: observed(try await s3.head(bucket: bucket, key: key, credentials: credentials)), digest: digest,
+            encrypted: encrypted)
+        {
+        case .alreadyStaged: return .staged(staged, reused: true)
+        case .collision(let message):
+            return .rejected("stage object s3://\(bucket)/\(key): \(message); snowpiped never overwrites it")
+        case .upload, .notVerified: break
+        }
+        var body = bytes
+        var metadata = ["sfc-digest": digest]
+        var headers: [(name: String, value: String)] = []
+        if encrypted, let masterKey = answer.masterKey.flatMap({ Data(base64Encoded: $0) }) {
+            let material = StageEncryptionMaterial(
+                masterKey: Array(masterKey), queryID: answer.materialQueryID ?? answer.queryID, smkID: answer.smkID ?? 0
+            )
+            let (ciphertext, envelope) = try StageEnvelope.encrypt(bytes, material: material)
+            body = ciphertext
+            metadata.merge(envelope) { $1 }
+        } else {
+            headers.append(("x-amz-server-side-encryption", "AES256"))
+        }
+        try await s3.put(
+            bucket: bucket, key: key, body: body, metadata: metadata, headers: headers, credentials: credentials)
+        switch UploadVerdict.afterUpload(
+            observed: observed(try await s3.head(bucket: bucket, key: key, credentials: credentials)),
+            size: body.count, digest: digest, encrypted: encrypted)
+        {
+        case .alreadyStaged: return .staged(staged, reused: false)
+        case .notVerified(let message), .collision(let message):
+            return .retry("s3://\(bucket)/\(key) not verified after its upload: \(message)")
+        case .upload: return .retry("s3://\(bucket)/\(key) not verified after its upload")
+        }
+    }
+
+    /// The PUT answer for a stage directory: reused while fresh.
+    private func putAnswer(directory: String, source: String, compression: String) async throws(SessionError)
+        -> PutAnswer
+    {
+        if let cached = answers[directory], now().timeIntervalSince(cached.at) < Self.answerLifetime {
+            return cached.answer
+        }
+        let answer = try await session.put(
+            source: source, stage: settings.stage, path: directory, sourceCompression: compression)
+        answers[directory] = (answer, now())
+        return answer
+    }
+
+    private func s3Endpoint(_ answer: PutAnswer) -> S3Endpoint {
+        if let override = settings.endpoint, let url = URL(string: override), let host = url.host {
+            return S3Endpoint(scheme: url.scheme ?? "https", host: host, port: url.port, pathStyle: true)
+        }
+        return .aws(region: answer.region, endPoint: answer.endPoint)
+    }
+
+    /// What to do about an S3 failure, for the journal.
+    private func hint(_ error: S3Error) -> String {
+        switch error.kind {
+        case .retryable: "S3 is throttling or failing; retrying with backoff"
+        case .expiredCredentials: "the stage credentials expired twice in a row; retrying with fresh ones"
+        case .refused: "S3 refused the stage credentials; check the clock (NTP) and the stage's storage integration"
+        case .failed: "S3 refused the request"
+        }
+    }
+}

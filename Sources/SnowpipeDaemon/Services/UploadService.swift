@@ -1,0 +1,123 @@
+import Foundation
+import IngestCore
+import Logging
+import Outbox
+import ServiceLifecycle
+import SnowpipeAPI
+
+/// One upload pipe's uploader, a thin driver of `StageUploader`: it takes the pipe's pending files that have
+/// no verified upload, uploads up to `concurrency` at a time, commits each verified upload (`staged`) before the
+/// batcher may send it, ends with `REJECTED` a file that can never be uploaded under its name, and backs off
+/// (1 s doubling to 60 s, full jitter) while uploads fail. Never gives up while the daemon runs.
+final class UploadService<C: Clock>: Service where C.Duration == Duration {
+    /// Files taken per round.
+    static var roundSize: Int { 64 }
+    static var maximumBackoff: Duration { .seconds(60) }
+
+    let context: DaemonContext
+    let pipe: String
+    let rules: [WatchRule]
+    let uploaders: [StageUploader]
+    let clock: C
+    let logger: Logger
+
+    init(context: DaemonContext, pipe: String, session: SessionClient, transport: any HTTPTransport, clock: C) {
+        self.context = context
+        self.pipe = pipe
+        rules = context.configuration.watches.filter { $0.pipe == pipe && $0.upload != nil }
+        uploaders = rules.map {
+            StageUploader(session: session, transport: transport, settings: $0.upload!, now: context.now)
+        }
+        self.clock = clock
+        logger = context.logger(forPipe: pipe)
+    }
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await self.loop() }
+    }
+
+    /// The uploader of the deepest rule whose directory holds `path`.
+    private func uploader(for path: String) -> StageUploader? {
+        var best: Int?
+        for (index, rule) in rules.enumerated() where path.hasPrefix(rule.directory + "/") {
+            if let current = best, rules[current].directory.count >= rule.directory.count { continue }
+            best = index
+        }
+        return best.map { uploaders[$0] }
+    }
+
+    private func loop() async {
+        let wake = context.batchWake[pipe]!
+        let beat = context.heartbeats.interval
+        var failures = 0
+        while Task.isCancelled == false {
+            context.heartbeats.beat("uploader \(pipe)")
+            do {
+                let files = try await context.outbox.filesToStage(pipe: pipe, limit: Self.roundSize)
+                if files.isEmpty {
+                    await wake.wait(timeout: beat, clock: clock)
+                    continue
+                }
+                let failed = await uploadRound(files)
+                if failed == nil {
+                    failures = 0
+                    continue
+                }
+                failures += 1
+                let cap = min(Self.maximumBackoff, .seconds(1) * (1 << min(failures - 1, 6)))
+                let delay = cap * context.random()
+                logger.warning(
+                    Logger.Message(
+                        stringLiteral:
+                            "upload to the stage failed: \(failed!); retrying in \(Int(delay.components.seconds)) s"))
+                try? await clock.sleep(for: max(delay, .milliseconds(100)))
+            } catch {
+                if Task.isCancelled { return }
+                logger.error("uploader: \(error); retrying in 1 s")
+                try? await clock.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    /// Uploads `files` with bounded concurrency; the first failure's message, or nil when none failed.
+    private func uploadRound(_ files: [FileRecord]) async -> String? {
+        let concurrency = max(1, rules.map { $0.upload?.concurrency ?? 1 }.max() ?? 1)
+        var failure: String?
+        await withTaskGroup(of: (FileRecord, StageUploader.Outcome).self) { group in
+            var next = 0
+            func start() {
+                guard next < files.count else { return }
+                let file = files[next]
+                next += 1
+                guard let uploader = uploader(for: file.localPath) else { return }
+                group.addTask { (file, await uploader.upload(file)) }
+            }
+            for _ in 0..<concurrency { start() }
+            for await (file, outcome) in group {
+                do {
+                    switch outcome {
+                    case .staged(let object, let reused):
+                        try await context.outbox.recordStaged(object, now: context.now())
+                        context.stagedWake[pipe]?.signal()
+                        logger.debug(
+                            Logger.Message(
+                                stringLiteral: "\(reused ? "found" : "uploaded") \(file.stagePath), verified"))
+                    case .rejected(let reason):
+                        for ended in try await context.outbox.rejectUpload(
+                            fileID: file.id, reason: reason, now: context.now())
+                        {
+                            context.announce(ended)
+                        }
+                        context.actionWake.signal()
+                    case .retry(let message):
+                        if failure == nil { failure = "\(file.localPath): \(message)" }
+                    }
+                } catch {
+                    if failure == nil { failure = "\(error)" }
+                }
+                if failure == nil { start() }
+            }
+        }
+        return failure
+    }
+}
