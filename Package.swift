@@ -223,7 +223,10 @@ let package = Package(
         ),
         .testTarget(
             name: "DaemonEndToEndTests",
-            dependencies: ["IngestCore", "Outbox", "SnowpipeEmulator", "TestSupport"],
+            dependencies: [
+                "IngestCore", "Outbox", "SnowpipeEmulator", "TestSupport", "StageStorage", "SnowflakeAuth",
+                "SnowpipeHTTPClient",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -35,6 +35,8 @@ extension SnowpipeEmulator {
     ///   `DELETE /admin/faults` clears all.
     /// - `PUT /admin/users/{USER}/keys` `{"publicKeys":["PEM or base64", ...]}`: key rotation.
     /// - `POST /admin/loads/flush`: run due loads (and streamed commits) now.
+    /// - `GET /admin/sessions` (logins and renewals so far); `POST /admin/sessions/expire-tokens` (the next call
+    ///   of every session answers 390112) and `/admin/sessions/expire-masters` (renewals answer 390114).
     /// - `GET /admin/channels`, `POST /admin/channels/invalidate`: streaming channels (`handleChannelAdmin`).
     func handleAdmin(_ request: EmulatorRequest) async -> EmulatorResponse {
         let path = request.path
@@ -87,6 +89,14 @@ extension SnowpipeEmulator {
             return .json(200, ["ok": true])
         case ("DELETE", "/admin/faults"):
             faults.removeAll()
+            return .json(200, ["ok": true])
+        case ("GET", "/admin/sessions"):
+            return .json(200, ["logins": sessions.logins, "renewals": sessions.renewals])
+        case ("POST", "/admin/sessions/expire-tokens"):
+            sessions.expireTokens(now: clock.now())
+            return .json(200, ["ok": true])
+        case ("POST", "/admin/sessions/expire-masters"):
+            sessions.expireMasters(now: clock.now())
             return .json(200, ["ok": true])
         case ("POST", "/admin/loads/flush"):
             await flushLoads()

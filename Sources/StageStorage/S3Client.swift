@@ -36,7 +36,8 @@ public struct S3Endpoint: Sendable, Equatable {
 
     /// The path as characters: `/bucket/key` (path style) or `/key`.
     func path(bucket: String, key: String) -> String {
-        pathStyle ? "/\(bucket)/\(key)" : "/\(key)"
+        if key.isEmpty { return pathStyle ? "/\(bucket)" : "/" }
+        return pathStyle ? "/\(bucket)/\(key)" : "/\(key)"
     }
 }
 
@@ -118,6 +119,32 @@ public struct S3Client: Sendable {
         guard response.status == 204 || response.status == 200 else {
             throw S3Error.from(status: response.status, body: response.body, operation: operation)
         }
+    }
+
+    /// The keys under `prefix` (ListObjectsV2, following continuation tokens).
+    public func list(bucket: String, prefix: String, credentials: AWSCredentials) async throws(S3Error) -> [String] {
+        var keys: [String] = []
+        var token: String?
+        repeat {
+            var query = [(name: "list-type", value: "2"), (name: "prefix", value: prefix)]
+            if let token { query.append((name: "continuation-token", value: token)) }
+            let operation = "LIST \(bucket)/\(prefix)"
+            let response = try await send(
+                "GET", bucket: bucket, key: "", query: query, credentials: credentials, operation: operation)
+            guard response.status == 200 else {
+                throw S3Error.from(status: response.status, body: response.body, operation: operation)
+            }
+            let text = String(decoding: response.body, as: UTF8.self)
+            var rest = text[...]
+            while let open = rest.range(of: "<Key>"),
+                let close = rest.range(of: "</Key>", range: open.upperBound..<rest.endIndex)
+            {
+                keys.append(String(rest[open.upperBound..<close.lowerBound]))
+                rest = rest[close.upperBound...]
+            }
+            token = S3Error.element("NextContinuationToken", in: text)
+        } while token != nil
+        return keys
     }
 
     /// One signed exchange.

@@ -1,5 +1,9 @@
 import Foundation
+import IngestCore
+import SnowflakeAuth
 import SnowpipeEmulator
+import SnowpipeHTTPClient
+import StageStorage
 import TestSupport
 import Testing
 
@@ -7,8 +11,8 @@ import Testing
 /// stage `DB.S.UP_STAGE` (encrypted or SSE) of the emulator, whose pipe `DB.S.UP_PIPE` copies from it into
 /// `DB.S.T`. `extraRule` adds keys to the watch rule.
 func withStageUpload(
-    encryption: StageDefinition.Encryption = .full, extraRule: String = "",
-    prepare: @escaping @Sendable (DaemonHarness) async throws -> Void = { _ in },
+    encryption: StageDefinition.Encryption = .full, extraRule: String = "", start: Bool = true,
+    prepare: @escaping @Sendable (DaemonHarness, MotoS3) async throws -> Void = { _, _ in },
     _ body: @Sendable (DaemonHarness, MotoS3) async throws -> Void
 ) async throws {
     try await MotoS3.withServer { moto in
@@ -29,7 +33,7 @@ func withStageUpload(
                         format: .init(type: .csv, skipHeader: 1), stage: "DB.S.UP_STAGE"))
                 configuration.users[0].pipes.append("DB.S.UP_PIPE")
                 configuration.loadDelaySeconds = 0.2
-            }, prepare: prepare)
+            }, prepare: { harness in try await prepare(harness, moto) })
         let rule = """
                 stage:
                   kind: internal
@@ -38,7 +42,7 @@ func withStageUpload(
                   endpoint: \(moto.endpoint)
             \(extraRule)
             """
-        try await DaemonHarness.withDaemon(setup, pipe: "DB.S.UP_PIPE", watchExtra: rule) { harness in
+        try await DaemonHarness.withDaemon(setup, pipe: "DB.S.UP_PIPE", watchExtra: rule, start: start) { harness in
             try await body(harness, moto)
         }
     }
@@ -73,6 +77,139 @@ struct StageUploadTests {
             let ids = try await loadedIDs(harness)
             #expect(ids == [1: 1, 2: 1, 3: 1, 10: 1, 11: 1, 20: 1, 21: 1], "\(ids)")
             #expect(harness.log.contains("landing/nested/dir/"), "the stage path keeps the folders")
+        }
+    }
+}
+
+@Suite("Upload rules under faults: credentials, sessions, storms, lost and colliding objects", .serialized)
+struct StageUploadFaultTests {
+    func session(_ harness: DaemonHarness, _ path: String) async {
+        _ = await harness.fixture.emulator.handle(EmulatorRequest(method: "POST", path: path))
+    }
+
+    @Test func expiredCredentialsOnPutAndHeadAndASlowDownStormAreRetriedUntilLoaded() async throws {
+        try await withStageUpload { harness, moto in
+            try await moto.setFaults(
+                script: [
+                    ("HEAD", "expired"), ("PUT", "expired"), ("PUT", "slowdown"), ("PUT", "slowdown"),
+                    ("PUT", "slowdown"), ("HEAD", "error"),
+                ])
+            harness.dropCSV("a.csv", firstID: 1, rows: 2, renameIn: true)
+            try await harness.waitForLog("LOADED a.csv", timeout: .seconds(60))
+            #expect(try await loadedIDs(harness) == [1: 1, 2: 1])
+            let faults = try await moto.requestLog().compactMap(\.fault)
+            #expect(faults.count == 6, "every scripted fault was met: \(faults)")
+        }
+    }
+
+    @Test func aPutAcknowledgedButNotStoredIsCaughtByTheHeadAndUploadedAgain() async throws {
+        try await withStageUpload { harness, moto in
+            try await moto.setFaults(script: [("PUT", "drop_put"), ("HEAD", "hide_head")])
+            harness.dropCSV("lost.csv", firstID: 5, rows: 1, renameIn: true)
+            try await harness.waitForLog("LOADED lost.csv", timeout: .seconds(60))
+            let log = try await moto.requestLog()
+            let puts = log.filter { $0.method == "PUT" }
+            #expect(puts.count == 2, "the dropped PUT was repeated: \(log.map { "\($0.method) \($0.fault ?? "")" })")
+            // insertFiles was never called before a HEAD proved the object: the load succeeded on the first try.
+            #expect(harness.log.contains("LOAD_FAILED") == false)
+            #expect(try await loadedIDs(harness) == [5: 1])
+        }
+    }
+
+    @Test func anExpiredSessionRenewsAndAnExpiredMasterLogsInAgain() async throws {
+        try await withStageUpload { harness, _ in
+            harness.dropCSV("one.csv", firstID: 1, rows: 1, renameIn: true)
+            try await harness.waitForLog("LOADED one.csv")
+            await session(harness, "/admin/sessions/expire-tokens")
+            harness.dropCSV("sub/two.csv", firstID: 2, rows: 1, renameIn: true)
+            try await harness.waitForLog("LOADED two.csv")
+            await session(harness, "/admin/sessions/expire-masters")
+            harness.dropCSV("sub2/three.csv", firstID: 3, rows: 1, renameIn: true)
+            try await harness.waitForLog("LOADED three.csv")
+            let answer = await harness.fixture.emulator.handle(EmulatorRequest(method: "GET", path: "/admin/sessions"))
+            let counts = try JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Int]
+            #expect(counts?["renewals"] == 1, "\(answer.text)")
+            #expect(counts?["logins"] == 2, "\(answer.text)")
+            #expect(try await loadedIDs(harness) == [1: 1, 2: 1, 3: 1])
+        }
+    }
+
+    @Test func anObjectWithAnotherDigestUnderTheFilesNameRejectsTheFileAndIsNeverSubmitted() async throws {
+        try await withStageUpload(prepare: { harness, moto in
+            let path = harness.dropCSV("clash.csv", firstID: 1, rows: 1)
+            var info = stat()
+            lstat(path, &info)
+            let stagePath = StageObjectName.path(
+                stagePath: "landing", relative: "clash.csv", size: Int64(info.st_size),
+                mtimeNanoseconds: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
+            let transport = try AsyncHTTPTransport()
+            let s3 = S3Client(
+                endpoint: S3Endpoint(scheme: "http", host: "127.0.0.1", port: moto.port, pathStyle: true),
+                region: moto.region, transport: transport)
+            try await s3.put(
+                bucket: moto.bucket, key: "stages/db.s.up_stage/" + stagePath, body: Array("other".utf8),
+                metadata: ["sfc-digest": "b3RoZXI="],
+                credentials: AWSCredentials(
+                    accessKeyID: moto.admin.accessKeyID, secretAccessKey: moto.admin.secretAccessKey))
+            try await transport.shutdown()
+        }) { harness, _ in
+            try await harness.waitForLog("REJECTED clash.csv")
+            #expect(harness.log.contains("another digest"), "\(harness.log.suffix(800))")
+            #expect(harness.log.contains("never overwrites it"))
+            #expect(try await states(harness)["REJECTED"] == 1)
+            #expect(harness.log.contains("insertFiles") == false, "nothing was submitted")
+            #expect(try await loadedIDs(harness).isEmpty)
+        }
+    }
+
+    /// 20 SIGKILLs at random moments while files upload, S3 failing 15 % of object requests (expired credentials,
+    /// SlowDown, 500, PUTs not stored, HEADs not yet visible): afterwards every file is LOADED once, every row is
+    /// in the table once, and the stage holds exactly one object per file (nothing uploaded under two names).
+    @Test func killedTwentyTimesWhileUploadingUnderFaultsEveryFileLoadsOnce() async throws {
+        try await withStageUpload(start: false) { harness, moto in
+            try await moto.setFaults(
+                probability: 0.15, kinds: ["expired", "slowdown", "error", "drop_put", "hide_head"], seed: 7)
+            var nextID = 0
+            var files = 0
+            var generator = SystemRandomNumberGenerator()
+            for round in 0..<20 {
+                try harness.start()
+                for index in 0..<4 {
+                    let rows = [1, 3, 50, 400][index]
+                    harness.dropCSV("r\(round)/f\(index).csv", firstID: nextID, rows: rows, renameIn: true)
+                    nextID += rows
+                    files += 1
+                }
+                try await Task.sleep(for: .milliseconds(Int.random(in: 100...700, using: &generator)))
+                await harness.stop(signal: SIGKILL)
+            }
+            try await moto.setFaults()
+            try await harness.startAndWaitUntilReady()
+            let expected = files
+            do {
+                try await DaemonHarness.waitUntil("every file is LOADED", timeout: .seconds(120)) {
+                    try await states(harness)["LOADED"] == expected
+                }
+            } catch {
+                Issue.record("states \(try await states(harness)); log tail:\n\(harness.log.suffix(4000))")
+                throw error
+            }
+            let counts = try await loadedIDs(harness)
+            #expect(counts.count == nextID, "every row is in the table")
+            #expect(counts.filter { $0.value > 1 }.isEmpty, "no row loaded twice")
+            let transport = try AsyncHTTPTransport()
+            let keys = try await S3Client(
+                endpoint: S3Endpoint(scheme: "http", host: "127.0.0.1", port: moto.port, pathStyle: true),
+                region: moto.region, transport: transport
+            ).list(
+                bucket: moto.bucket, prefix: "stages/db.s.up_stage/",
+                credentials: AWSCredentials(
+                    accessKeyID: moto.admin.accessKeyID, secretAccessKey: moto.admin.secretAccessKey))
+            try await transport.shutdown()
+            #expect(keys.count == expected, "one object per file: \(keys.count) objects for \(expected) files")
+            let faults = try await moto.requestLog().compactMap(\.fault)
+            #expect(faults.count > 10, "faults were injected: \(faults.count)")
+            #expect(await harness.stop() == 0)
         }
     }
 }

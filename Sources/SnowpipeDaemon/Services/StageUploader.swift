@@ -82,7 +82,7 @@ actor StageUploader {
             } catch let error as S3Error where error.kind == .expiredCredentials && renewed == false {
                 renewed = true
                 answers[directory] = nil
-            } catch let error as S3Error where error.kind == .refused && error.status == 400 && renewed == false {
+            } catch let error as S3Error where error.status == 400 && error.code == nil && renewed == false {
                 // A HEAD has no body: an unexplained 400 may be expired credentials.
                 renewed = true
                 answers[directory] = nil

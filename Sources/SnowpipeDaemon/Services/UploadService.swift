@@ -8,7 +8,7 @@ import SnowpipeAPI
 /// One upload pipe's uploader, a thin driver of `StageUploader`: it takes the pipe's pending files that have
 /// no verified upload, uploads up to `concurrency` at a time, commits each verified upload (`staged`) before the
 /// batcher may send it, ends with `REJECTED` a file that can never be uploaded under its name, and backs off
-/// (1 s doubling to 60 s, full jitter) while uploads fail. Never gives up while the daemon runs.
+/// (0.5 s doubling to 60 s, full jitter) while uploads fail. Never gives up while the daemon runs.
 final class UploadService<C: Clock>: Service where C.Duration == Duration {
     /// Files taken per round.
     static var roundSize: Int { 64 }
@@ -64,7 +64,7 @@ final class UploadService<C: Clock>: Service where C.Duration == Duration {
                     continue
                 }
                 failures += 1
-                let cap = min(Self.maximumBackoff, .seconds(1) * (1 << min(failures - 1, 6)))
+                let cap = min(Self.maximumBackoff, .milliseconds(500) * (1 << min(failures - 1, 7)))
                 let delay = cap * context.random()
                 logger.warning(
                     Logger.Message(
