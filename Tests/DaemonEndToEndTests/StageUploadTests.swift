@@ -135,7 +135,7 @@ struct StageUploadFaultTests {
     }
 
     @Test func anObjectWithAnotherDigestUnderTheFilesNameRejectsTheFileAndIsNeverSubmitted() async throws {
-        try await withStageUpload(prepare: { harness, moto in
+        let collide: @Sendable (DaemonHarness, MotoS3) async throws -> Void = { harness, moto in
             let path = harness.dropCSV("clash.csv", firstID: 1, rows: 1)
             var info = stat()
             lstat(path, &info)
@@ -152,7 +152,8 @@ struct StageUploadFaultTests {
                 credentials: AWSCredentials(
                     accessKeyID: moto.admin.accessKeyID, secretAccessKey: moto.admin.secretAccessKey))
             try await transport.shutdown()
-        }) { harness, _ in
+        }
+        try await withStageUpload(prepare: collide) { harness, _ in
             try await harness.waitForLog("REJECTED clash.csv")
             #expect(harness.log.contains("another digest"), "\(harness.log.suffix(800))")
             #expect(harness.log.contains("never overwrites it"))
