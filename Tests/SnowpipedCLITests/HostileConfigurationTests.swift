@@ -10,9 +10,10 @@ import Testing
 struct HostileConfigurationTests {
     let directory = TemporaryDirectory("hostile-config")
 
-    func write(pipe: String = "DB.S.P", stateDirectory: String? = nil, keyBits: Int = 2048, encrypted: Bool = false)
-        throws -> String
-    {
+    func write(
+        pipe: String = "DB.S.P", stateDirectory: String? = nil, keyBits: Int = 2048, encrypted: Bool = false,
+        rule: String = ""
+    ) throws -> String {
         let keyPath = directory.path + "/key.p8"
         let key = keyBits == 2048 ? TestKeys.primary : try PrivateKey.generate(bits: keyBits)
         try key.pkcs8PEM(passphrase: encrypted ? "s3cret passphrase" : nil).write(
@@ -27,6 +28,7 @@ struct HostileConfigurationTests {
             watch:
               - directory: \(directory.path)/drop
                 pipe: '\(pipe)'
+            \(rule)
             """
         let path = directory.path + "/snowpiped.yaml"
         try config.write(toFile: path, atomically: true, encoding: .utf8)
@@ -105,5 +107,27 @@ struct HostileConfigurationTests {
             #expect(result.output.contains("1 problem:"), "\(result.output)")
             #expect(result.output.contains("snowflake.account: is not set"), "\(result.output)")
         }
+    }
+
+    @Test(arguments: [
+        ("    stage: {kind: s3, name: DB.S.ST}", "`s3` (an external stage) is not supported yet"),
+        ("    stage: {kind: gcs}", "gcs stages are not supported"),
+        ("    stage: {kind: internal}", "watch[0].stage.name: is required"),
+        ("    stage: {kind: internal, name: 'DB.S'}", "must be fully qualified"),
+        ("    stage: {kind: internal, name: DB.S.ST, endpoint: 'http://example.com:9000'}", "http:// only on loopback"),
+        ("    stage: {kind: internal, name: DB.S.ST}\n    stage_prefix: x", "for an upload rule give `stage.path`"),
+        ("    stage: {kind: internal, name: DB.S.ST}\n    mode: stream\n    format: ndjson", "a stream needs no stage"),
+        ("    stage: {kind: local, name: DB.S.ST}", "applies only to `kind: internal`"),
+    ])
+    func aStageThatCannotWorkIsRefusedBeforeAnythingStarts(rule: String, expected: String) async throws {
+        let result = try await run("check", try write(rule: rule))
+        #expect(result.status == 78, "\(result.output)")
+        #expect(result.output.contains(expected), "\(result.output)")
+    }
+
+    @Test func anInternalStageRuleIsAccepted() async throws {
+        let result = try await run(
+            "check", try write(rule: "    stage: {kind: internal, name: DB.S.\"My Stage\", path: /in/coming/}"))
+        #expect(result.status == 0, "\(result.output)")
     }
 }
