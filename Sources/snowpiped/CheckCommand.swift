@@ -92,6 +92,15 @@ struct CheckCommand: AsyncParsableCommand {
                 failures.append(rule.pipe)
             }
         }
+        for rule in settings.watches {
+            guard let upload = rule.upload else { continue }
+            do {
+                print(try await StageProbe.run(settings: upload, connection: connection, version: Snowpiped.version))
+            } catch {
+                print("pipe \(rule.pipe): FAILED: \(error)")
+                failures.append(rule.pipe)
+            }
+        }
         for pipe in settings.filePipes {
             do {
                 let report = try await client.insertReport(pipe: pipe, beginMark: nil)

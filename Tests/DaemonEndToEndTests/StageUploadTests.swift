@@ -213,4 +213,16 @@ struct StageUploadFaultTests {
             #expect(await harness.stop() == 0)
         }
     }
+
+    @Test func checkProvesLoginPutUploadAndHeadWithAProbeAndDeletesIt() async throws {
+        try await withStageUpload(start: false) { harness, moto in
+            let result = try await ChildProcess.run(
+                ChildProcess.product("snowpiped"), ["check", "--config", harness.configPath])
+            #expect(result.status == 0, "\(result.output)")
+            #expect(result.output.contains("stage DB.S.UP_STAGE: OK (session login, PUT: client-side encrypted"))
+            #expect(result.output.contains("verified and deleted"), "\(result.output)")
+            let log = try await moto.requestLog()
+            #expect(log.map(\.method) == ["PUT", "HEAD", "DELETE"], "\(log.map(\.method))")
+        }
+    }
 }
