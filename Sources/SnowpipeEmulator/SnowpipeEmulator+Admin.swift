@@ -1,4 +1,5 @@
 import Foundation
+import StageStorage
 
 extension SnowpipeEmulator {
     /// The counters so far.
@@ -36,7 +37,8 @@ extension SnowpipeEmulator {
     /// - `PUT /admin/users/{USER}/keys` `{"publicKeys":["PEM or base64", ...]}`: key rotation.
     /// - `POST /admin/loads/flush`: run due loads (and streamed commits) now.
     /// - `GET /admin/sessions` (logins and renewals so far); `POST /admin/sessions/expire-tokens` (the next call
-    ///   of every session answers 390112) and `/admin/sessions/expire-masters` (renewals answer 390114).
+    ///   of every session answers 390112) and `/admin/sessions/expire-masters` (renewals answer 390114);
+    ///   `GET /admin/stage-material?queryId=Q`: the key a PUT query handed out (tests decrypt with it).
     /// - `GET /admin/channels`, `POST /admin/channels/invalidate`: streaming channels (`handleChannelAdmin`).
     func handleAdmin(_ request: EmulatorRequest) async -> EmulatorResponse {
         let path = request.path
@@ -92,6 +94,17 @@ extension SnowpipeEmulator {
             return .json(200, ["ok": true])
         case ("GET", "/admin/sessions"):
             return .json(200, ["logins": sessions.logins, "renewals": sessions.renewals])
+        case ("GET", "/admin/stage-material"):
+            // Test-only: lets an independent decryptor (the Python connector's) check an uploaded object.
+            guard let material = stageMaterials[request.query["queryId"] ?? ""] else {
+                return Self.adminError("no encryption material for that queryId")
+            }
+            return .json(
+                200,
+                [
+                    "queryStageMasterKey": Data(material.masterKey).base64EncodedString(),
+                    "queryId": material.queryID, "smkId": material.smkID,
+                ])
         case ("POST", "/admin/sessions/expire-tokens"):
             sessions.expireTokens(now: clock.now())
             return .json(200, ["ok": true])

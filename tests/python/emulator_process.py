@@ -3,6 +3,7 @@ import json
 import os
 import ssl
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
@@ -16,6 +17,9 @@ TABLE = "MYDB.MYSCHEMA.ORDERS"
 # The streaming pipe (NDJSON rows matched to columns by name) and its table.
 STREAM_PIPE = "MYDB.MYSCHEMA.EVENTS_PIPE"
 STREAM_TABLE = "MYDB.MYSCHEMA.EVENTS"
+# The internal stage (behind moto) and the pipe that copies from it.
+UP_STAGE = "MYDB.MYSCHEMA.UP_STAGE"
+UP_PIPE = "MYDB.MYSCHEMA.UP_PIPE"
 
 
 def generate_key(directory: Path, name: str = "rsa_key.pem") -> Path:
@@ -55,7 +59,8 @@ class Emulator:
     """A running emulator: `url`, `stage` (the pipe's stage directory), `admin(path)` for its counters.
     With `tls=(ca, cert, key)` it serves HTTPS (the streaming SDK speaks nothing else)."""
 
-    def __init__(self, key_path: Path, workdir: Path, load_delay: float = 0.0, tls=None, database: Path = None):
+    def __init__(self, key_path: Path, workdir: Path, load_delay: float = 0.0, tls=None, database: Path = None,
+                 moto=None):
         self.stage = workdir / "stage"
         self.stage.mkdir(parents=True, exist_ok=True)
         config = {
@@ -80,6 +85,18 @@ class Emulator:
             "streamingCommitDelaySeconds": 0.5,
         }
         config["users"][0]["pipes"].append(STREAM_PIPE)
+        if moto is not None:
+            config["stageStorage"] = {
+                "endpoint": moto.endpoint, "region": moto.region, "bucket": moto.bucket,
+                "accessKeyID": moto.admin["accessKeyID"], "secretAccessKey": moto.admin["secretAccessKey"],
+                "roleARN": moto.role_arn}
+            config["stages"] = [{"name": UP_STAGE, "encryption": "SNOWFLAKE_FULL"}]
+            config["pipes"].append({
+                "name": UP_PIPE, "stage": UP_STAGE, "table": TABLE,
+                "columns": [{"name": "ID", "type": "NUMBER"}, {"name": "ITEM", "type": "VARCHAR"},
+                            {"name": "AMOUNT", "type": "FLOAT"}],
+                "format": {"type": "CSV", "skipHeader": 1}})
+            config["users"][0]["pipes"].append(UP_PIPE)
         if database is not None:
             config["databasePath"] = str(database)
         config_path = workdir / "emulator.json"
@@ -105,6 +122,26 @@ class Emulator:
 
     def stop(self):
         self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+class Moto:
+    """tests/fixtures/moto_stage.py as a child process: a real S3 with signatures checked."""
+
+    def __init__(self):
+        script = Path(__file__).resolve().parents[1] / "fixtures" / "moto_stage.py"
+        self.process = subprocess.Popen([sys.executable, str(script)], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        announced = json.loads(self.process.stdout.readline())
+        self.endpoint, self.region, self.bucket = announced["endpoint"], announced["region"], announced["bucket"]
+        self.role_arn, self.admin = announced["roleARN"], announced["admin"]
+        self.port = int(self.endpoint.rsplit(":", 1)[1])
+
+    def stop(self):
+        self.process.stdin.close()
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
