@@ -66,6 +66,8 @@ public struct EmulatorConfiguration: Codable, Sendable {
     public var stages: [StageDefinition] = []
     /// The S3 server behind the internal stages (moto in tests); required when `stages` is not empty.
     public var stageStorage: StageStorageSettings?
+    /// The multipart threshold a PUT answer hands out (`data.threshold`; Snowflake's is 200 MiB).
+    public var putThresholdBytes = SnowpipeEmulator.defaultPutThresholdBytes
 
     /// A user allowed to call the API.
     public struct User: Codable, Sendable {
@@ -167,6 +169,8 @@ public struct EmulatorConfiguration: Codable, Sendable {
             try c.decodeIfPresent(String.self, forKey: .streamingHostname) ?? Self.defaultStreamingHostname
         stages = try c.decodeIfPresent([StageDefinition].self, forKey: .stages) ?? []
         stageStorage = try c.decodeIfPresent(StageStorageSettings.self, forKey: .stageStorage)
+        putThresholdBytes =
+            try c.decodeIfPresent(Int.self, forKey: .putThresholdBytes) ?? SnowpipeEmulator.defaultPutThresholdBytes
     }
 }
 

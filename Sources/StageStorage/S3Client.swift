@@ -99,6 +99,66 @@ public struct S3Client: Sendable {
         return response.headers["etag"]
     }
 
+    /// A multipart upload of `body` in parts of `partSize` bytes (the last may be smaller; S3 wants at least
+    /// 5 MiB for every other part) with user metadata and extra headers on the initiating request; aborted
+    /// (best effort) when any step fails. Returns the ETag. A `CompleteMultipartUpload` answered 200 with an
+    /// `<Error>` body, which S3 may do, is a failure.
+    @discardableResult
+    public func putMultipart(
+        bucket: String, key: String, body: [UInt8], partSize: Int, metadata: [String: String] = [:],
+        headers extra: [(name: String, value: String)] = [], credentials: AWSCredentials
+    ) async throws(S3Error) -> String? {
+        let name = "\(bucket)/\(key)"
+        let headers = extra + metadata.sorted { $0.key < $1.key }.map { ("x-amz-meta-\($0.key)", $0.value) }
+        let initiated = try await send(
+            "POST", bucket: bucket, key: key, query: [("uploads", "")], headers: headers, credentials: credentials,
+            operation: "initiate multipart \(name)")
+        guard initiated.status == 200,
+            let uploadID = S3Error.element("UploadId", in: String(decoding: initiated.body, as: UTF8.self))
+        else {
+            throw S3Error.from(status: initiated.status, body: initiated.body, operation: "initiate multipart \(name)")
+        }
+        do throws(S3Error) {
+            var parts: [(number: Int, etag: String)] = []
+            var offset = 0
+            while offset < body.count || parts.isEmpty {
+                let number = parts.count + 1
+                let slice = Array(body[offset..<min(offset + partSize, body.count)])
+                let operation = "part \(number) of \(name)"
+                let response = try await send(
+                    "PUT", bucket: bucket, key: key,
+                    query: [("partNumber", String(number)), ("uploadId", uploadID)],
+                    headers: [("content-md5", Data(MD5Digest.hash(slice)).base64EncodedString())], body: slice,
+                    credentials: credentials, operation: operation)
+                guard response.status == 200, let etag = response.headers["etag"] else {
+                    throw S3Error.from(status: response.status, body: response.body, operation: operation)
+                }
+                parts.append((number, etag))
+                offset += slice.count
+            }
+            let document =
+                "<CompleteMultipartUpload>"
+                + parts.map { "<Part><PartNumber>\($0.number)</PartNumber><ETag>\($0.etag)</ETag></Part>" }.joined()
+                + "</CompleteMultipartUpload>"
+            let operation = "complete multipart \(name)"
+            let completed = try await send(
+                "POST", bucket: bucket, key: key, query: [("uploadId", uploadID)], body: Array(document.utf8),
+                credentials: credentials, operation: operation)
+            let answer = String(decoding: completed.body, as: UTF8.self)
+            guard completed.status == 200, answer.contains("<Error>") == false else {
+                throw S3Error.from(
+                    status: completed.status == 200 ? 500 : completed.status, body: completed.body,
+                    operation: operation)
+            }
+            return S3Error.element("ETag", in: answer)
+        } catch {
+            _ = try? await send(
+                "DELETE", bucket: bucket, key: key, query: [("uploadId", uploadID)], credentials: credentials,
+                operation: "abort multipart \(name)")
+            throw error
+        }
+    }
+
     /// GET of a whole object.
     public func get(bucket: String, key: String, credentials: AWSCredentials) async throws(S3Error)
         -> (body: [UInt8], info: S3ObjectInfo)

@@ -12,6 +12,7 @@ import Testing
 /// `DB.S.T`. `extraRule` adds keys to the watch rule.
 func withStageUpload(
     encryption: StageDefinition.Encryption = .full, extraRule: String = "", start: Bool = true,
+    putThresholdBytes: Int = SnowpipeEmulator.defaultPutThresholdBytes,
     prepare: @escaping @Sendable (DaemonHarness, MotoS3) async throws -> Void = { _, _ in },
     _ body: @Sendable (DaemonHarness, MotoS3) async throws -> Void
 ) async throws {
@@ -33,6 +34,7 @@ func withStageUpload(
                         format: .init(type: .csv, skipHeader: 1), stage: "DB.S.UP_STAGE"))
                 configuration.users[0].pipes.append("DB.S.UP_PIPE")
                 configuration.loadDelaySeconds = 0.2
+                configuration.putThresholdBytes = putThresholdBytes
             }, prepare: { harness in try await prepare(harness, moto) })
         let rule = """
                 stage:
@@ -223,6 +225,33 @@ struct StageUploadFaultTests {
             #expect(result.output.contains("verified and deleted"), "\(result.output)")
             let log = try await moto.requestLog()
             #expect(log.map(\.method) == ["PUT", "HEAD", "DELETE"], "\(log.map(\.method))")
+        }
+    }
+
+    /// A file above the PUT answer's multipart threshold goes up in 8 MiB parts (slices of one encryption pass);
+    /// a failed part aborts the upload, and the retry completes it: one object, every row once.
+    @Test func aFileAboveTheMultipartThresholdIsUploadedInPartsAndAFailedPartIsAborted() async throws {
+        try await withStageUpload(putThresholdBytes: 1_000_000) { harness, moto in
+            try await moto.setFaults(script: [("PUT", "error")])
+            var generator = SystemRandomNumberGenerator()
+            var text = "ID,NAME,AMOUNT\n"
+            for id in 0..<90_000 {
+                let name = (0..<25).map { _ in
+                    String(format: "%08x", UInt32.random(in: 0...UInt32.max, using: &generator))
+                }
+                text += "\(id),\(name.joined()),1.5\n"
+            }
+            dropFile(harness, "big.csv", Array(text.utf8))
+            try await harness.waitForLog("LOADED big.csv", timeout: .seconds(120))
+            let log = try await moto.requestLog()
+            let parts = log.filter { $0.method == "PUT" && $0.query.contains("partNumber") && $0.fault == nil }
+            #expect(parts.count >= 2, "\(log.map { "\($0.method) \($0.query.prefix(30))" })")
+            #expect(
+                log.contains { $0.method == "DELETE" && $0.query.contains("uploadId") }, "the failed upload was aborted"
+            )
+            #expect(log.filter { $0.method == "POST" && $0.query.contains("uploadId") }.count == 1, "one completion")
+            let ids = try await loadedIDs(harness)
+            #expect(ids.count == 90_000 && ids.values.allSatisfy { $0 == 1 })
         }
     }
 }

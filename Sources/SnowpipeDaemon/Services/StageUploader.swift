@@ -138,8 +138,16 @@ actor StageUploader {
         } else {
             headers.append(("x-amz-server-side-encryption", "AES256"))
         }
-        try await s3.put(
-            bucket: bucket, key: key, body: body, metadata: metadata, headers: headers, credentials: credentials)
+        if body.count > answer.threshold {
+            // Parts of 8 MiB, grown so there are at most 10,000 (S3's limit); slices of one encryption pass.
+            let partSize = max(8 * 1024 * 1024, (body.count + 9_999) / 10_000)
+            try await s3.putMultipart(
+                bucket: bucket, key: key, body: body, partSize: partSize, metadata: metadata, headers: headers,
+                credentials: credentials)
+        } else {
+            try await s3.put(
+                bucket: bucket, key: key, body: body, metadata: metadata, headers: headers, credentials: credentials)
+        }
         switch UploadVerdict.afterUpload(
             observed: observed(try await s3.head(bucket: bucket, key: key, credentials: credentials)),
             size: body.count, digest: digest, encrypted: encrypted)

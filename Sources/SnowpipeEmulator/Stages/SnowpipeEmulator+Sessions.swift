@@ -10,8 +10,8 @@ import StageStorage
 /// on the stage storage, and per-query encryption material for SNOWFLAKE_FULL stages. Application errors are
 /// HTTP 200 with `success: false` and Snowflake's code, as the drivers expect.
 extension SnowpipeEmulator {
-    /// Multipart threshold handed to PUT clients (`data.threshold`).
-    static let putThresholdBytes = 209_715_200
+    /// Default multipart threshold handed to PUT clients (`data.threshold`), Snowflake's 200 MiB.
+    public static let defaultPutThresholdBytes = 209_715_200
 
     func handleSession(_ request: EmulatorRequest) async -> EmulatorResponse {
         var body = request.body
@@ -134,7 +134,7 @@ extension SnowpipeEmulator {
         ]
         return Self.success([
             "command": "UPLOAD", "src_locations": [statement.sourcePath], "parallel": statement.parallel,
-            "threshold": Self.putThresholdBytes, "autoCompress": statement.autoCompress,
+            "threshold": configuration.putThresholdBytes, "autoCompress": statement.autoCompress,
             "sourceCompression": statement.sourceCompression, "overwrite": statement.overwrite,
             "clientShowEncryptionParameter": true, "queryId": queryID,
             "encryptionMaterial": material ?? NSNull(), "stageInfo": stageInfo, "uploadInfo": stageInfo,
