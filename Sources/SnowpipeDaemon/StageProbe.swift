@@ -26,15 +26,20 @@ public enum StageProbe {
     {
         let directory = settings.path.isEmpty ? ".snowpiped-check" : settings.path + "/.snowpiped-check"
         let answer: PutAnswer
+        let name = settings.external.map { "s3://\($0.bucket)/\($0.prefix)" } ?? settings.stage
         do {
-            answer = try await session.put(
-                source: "/snowpiped-check", stage: settings.stage, path: directory, sourceCompression: "NONE")
+            if let external = settings.external {
+                answer = try StageUploader.externalAnswer(external, directory: directory)
+            } else {
+                answer = try await session.put(
+                    source: "/snowpiped-check", stage: settings.stage, path: directory, sourceCompression: "NONE")
+            }
         } catch {
-            throw SetupError("stage \(settings.stage): \(error)")
+            throw SetupError("stage \(name): \(error)")
         }
         guard answer.locationType == "S3" else {
             throw SetupError(
-                "stage \(settings.stage) is on \(answer.locationType); snowpiped uploads only to stages on AWS (S3)")
+                "stage \(name) is on \(answer.locationType); snowpiped uploads only to stages on AWS (S3)")
         }
         let endpoint: S3Endpoint
         if let override = settings.endpoint, let url = URL(string: override), let host = url.host {
@@ -59,7 +64,7 @@ public enum StageProbe {
             let (ciphertext, envelope) = try StageEnvelope.encrypt(probe, material: material)
             body = ciphertext
             metadata.merge(envelope) { $1 }
-        } else {
+        } else if settings.external == nil {
             headers.append(("x-amz-server-side-encryption", "AES256"))
         }
         do {
@@ -69,10 +74,10 @@ public enum StageProbe {
                 info.size == body.count, info.metadata["sfc-digest"] == metadata["sfc-digest"]
             else {
                 throw SetupError(
-                    "stage \(settings.stage): the probe object s3://\(bucket)/\(key) was not there after its upload")
+                    "stage \(name): the probe object s3://\(bucket)/\(key) was not there after its upload")
             }
         } catch let error as S3Error {
-            throw SetupError("stage \(settings.stage): \(error)")
+            throw SetupError("stage \(name): \(error)")
         }
         var deleted = "deleted"
         do {
@@ -80,7 +85,11 @@ public enum StageProbe {
         } catch {
             deleted = "not deleted (\(error.code ?? "HTTP \(error.status)")): remove s3://\(bucket)/\(key) by hand"
         }
-        return
-            "stage \(settings.stage): OK (session login, PUT: \(answer.clientSideEncrypted ? "client-side encrypted" : "server-side encrypted") S3 stage in \(answer.region), a probe object uploaded, verified and \(deleted))"
+        let how =
+            settings.external != nil
+            ? "external S3 stage in \(answer.region), configured credentials"
+            : "session login, PUT: \(answer.clientSideEncrypted ? "client-side" : "server-side") encrypted S3 stage in "
+                + answer.region
+        return "stage \(name): OK (\(how), a probe object uploaded, verified and \(deleted))"
     }
 }

@@ -23,7 +23,11 @@ func withStageUpload(
                     endpoint: moto.endpoint, region: moto.region, bucket: moto.bucket,
                     accessKeyID: moto.admin.accessKeyID, secretAccessKey: moto.admin.secretAccessKey,
                     roleARN: moto.roleARN)
-                configuration.stages = [StageDefinition(name: "DB.S.UP_STAGE", encryption: encryption)]
+                configuration.stages = [
+                    StageDefinition(
+                        name: "DB.S.UP_STAGE", encryption: encryption,
+                        prefix: encryption == .none ? "ext/landing/" : nil)
+                ]
                 configuration.pipes.append(
                     PipeDefinition(
                         name: "DB.S.UP_PIPE", stageDirectory: "", table: "DB.S.T",
@@ -36,7 +40,28 @@ func withStageUpload(
                 configuration.loadDelaySeconds = 0.2
                 configuration.putThresholdBytes = putThresholdBytes
             }, prepare: { harness in try await prepare(harness, moto) })
-        let rule = """
+        // encryption .none: an external S3 stage, written with the rule's own (temporary) credentials from a file.
+        let secrets = TemporaryDirectory("s3-credentials")
+        let credentials = secrets.path + "/aws"
+        try """
+        AWS_ACCESS_KEY_ID=\(moto.temporary.accessKeyID)
+        AWS_SECRET_ACCESS_KEY=\(moto.temporary.secretAccessKey)
+        AWS_SESSION_TOKEN=\(moto.temporary.sessionToken ?? "")
+        """.write(toFile: credentials, atomically: true, encoding: .utf8)
+        let rule =
+            encryption == .none
+            ? """
+                stage:
+                  kind: s3
+                  bucket: \(moto.bucket)
+                  prefix: ext/landing
+                  path: landing
+                  region: \(moto.region)
+                  endpoint: \(moto.endpoint)
+                  credentials: {file: \(credentials)}
+            \(extraRule)
+            """
+            : """
                 stage:
                   kind: internal
                   name: DB.S.UP_STAGE
@@ -61,9 +86,9 @@ func loadedIDs(_ harness: DaemonHarness) async throws -> [Int: Int] {
 
 @Suite("Upload rules: a plain folder uploaded to an internal stage, verified, then loaded once", .serialized)
 struct StageUploadTests {
-    @Test(arguments: [StageDefinition.Encryption.full, .sse])
+    @Test(arguments: [StageDefinition.Encryption.full, .sse, .none])
     func filesDroppedInAPlainFolderEndLoadedWithTheirRows(encryption: StageDefinition.Encryption) async throws {
-        try await withStageUpload(encryption: encryption) { harness, _ in
+        try await withStageUpload(encryption: encryption) { harness, moto in
             harness.dropCSV("a.csv", firstID: 1, rows: 3, renameIn: true)
             harness.dropCSV("nested/dir/b.csv", firstID: 10, rows: 2, renameIn: true)
             let gzipped = try Compression.gzip(Array("ID,NAME,AMOUNT\n20,z,1.5\n21,y,2.5\n".utf8))
@@ -79,6 +104,11 @@ struct StageUploadTests {
             let ids = try await loadedIDs(harness)
             #expect(ids == [1: 1, 2: 1, 3: 1, 10: 1, 11: 1, 20: 1, 21: 1], "\(ids)")
             #expect(harness.log.contains("landing/nested/dir/"), "the stage path keeps the folders")
+            if encryption == .none {
+                #expect(
+                    try await moto.requestLog().allSatisfy { $0.path.hasPrefix("/\(moto.bucket)/ext/landing/landing/") }
+                )
+            }
         }
     }
 }
@@ -221,7 +251,8 @@ struct StageUploadFaultTests {
             let result = try await ChildProcess.run(
                 ChildProcess.product("snowpiped"), ["check", "--config", harness.configPath])
             #expect(result.status == 0, "\(result.output)")
-            #expect(result.output.contains("stage DB.S.UP_STAGE: OK (session login, PUT: client-side encrypted"))
+            #expect(
+                result.output.contains("stage DB.S.UP_STAGE: OK (session login, PUT: client-side encrypted S3 stage"))
             #expect(result.output.contains("verified and deleted"), "\(result.output)")
             let log = try await moto.requestLog()
             #expect(log.map(\.method) == ["PUT", "HEAD", "DELETE"], "\(log.map(\.method))")

@@ -110,14 +110,20 @@ struct HostileConfigurationTests {
     }
 
     @Test(arguments: [
-        ("    stage: {kind: s3, name: DB.S.ST}", "`s3` (an external stage) is not supported yet"),
+        ("    stage: {kind: s3, bucket: my-bucket, region: us-east-1}", "stage.credentials: is required"),
+        (
+            "    stage: {kind: s3, bucket: My_Bucket, region: us-east-1, credentials: {env: true}}",
+            "is not an S3 bucket"
+        ),
+        ("    stage: {kind: s3, name: DB.S.ST, bucket: b1b, region: r, credentials: {env: true}}", "give `bucket`"),
+        ("    stage: {kind: internal, name: DB.S.ST, bucket: b1b}", "applies only to `kind: s3`"),
         ("    stage: {kind: gcs}", "gcs stages are not supported"),
         ("    stage: {kind: internal}", "watch[0].stage.name: is required"),
         ("    stage: {kind: internal, name: 'DB.S'}", "must be fully qualified"),
         ("    stage: {kind: internal, name: DB.S.ST, endpoint: 'http://example.com:9000'}", "http:// only on loopback"),
         ("    stage: {kind: internal, name: DB.S.ST}\n    stage_prefix: x", "for an upload rule give `stage.path`"),
         ("    stage: {kind: internal, name: DB.S.ST}\n    mode: stream\n    format: ndjson", "a stream needs no stage"),
-        ("    stage: {kind: local, name: DB.S.ST}", "applies only to `kind: internal`"),
+        ("    stage: {kind: local, name: DB.S.ST}", "applies only to `kind: internal` or `kind: s3`"),
     ])
     func aStageThatCannotWorkIsRefusedBeforeAnythingStarts(rule: String, expected: String) async throws {
         let result = try await run("check", try write(rule: rule))

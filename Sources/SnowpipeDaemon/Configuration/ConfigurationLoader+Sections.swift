@@ -177,20 +177,24 @@ extension ConfigurationLoader {
     /// The upload settings of `stage:` (nil for `kind: local`, the default).
     static func readUpload(_ node: Node?, path: String, _ reader: YAMLReader) -> UploadSettings? {
         guard let node, node.isNull == false else { return nil }
-        let keys = reader.mapping(node, path: path, allowed: ["kind", "name", "path", "endpoint", "concurrency"])
+        let keys = reader.mapping(
+            node, path: path,
+            allowed: ["kind", "name", "path", "endpoint", "concurrency", "bucket", "prefix", "region", "credentials"])
         let kind = reader.string(keys["kind"], path: "\(path).kind") ?? "local"
         switch kind {
         case "local":
-            for key in ["name", "path", "endpoint", "concurrency"] where keys[key] != nil {
-                reader.problem("\(path).\(key)", keys[key], "applies only to `kind: internal`")
+            for key in keys.keys.sorted() where key != "kind" {
+                reader.problem("\(path).\(key)", keys[key], "applies only to `kind: internal` or `kind: s3`")
             }
             return nil
-        case "internal": break
+        case "internal":
+            for key in ["bucket", "prefix", "region", "credentials"] where keys[key] != nil {
+                reader.problem(
+                    "\(path).\(key)", keys[key],
+                    "applies only to `kind: s3`; an internal stage's location and credentials come from Snowflake")
+            }
         case "s3":
-            reader.problem(
-                "\(path).kind", keys["kind"],
-                "`s3` (an external stage) is not supported yet: use `internal` (a named internal stage) or `local`")
-            return nil
+            return readExternalS3(keys, path: path, reader)
         case "gcs", "azure":
             reader.problem(
                 "\(path).kind", keys["kind"],
@@ -214,17 +218,63 @@ extension ConfigurationLoader {
             reader.problem("\(path).path", keys["path"], "must not contain quotes or spaces")
         }
         let endpoint = reader.string(keys["endpoint"], path: "\(path).endpoint")
-        if let endpoint {
-            let url = URL(string: endpoint)
-            let loopback = ["127.0.0.1", "localhost", "::1"].contains(url?.host ?? "")
-            if url?.scheme != "https" && !(url?.scheme == "http" && loopback) || url?.host == nil {
-                reader.problem(
-                    "\(path).endpoint", keys["endpoint"], "must be an https:// URL (http:// only on loopback)")
-            }
-        }
+        checkEndpoint(endpoint, node: keys["endpoint"], path: path, reader)
         let concurrency = Int(
             reader.number(keys["concurrency"], path: "\(path).concurrency", default: 4, range: 1...64))
         return UploadSettings(stage: name, path: subPath, endpoint: endpoint, concurrency: concurrency)
+    }
+
+    /// `stage: {kind: s3, bucket, prefix, region, credentials, endpoint}`.
+    static func readExternalS3(_ keys: [String: Node], path: String, _ reader: YAMLReader) -> UploadSettings? {
+        if keys["name"] != nil {
+            reader.problem("\(path).name", keys["name"], "applies only to `kind: internal`; give `bucket` and `prefix`")
+        }
+        let bucket = reader.string(keys["bucket"], path: "\(path).bucket", required: true) ?? ""
+        if bucket.isEmpty == false,
+            bucket.range(of: "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", options: .regularExpression) == nil
+        {
+            reader.problem("\(path).bucket", keys["bucket"], "is not an S3 bucket name (3-63 of a-z, 0-9, `.`, `-`)")
+        }
+        let region = reader.string(keys["region"], path: "\(path).region", required: true) ?? ""
+        let prefix = (reader.string(keys["prefix"], path: "\(path).prefix") ?? "").split(separator: "/").joined(
+            separator: "/")
+        var source = ExternalS3.CredentialSource.environment
+        if let node = keys["credentials"], node.isNull == false {
+            let parts = reader.mapping(node, path: "\(path).credentials", allowed: ["credential", "file", "env"])
+            if parts.count != 1 {
+                reader.problem(
+                    "\(path).credentials", node,
+                    "give exactly one of `credential: NAME` (systemd LoadCredential), `file: PATH` or `env: true`")
+            }
+            if let name = reader.string(parts["credential"], path: "\(path).credentials.credential") {
+                source = .credential(name)
+            } else if let file = reader.string(parts["file"], path: "\(path).credentials.file") {
+                source = .file(file)
+            }
+        } else {
+            reader.problem(
+                "\(path).credentials", nil,
+                "is required: `credential: NAME` (systemd LoadCredential), `file: PATH` or `env: true` (the key is "
+                    + "never written in this file)")
+        }
+        let endpoint = reader.string(keys["endpoint"], path: "\(path).endpoint")
+        checkEndpoint(endpoint, node: keys["endpoint"], path: path, reader)
+        let concurrency = Int(
+            reader.number(keys["concurrency"], path: "\(path).concurrency", default: 4, range: 1...64))
+        let subPath = (reader.string(keys["path"], path: "\(path).path") ?? "").split(separator: "/").joined(
+            separator: "/")
+        return UploadSettings(
+            stage: "", path: subPath, endpoint: endpoint, concurrency: concurrency,
+            external: ExternalS3(bucket: bucket, prefix: prefix, region: region, credentials: source))
+    }
+
+    static func checkEndpoint(_ endpoint: String?, node: Node?, path: String, _ reader: YAMLReader) {
+        guard let endpoint else { return }
+        let url = URL(string: endpoint)
+        let loopback = ["127.0.0.1", "localhost", "::1"].contains(url?.host ?? "")
+        if url?.scheme != "https" && !(url?.scheme == "http" && loopback) || url?.host == nil {
+            reader.problem("\(path).endpoint", node, "must be an https:// URL (http:// only on loopback)")
+        }
     }
 
     /// The stream-mode settings of a rule with `mode: stream` (nil for `mode: files`, the default).

@@ -185,10 +185,12 @@ public struct StreamSettings: Sendable, Equatable {
     }
 }
 
-/// Where an upload rule puts its files (`stage:` of a watch rule, kind `internal`).
+/// Where an upload rule puts its files (`stage:` of a watch rule, kind `internal` or `s3`).
 public struct UploadSettings: Sendable, Equatable {
-    /// The named internal stage, `DB.SCHEMA.STAGE` (or a table stage `DB.SCHEMA.%TABLE`).
+    /// The named internal stage, `DB.SCHEMA.STAGE` (or a table stage `DB.SCHEMA.%TABLE`); "" for `kind: s3`.
     public var stage: String
+    /// `kind: s3`: the external stage's bucket, written to directly with the rule's own credentials.
+    public var external: ExternalS3? = nil
     /// The sub-path inside the stage ("" for its root); the pipe must copy from the stage root or above it.
     public var path: String
     /// An S3 endpoint to use instead of AWS's (path-style; plain http only on loopback): an S3-compatible
@@ -197,10 +199,40 @@ public struct UploadSettings: Sendable, Equatable {
     /// Uploads in flight per rule.
     public var concurrency: Int
 
-    public init(stage: String, path: String = "", endpoint: String? = nil, concurrency: Int = 4) {
+    public init(
+        stage: String, path: String = "", endpoint: String? = nil, concurrency: Int = 4, external: ExternalS3? = nil
+    ) {
         self.stage = stage
+        self.external = external
         self.path = path
         self.endpoint = endpoint
         self.concurrency = concurrency
+    }
+}
+
+/// An external S3 stage (`CREATE STAGE … URL = 's3://bucket/prefix/'`) the daemon writes to with its own
+/// credentials: the same upload and verification, without the Snowflake session.
+public struct ExternalS3: Sendable, Equatable {
+    public var bucket: String
+    /// The stage URL's path in the bucket ("" or ending without `/`): object keys are `prefix/<stage path>`,
+    /// and the stage path (what insertFiles names) is relative to it.
+    public var prefix: String
+    public var region: String
+    public var credentials: CredentialSource
+
+    public init(bucket: String, prefix: String = "", region: String, credentials: CredentialSource) {
+        self.bucket = bucket
+        self.prefix = prefix
+        self.region = region
+        self.credentials = credentials
+    }
+
+    /// Where the AWS key comes from; never the YAML itself. The file and the credential hold
+    /// `AWS_ACCESS_KEY_ID=…`, `AWS_SECRET_ACCESS_KEY=…` and optionally `AWS_SESSION_TOKEN=…` lines (the
+    /// environment-file format); `environment` reads those three variables.
+    public enum CredentialSource: Sendable, Equatable {
+        case credential(String)
+        case file(String)
+        case environment
     }
 }

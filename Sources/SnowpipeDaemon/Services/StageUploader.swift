@@ -135,7 +135,7 @@ actor StageUploader {
             let (ciphertext, envelope) = try StageEnvelope.encrypt(bytes, material: material)
             body = ciphertext
             metadata.merge(envelope) { $1 }
-        } else {
+        } else if settings.external == nil {
             headers.append(("x-amz-server-side-encryption", "AES256"))
         }
         if body.count > answer.threshold {
@@ -166,10 +166,32 @@ actor StageUploader {
         if let cached = answers[directory], now().timeIntervalSince(cached.at) < Self.answerLifetime {
             return cached.answer
         }
-        let answer = try await session.put(
-            source: source, stage: settings.stage, path: directory, sourceCompression: compression)
+        let answer: PutAnswer
+        if let external = settings.external {
+            answer = try Self.externalAnswer(external, directory: directory)
+        } else {
+            answer = try await session.put(
+                source: source, stage: settings.stage, path: directory, sourceCompression: compression)
+        }
         answers[directory] = (answer, now())
         return answer
+    }
+
+    /// An external stage's "PUT answer": its bucket and prefix, the configured credentials (re-read each time,
+    /// so a rotated key is picked up after an ExpiredToken), no Snowflake encryption.
+    static func externalAnswer(_ external: ExternalS3, directory: String) throws(SessionError) -> PutAnswer {
+        let credentials: AWSCredentials
+        do {
+            credentials = try ExternalCredentials.read(external.credentials)
+        } catch {
+            throw SessionError(.authentication(error.description))
+        }
+        let path = [external.prefix, directory].filter { $0.isEmpty == false }.joined(separator: "/")
+        return PutAnswer(
+            queryID: "", locationType: "S3", location: external.bucket + "/" + (path.isEmpty ? "" : path + "/"),
+            region: external.region, endPoint: nil, clientSideEncrypted: false, awsKeyID: credentials.accessKeyID,
+            awsSecretKey: credentials.secretAccessKey, awsToken: credentials.sessionToken ?? "", masterKey: nil,
+            materialQueryID: nil, smkID: nil, threshold: 64 * 1024 * 1024)
     }
 
     private func s3Endpoint(_ answer: PutAnswer) -> S3Endpoint {

@@ -105,6 +105,12 @@ extension SnowpipeEmulator {
                 VendorCode.objectNotFound,
                 "SQL compilation error:\nStage '\(name)' does not exist or not authorized.", queryID: queryID)
         }
+        guard stage.encryption != .none else {
+            return Self.failure(
+                "091003",
+                "Failure using stage area. Cause: [GET and PUT commands are not supported with external stage]",
+                queryID: queryID)
+        }
         let credentials: AWSCredentials
         do {
             credentials = try await Self.stageSTS(storage).assumeRole(

@@ -2,10 +2,13 @@ import Foundation
 
 /// A named internal stage: `CREATE STAGE DB.SCHEMA.NAME ENCRYPTION = (TYPE = 'SNOWFLAKE_FULL' | 'SNOWFLAKE_SSE')`.
 public struct StageDefinition: Codable, Sendable, Equatable {
-    /// Client-side encryption with per-query keys (Snowflake's default), or server-side only.
+    /// Client-side encryption with per-query keys (Snowflake's default), or server-side only; `NONE` models an
+    /// external S3 stage (`URL = 's3://bucket/prefix/'`): objects are plain, written by the client with its own
+    /// credentials, and `PUT` into it is refused (091003) as Snowflake does.
     public enum Encryption: String, Codable, Sendable {
         case full = "SNOWFLAKE_FULL"
         case sse = "SNOWFLAKE_SSE"
+        case none = "NONE"
     }
 
     /// Fully qualified, case-sensitive name, e.g. `MYDB.PUBLIC.INGEST_STAGE`.
