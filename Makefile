@@ -6,7 +6,7 @@ FORMAT_PATHS := Package.swift Sources Tests
 
 .DEFAULT_GOAL := help
 
-.PHONY: help deps build test test-systemd test-swift test-python test-container lint format demo emulator deb bench bench-stream
+.PHONY: help deps build test test-systemd test-swift test-python test-container lint format demo emulator deb bench bench-stream bench-upload
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-15s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ bench: deps ## Benchmarks vs the C probe and the Python alternative (~12 min, ro
 
 bench-stream: deps ## Stream mode vs the official Snowpipe Streaming SDK, same rows, same run (root)
 	bash scripts/bench.sh --stream $(BENCH_ARGS)
+
+bench-upload: deps ## Upload mode vs the official Python connector's PUT, same files, same run (root)
+	bash scripts/bench.sh --upload $(BENCH_ARGS)
 
 deb: deps ## Build the Debian package (release, static Swift runtime) and lint it
 	bash packaging/build-deb.sh

@@ -15,6 +15,10 @@ TOOLS=.build-bench
 mkdir -p "$TOOLS"
 cc -O2 -Wall -Wextra -Werror -o "$TOOLS/creator" bench/creator.c
 cc -O2 -Wall -Wextra -Werror -o "$TOOLS/probe" bench/probe.c -lsqlite3
+if [ "${1:-}" = "--upload" ]; then
+    shift
+    exec .venv/bin/python bench/upload.py --bin "$BIN" "$@"
+fi
 if [ "${1:-}" = "--stream" ]; then
     shift
     exec .venv/bin/python bench/stream.py --bin "$BIN" "$@"

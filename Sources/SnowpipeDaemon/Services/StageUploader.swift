@@ -106,25 +106,12 @@ actor StageUploader {
             accessKeyID: answer.awsKeyID, secretAccessKey: answer.awsSecretKey,
             sessionToken: answer.awsToken.isEmpty ? nil : answer.awsToken)
         let encrypted = answer.clientSideEncrypted && answer.masterKey != nil
-        func observed(_ info: S3ObjectInfo?) -> UploadVerdict.Observed? {
-            info.map {
-                UploadVerdict.Observed(
-                    size: $0.size, digest: $0.metadata["sfc-digest"],
-                    encryptionMetadata: $0.metadata[StageEnvelope.keyMetadata] != nil
-                        && $0.metadata[StageEnvelope.ivMetadata] != nil
-                        && $0.metadata[StageEnvelope.matdescMetadata] != nil)
-            }
-        }
         let staged = StagedObject(fileID: file.id, objectKey: key, digest: digest, size: Int64(bytes.count))
-        switch UploadVerdict.beforeUpload(
-            observed: observed(try await s3.head(bucket: bucket, key: key, credentials: credentials)), digest: digest,
-            encrypted: encrypted)
-        {
-        case .alreadyStaged: return .staged(staged, reused: true)
-        case .collision(let message):
-            return .rejected("stage object s3://\(bucket)/\(key): \(message); snowpiped never overwrites it")
-        case .upload, .notVerified: break
-        }
+        let target = Target(s3: s3, bucket: bucket, key: key, credentials: credentials, encrypted: encrypted)
+        // A single PUT is conditional (`If-None-Match: *`: S3 refuses it with 412 when the name is taken), so the
+        // name is judged only when taken; a multipart upload HEADs first.
+        let multipart = bytes.count + 32 > answer.threshold
+        if multipart, let outcome = try await judgeExisting(target, staged: staged) { return outcome }
         var body = bytes
         var metadata = ["sfc-digest": digest]
         var headers: [(name: String, value: String)] = []
@@ -138,24 +125,76 @@ actor StageUploader {
         } else if settings.external == nil {
             headers.append(("x-amz-server-side-encryption", "AES256"))
         }
-        if body.count > answer.threshold {
+        if multipart {
             // Parts of 8 MiB, grown so there are at most 10,000 (S3's limit); slices of one encryption pass.
             let partSize = max(8 * 1024 * 1024, (body.count + 9_999) / 10_000)
             try await s3.putMultipart(
                 bucket: bucket, key: key, body: body, partSize: partSize, metadata: metadata, headers: headers,
                 credentials: credentials)
         } else {
-            try await s3.put(
-                bucket: bucket, key: key, body: body, metadata: metadata, headers: headers, credentials: credentials)
+            let taken = try await putIfAbsent(target, body: body, metadata: metadata, headers: headers)
+            if taken {
+                return try await judgeExisting(target, staged: staged)
+                    ?? .retry("s3://\(bucket)/\(key) was taken, then gone: retrying the upload")
+            }
         }
         switch UploadVerdict.afterUpload(
-            observed: observed(try await s3.head(bucket: bucket, key: key, credentials: credentials)),
+            observed: Self.observed(try await s3.head(bucket: bucket, key: key, credentials: credentials)),
             size: body.count, digest: digest, encrypted: encrypted)
         {
         case .alreadyStaged: return .staged(staged, reused: false)
         case .notVerified(let message), .collision(let message):
             return .retry("s3://\(bucket)/\(key) not verified after its upload: \(message)")
         case .upload: return .retry("s3://\(bucket)/\(key) not verified after its upload")
+        }
+    }
+
+    /// Where one object goes.
+    struct Target {
+        var s3: S3Client
+        var bucket: String
+        var key: String
+        var credentials: AWSCredentials
+        var encrypted: Bool
+    }
+
+    /// What is under the name already: nil to go on uploading, or the outcome (reuse, or a collision).
+    private func judgeExisting(_ target: Target, staged: StagedObject) async throws -> Outcome? {
+        let info = try await target.s3.head(bucket: target.bucket, key: target.key, credentials: target.credentials)
+        switch UploadVerdict.beforeUpload(
+            observed: Self.observed(info), digest: staged.digest, encrypted: target.encrypted)
+        {
+        case .alreadyStaged: return .staged(staged, reused: true)
+        case .collision(let message):
+            return .rejected(
+                "stage object s3://\(target.bucket)/\(target.key): \(message); snowpiped never overwrites it")
+        case .upload, .notVerified: return nil
+        }
+    }
+
+    /// A conditional PUT (`If-None-Match: *`); true when S3 refused it because the name is taken (412).
+    private func putIfAbsent(
+        _ target: Target, body: [UInt8], metadata: [String: String], headers: [(name: String, value: String)]
+    ) async throws(S3Error) -> Bool {
+        do {
+            try await target.s3.put(
+                bucket: target.bucket, key: target.key, body: body, metadata: metadata,
+                headers: headers + [("if-none-match", "*")], credentials: target.credentials)
+            return false
+        } catch {
+            if error.status == 412 { return true }
+            throw error
+        }
+    }
+
+    /// A HEAD's answer as the verdicts see it.
+    static func observed(_ info: S3ObjectInfo?) -> UploadVerdict.Observed? {
+        info.map {
+            UploadVerdict.Observed(
+                size: $0.size, digest: $0.metadata["sfc-digest"],
+                encryptionMetadata: $0.metadata[StageEnvelope.keyMetadata] != nil
+                    && $0.metadata[StageEnvelope.ivMetadata] != nil
+                    && $0.metadata[StageEnvelope.matdescMetadata] != nil)
         }
     }
 
