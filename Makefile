@@ -6,7 +6,7 @@ FORMAT_PATHS := Package.swift Sources Tests
 
 .DEFAULT_GOAL := help
 
-.PHONY: help deps build test test-systemd test-swift test-python test-container lint format demo emulator deb bench bench-stream bench-upload
+.PHONY: demo-stage help deps build test test-systemd test-swift test-python test-container lint format demo emulator deb bench bench-stream bench-upload
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-15s %s\n", $$1, $$2}'
@@ -59,5 +59,9 @@ format: ## Reformat the sources in place
 emulator: build ## Run the Snowpipe emulator on 127.0.0.1 (demo configuration)
 	bash scripts/demo.sh --emulator-only
 
-demo: build ## Run the demo: the daemon watching demo/drop against the emulator on loopback
+demo: build ## Run the demos against the emulator on loopback: demo/drop as the stage, then upload mode (moto)
 	bash scripts/demo.sh
+	bash scripts/demo.sh --stage
+
+demo-stage: build ## Only the upload-mode demo: a plain folder, files uploaded to an encrypted internal stage
+	bash scripts/demo.sh --stage

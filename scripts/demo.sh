@@ -5,6 +5,8 @@
 #   scripts/demo.sh                  drop two files (one good, one with a bad row), show the outcome, stop
 #   scripts/demo.sh --keep-running   same, then keep both running: drop your own files into demo/drop
 #   scripts/demo.sh --emulator-only  just serve the emulator (Ctrl-C to stop)
+#   scripts/demo.sh --stage          upload mode: a plain folder, each file uploaded by the daemon to an encrypted
+#                                    internal stage (its S3 is moto on loopback), verified, then loaded
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN_DIR=$(swift build --show-bin-path)
@@ -39,6 +41,10 @@ config = {
 }
 json.dump(config, open(f"{demo}/emulator.json", "w"), indent=2)
 PY
+
+if [ "${1:-}" = "--stage" ]; then
+    exec bash scripts/demo-stage.sh
+fi
 
 if [ "${1:-}" = "--emulator-only" ]; then
     echo "Serving the emulator with $DEMO/emulator.json (pipe DEMO_DB.PUBLIC.ORDERS_PIPE, stage $DEMO/drop)."

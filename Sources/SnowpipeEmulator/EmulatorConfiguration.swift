@@ -88,6 +88,18 @@ public struct EmulatorConfiguration: Codable, Sendable {
             self.pipes = pipes
         }
 
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            name = try c.decode(String.self, forKey: .name)
+            publicKeyFiles = try c.decodeIfPresent([String].self, forKey: .publicKeyFiles)
+            publicKeys = try c.decodeIfPresent([String].self, forKey: .publicKeys) ?? []
+            pipes = try c.decode([String].self, forKey: .pipes)
+            if publicKeys.isEmpty, (publicKeyFiles ?? []).isEmpty {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .publicKeys, in: c, debugDescription: "user \(name) needs publicKeys or publicKeyFiles")
+            }
+        }
+
         /// `publicKeys` plus the contents of `publicKeyFiles`.
         /// - Throws: an error naming the file that cannot be read.
         public func resolvingKeyFiles() throws -> User {
