@@ -231,20 +231,25 @@ def main():
     parser.add_argument("--small", type=int, default=10_000, help="small files in (a)")
     parser.add_argument("--large-mb", type=int, default=50, help="size of each of the two files in (b)")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only", nargs="*", default=["small", "large"])
     args = parser.parse_args()
     bench = UploadBench(args)
     bench.setup()
     try:
-        small = 1000 if args.quick else args.small
-        print(f"(a) {small} small CSV files, 10 rows each (~1 KB)", flush=True)
-        bench.scenario("small", small, 10, 3600)
-        megabytes = 10 if args.quick else args.large_mb
-        print(f"(b) 2 large CSV files of ~{megabytes} MB", flush=True)
-        bench.scenario("large", 2, megabytes * 10_000, 3600)
+        if "small" in args.only:
+            small = 1000 if args.quick else args.small
+            print(f"(a) {small} small CSV files, 10 rows each (~1 KB)", flush=True)
+            bench.scenario("small", small, 10, 3600)
+        if "large" in args.only:
+            megabytes = 10 if args.quick else args.large_mb
+            print(f"(b) 2 large CSV files of ~{megabytes} MB", flush=True)
+            bench.scenario("large", 2, megabytes * 10_000, 3600)
     finally:
         bench.close()
     out = os.path.join(ROOT, "bench", "upload-results.json")
-    json.dump(bench.results, open(out, "w"), indent=2)
+    previous = json.load(open(out)) if os.path.exists(out) and args.only != ["small", "large"] else {}
+    previous.update(bench.results)
+    json.dump(previous, open(out, "w"), indent=2)
     print(f"wrote {out}")
 
 

@@ -9,7 +9,7 @@ extension Outbox {
     public func nextBatch(
         pipe: String, maxFiles: Int, now: Date, stagedOnly: Bool = false, newRequestID: @Sendable () -> String
     ) async throws(OutboxError) -> Batch? {
-        let staged = stagedOnly ? " AND id IN (SELECT file_id FROM staged)" : ""
+        let staged = stagedOnly ? " AND EXISTS (SELECT 1 FROM staged WHERE staged.file_id = files.id)" : ""
         let at = Self.seconds(now)
         let requestID = newRequestID()
         return try await write { db in
@@ -147,7 +147,7 @@ extension Outbox {
     /// Pending files of a pipe not yet in a batch, plus files in unsent batches.
     /// - Parameter stagedOnly: count only files with a verified upload (an upload rule's pipe).
     public func pendingCount(pipe: String, stagedOnly: Bool = false) async throws(OutboxError) -> Int {
-        let staged = stagedOnly ? " AND id IN (SELECT file_id FROM staged)" : ""
+        let staged = stagedOnly ? " AND EXISTS (SELECT 1 FROM staged WHERE staged.file_id = files.id)" : ""
         return try await read { db in
             try Int.fetchOne(
                 db, sql: "SELECT COUNT(*) FROM files WHERE pipe = ? AND state = 'pending'\(staged)", arguments: [pipe])

@@ -27,7 +27,7 @@ extension Outbox {
                 db,
                 sql: """
                     SELECT * FROM files WHERE pipe = ? AND state = 'pending' AND batch_id IS NULL
-                        AND id NOT IN (SELECT file_id FROM staged)
+                        AND NOT EXISTS (SELECT 1 FROM staged WHERE staged.file_id = files.id)
                     ORDER BY id LIMIT ?
                     """,
                 arguments: [pipe, limit])

@@ -102,6 +102,7 @@ enum OutboxSchema {
                         size INTEGER NOT NULL,
                         verified_at REAL NOT NULL
                     );
+                    CREATE INDEX files_pending_unbatched ON files (pipe, id) WHERE state = 'pending' AND batch_id IS NULL;
                     PRAGMA user_version = 3;
                     """)
         }

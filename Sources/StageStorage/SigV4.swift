@@ -1,5 +1,6 @@
 import Foundation
 import SnowflakeAuth
+import SnowpipeAPI
 
 /// AWS Signature Version 4 for S3, written here because no Swift AWS SDK builds in this project's environment.
 /// Pure: the caller gives the instant. S3 rules: the path is encoded once (never normalised, never
@@ -99,22 +100,12 @@ public enum SigV4 {
         return (text, signed)
     }
 
-    /// RFC 3986 percent-encoding of UTF-8: only `A-Z a-z 0-9 - . _ ~` (and `/` in paths) stay as they are.
+    /// RFC 3986 percent-encoding of UTF-8 (`SnowflakeEndpoint.percentEncode`: only `A-Z a-z 0-9 - . _ ~` stay
+    /// as they are), per path segment when `keepingSlashes`.
     public static func encode(_ text: String, keepingSlashes: Bool = false) -> String {
-        var out = ""
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-                UInt8(ascii: "~"):
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            case UInt8(ascii: "/") where keepingSlashes:
-                out.append("/")
-            default:
-                out += String(format: "%%%02X", byte)
-            }
-        }
-        return out
+        guard keepingSlashes else { return SnowflakeEndpoint.percentEncode(text) }
+        return text.split(separator: "/", omittingEmptySubsequences: false)
+            .map { SnowflakeEndpoint.percentEncode(String($0)) }.joined(separator: "/")
     }
 
     /// A header value with surrounding spaces removed and inner runs of spaces collapsed to one.

@@ -83,6 +83,8 @@ final class UploadService<C: Clock>: Service where C.Duration == Duration {
     private func uploadRound(_ files: [FileRecord]) async -> String? {
         let concurrency = max(1, rules.map { $0.upload?.concurrency ?? 1 }.max() ?? 1)
         var failure: String?
+        var stagedSinceSignal = 0
+        defer { if stagedSinceSignal > 0 { context.stagedWake[pipe]?.signal() } }
         await withTaskGroup(of: (FileRecord, StageUploader.Outcome).self) { group in
             var next = 0
             func start() {
@@ -98,7 +100,13 @@ final class UploadService<C: Clock>: Service where C.Duration == Duration {
                     switch outcome {
                     case .staged(let object, let reused):
                         try await context.outbox.recordStaged(object, now: context.now())
-                        context.stagedWake[pipe]?.signal()
+                        stagedSinceSignal += 1
+                        // The batcher is woken every 16 verified uploads and at the end of the round, not for each
+                        // one: each wake costs it a count of the pipe's pending files.
+                        if stagedSinceSignal >= 16 {
+                            context.stagedWake[pipe]?.signal()
+                            stagedSinceSignal = 0
+                        }
                         logger.debug(
                             Logger.Message(
                                 stringLiteral: "\(reused ? "found" : "uploaded") \(file.stagePath), verified"))

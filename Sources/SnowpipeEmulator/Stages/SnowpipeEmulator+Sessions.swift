@@ -113,7 +113,7 @@ extension SnowpipeEmulator {
         }
         let credentials: AWSCredentials
         do {
-            credentials = try await Self.stageSTS(storage).assumeRole(
+            credentials = try await Self.stageS3(storage).assumeRole(
                 roleARN: storage.roleARN, sessionName: "snowflake-put", credentials: Self.admin(storage))
         } catch {
             logger.error("cannot mint stage credentials", metadata: ["error": "\(error)"])
@@ -174,10 +174,6 @@ extension SnowpipeEmulator {
 
     static func admin(_ storage: StageStorageSettings) -> AWSCredentials {
         AWSCredentials(accessKeyID: storage.accessKeyID, secretAccessKey: storage.secretAccessKey)
-    }
-
-    static func stageSTS(_ storage: StageStorageSettings) -> STSClient {
-        STSClient(endpoint: storageEndpoint(storage), region: storage.region, transport: AsyncHTTPTransport.shared)
     }
 
     static func stageS3(_ storage: StageStorageSettings) -> S3Client {

@@ -2,24 +2,10 @@ import Foundation
 import SnowflakeAuth
 import SnowpipeAPI
 
-/// AWS STS `AssumeRole`: temporary credentials for a role. The emulator mints a Snowflake PUT's stage
-/// credentials with it, against the same S3 server (moto) the daemon uploads to.
-public struct STSClient: Sendable {
-    public let endpoint: S3Endpoint
-    public let region: String
-    let transport: any HTTPTransport
-    let now: @Sendable () -> Date
-
-    public init(
-        endpoint: S3Endpoint, region: String, transport: any HTTPTransport,
-        now: @escaping @Sendable () -> Date = { Date() }
-    ) {
-        self.endpoint = endpoint
-        self.region = region
-        self.transport = transport
-        self.now = now
-    }
-
+/// AWS STS `AssumeRole` on the same endpoint and signer as the S3 calls (service `sts`): temporary credentials
+/// for a role. The emulator mints a Snowflake PUT's stage credentials with it, against the same server (moto)
+/// the daemon uploads to.
+extension S3Client {
     /// Temporary credentials of `roleARN`, valid `seconds`.
     public func assumeRole(roleARN: String, sessionName: String, seconds: Int = 3600, credentials: AWSCredentials)
         async throws(S3Error) -> AWSCredentials
