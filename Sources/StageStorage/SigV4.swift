@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import SnowflakeAuth
 import SnowpipeAPI
 
@@ -114,18 +115,27 @@ public enum SigV4 {
             .trimmingCharacters(in: .whitespaces)
     }
 
-    /// `YYYYMMDD'T'HHMMSS'Z'` in UTC.
+    /// `YYYYMMDD'T'HHMMSS'Z'` in UTC (glibc's `gmtime_r`: Foundation's calendar costs more than the rest of the
+    /// signature).
     public static func timestamp(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-        return String(
-            format: "%04d%02d%02dT%02d%02d%02dZ", parts.year!, parts.month!, parts.day!, parts.hour!, parts.minute!,
-            parts.second!)
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(parts.tm_year + 1900)\(two(parts.tm_mon + 1))\(two(parts.tm_mday))T\(two(parts.tm_hour))"
+            + "\(two(parts.tm_min))\(two(parts.tm_sec))Z"
     }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// Lower-case hex.
     public static func hex(_ bytes: [UInt8]) -> String {
-        bytes.map { String(format: "%02x", $0) }.joined()
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count * 2)
+        for byte in bytes {
+            out.append(hexDigits[Int(byte >> 4)])
+            out.append(hexDigits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }
