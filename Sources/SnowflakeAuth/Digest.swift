@@ -4,15 +4,7 @@ import Foundation
 /// SHA-256 through OpenSSL's EVP digest interface.
 public enum SHA256Digest {
     /// The 32-byte SHA-256 of `bytes`.
-    public static func hash(_ bytes: [UInt8]) -> [UInt8] {
-        var output = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
-        var length: UInt32 = 0
-        let ok = bytes.withUnsafeBytes { raw in
-            EVP_Digest(raw.baseAddress, raw.count, &output, &length, EVP_sha256(), nil)
-        }
-        precondition(ok == 1, "EVP_Digest(SHA-256) failed: \(OpenSSLErrorQueue.summary())")
-        return Array(output.prefix(Int(length)))
-    }
+    public static func hash(_ bytes: [UInt8]) -> [UInt8] { evpDigest(bytes, EVP_sha256(), name: "SHA-256") }
 }
 
 /// HMAC-SHA256 through OpenSSL (the one-shot `HMAC()`, not deprecated in OpenSSL 3).
@@ -36,13 +28,14 @@ public enum HMACSHA256 {
 /// MD5 through OpenSSL, for S3's `Content-MD5` integrity header only (not for security).
 public enum MD5Digest {
     /// The 16-byte MD5 of `bytes`.
-    public static func hash(_ bytes: [UInt8]) -> [UInt8] {
-        var output = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
-        var length: UInt32 = 0
-        let ok = bytes.withUnsafeBytes { raw in
-            EVP_Digest(raw.baseAddress, raw.count, &output, &length, EVP_md5(), nil)
-        }
-        precondition(ok == 1, "EVP_Digest(MD5) failed: \(OpenSSLErrorQueue.summary())")
-        return Array(output.prefix(Int(length)))
-    }
+    public static func hash(_ bytes: [UInt8]) -> [UInt8] { evpDigest(bytes, EVP_md5(), name: "MD5") }
+}
+
+/// One `EVP_Digest` pass.
+private func evpDigest(_ bytes: [UInt8], _ type: OpaquePointer?, name: String) -> [UInt8] {
+    var output = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+    var length: UInt32 = 0
+    let ok = bytes.withUnsafeBytes { raw in EVP_Digest(raw.baseAddress, raw.count, &output, &length, type, nil) }
+    precondition(ok == 1, "EVP_Digest(\(name)) failed: \(OpenSSLErrorQueue.summary())")
+    return Array(output.prefix(Int(length)))
 }
