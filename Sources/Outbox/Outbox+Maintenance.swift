@@ -69,6 +69,15 @@ extension Outbox {
                 let oldest: Double? = row["oldest"]
                 byPipe[pipe]?.oldestUnfinished = oldest.map { Date(timeIntervalSince1970: $0) }
             }
+            for row in try Row.fetchAll(
+                db, sql: "SELECT pipe, upload_problem, upload_problem_since FROM pipes WHERE upload_problem IS NOT NULL"
+            ) {
+                let pipe: String = row["pipe"]
+                let since: Double? = row["upload_problem_since"]
+                byPipe[pipe, default: PipeSummary(pipe: pipe, counts: [:], oldestUnfinished: nil)].uploadProblem =
+                    row["upload_problem"]
+                byPipe[pipe]?.uploadProblemSince = since.map { Date(timeIntervalSince1970: $0) }
+            }
             return byPipe.values.sorted { $0.pipe < $1.pipe }
         }
     }

@@ -70,4 +70,20 @@ extension Outbox {
             return try Self.records(ids: [fileID], db).filter(\.state.isTerminal)
         }
     }
+
+    /// Records why uploads to `pipe`'s stage fail now (nil: they work again), for `snowpiped status`; the time
+    /// of the first failure in a row is kept.
+    public func setUploadProblem(pipe: String, _ problem: String?, now: Date) async throws(OutboxError) {
+        let at = Self.seconds(now)
+        try await write { db in
+            try db.execute(sql: "INSERT INTO pipes (pipe) VALUES (?) ON CONFLICT (pipe) DO NOTHING", arguments: [pipe])
+            try db.execute(
+                sql: """
+                    UPDATE pipes SET upload_problem = ?,
+                        upload_problem_since = CASE WHEN ? IS NULL THEN NULL ELSE COALESCE(upload_problem_since, ?) END
+                    WHERE pipe = ?
+                    """,
+                arguments: [problem, problem, at, pipe])
+        }
+    }
 }

@@ -177,4 +177,7 @@ public struct PipeSummary: Sendable, Equatable, Codable {
     public var counts: [String: Int]
     /// When the oldest unfinished (pending or submitted) file was discovered.
     public var oldestUnfinished: Date?
+    /// Upload rules: why uploads to the pipe's stage are failing now, and since when (nil when they work).
+    public var uploadProblem: String? = nil
+    public var uploadProblemSince: Date? = nil
 }

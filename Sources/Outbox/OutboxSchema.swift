@@ -103,6 +103,8 @@ enum OutboxSchema {
                         verified_at REAL NOT NULL
                     );
                     CREATE INDEX files_pending_unbatched ON files (pipe, id) WHERE state = 'pending' AND batch_id IS NULL;
+                    ALTER TABLE pipes ADD COLUMN upload_problem TEXT;
+                    ALTER TABLE pipes ADD COLUMN upload_problem_since REAL;
                     PRAGMA user_version = 3;
                     """)
         }

@@ -61,6 +61,10 @@ struct StatusCommand: AsyncParsableCommand {
                 "pipes": summaries.map { summary -> [String: Any] in
                     var entry: [String: Any] = ["pipe": summary.pipe, "counts": summary.counts]
                     if let oldest = summary.oldestUnfinished { entry["oldestUnfinished"] = Self.iso(oldest) }
+                    if let problem = summary.uploadProblem {
+                        entry["uploadProblem"] = problem
+                        entry["uploadProblemSince"] = summary.uploadProblemSince.map(Self.iso)
+                    }
                     return entry
                 },
                 "recentProblems": problems.map(Self.fileObject),
@@ -79,6 +83,10 @@ struct StatusCommand: AsyncParsableCommand {
             }
             if let oldest = summary.oldestUnfinished {
                 print("  oldest unfinished: \(Self.age(of: oldest)) ago (\(Self.iso(oldest)))")
+            }
+            if let problem = summary.uploadProblem {
+                let since = summary.uploadProblemSince.map { " for \(Self.age(of: $0))" } ?? ""
+                print("  uploads to the stage failing\(since) (retrying with backoff): \(problem)")
             }
         }
         if problems.isEmpty == false {

@@ -285,4 +285,26 @@ struct StageUploadFaultTests {
             #expect(ids.count == 90_000 && ids.values.allSatisfy { $0 == 1 })
         }
     }
+
+    /// While S3 keeps failing, `snowpiped status` says so with S3's code; once uploads work it stops saying it.
+    @Test func statusShowsAFailingStageWithS3sCodeUntilUploadsWorkAgain() async throws {
+        try await withStageUpload { harness, moto in
+            try await moto.setFaults(probability: 1, kinds: ["slowdown"])
+            harness.dropCSV("slow.csv", firstID: 1, rows: 1, renameIn: true)
+            func status() async throws -> String {
+                try await ChildProcess.run(
+                    ChildProcess.product("snowpiped"), ["status", "--config", harness.configPath]
+                ).output
+            }
+            try await DaemonHarness.waitUntil("status names the failing stage") {
+                try await status().contains("uploads to the stage failing")
+            }
+            let failing = try await status()
+            #expect(failing.contains("SlowDown"), "\(failing)")
+            #expect(failing.contains("HTTP 503"), "\(failing)")
+            try await moto.setFaults()
+            try await harness.waitForLog("LOADED slow.csv", timeout: .seconds(90))
+            #expect(try await status().contains("uploads to the stage failing") == false)
+        }
+    }
 }

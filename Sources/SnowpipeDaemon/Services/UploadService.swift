@@ -60,10 +60,12 @@ final class UploadService<C: Clock>: Service where C.Duration == Duration {
                 }
                 let failed = await uploadRound(files)
                 if failed == nil {
+                    if failures > 0 { try await context.outbox.setUploadProblem(pipe: pipe, nil, now: context.now()) }
                     failures = 0
                     continue
                 }
                 failures += 1
+                try await context.outbox.setUploadProblem(pipe: pipe, failed, now: context.now())
                 let cap = min(Self.maximumBackoff, .milliseconds(500) * (1 << min(failures - 1, 7)))
                 let delay = cap * context.random()
                 logger.warning(
