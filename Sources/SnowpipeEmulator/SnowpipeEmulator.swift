@@ -136,6 +136,7 @@ public actor SnowpipeEmulator {
             queue = memory.queue.filter { pipes[$0.pipe] != nil }
             for (key, channel) in memory.channels where pipes[channel.pipe] != nil { channels[key] = channel }
             nextClientSequencer = memory.nextClientSequencer
+            if stages.isEmpty == false { stageMaterials = try tables.recallStageMaterials() }
             nextLoadID = max(memory.queue.map(\.id).max() ?? -1, memory.events.map(\.loadID).max() ?? -1) + 1
         } catch {
             throw ConfigurationError(

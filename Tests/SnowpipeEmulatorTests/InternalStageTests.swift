@@ -18,7 +18,10 @@ struct InternalStageTests {
 
     func withEmulator(_ body: @Sendable (EmulatorFixture, MotoS3) async throws -> Void) async throws {
         try await MotoS3.withServer { moto in
+            let database = TemporaryDirectory("stage-memory")
+            defer { withExtendedLifetime(database) {} }
             let fixture = try EmulatorFixture { configuration in
+                configuration.databasePath = database.path + "/emulator.sqlite"
                 configuration.stageStorage = StageStorageSettings(
                     endpoint: moto.endpoint, region: moto.region, bucket: moto.bucket,
                     accessKeyID: moto.admin.accessKeyID, secretAccessKey: moto.admin.secretAccessKey,
@@ -108,6 +111,8 @@ struct InternalStageTests {
                 }, credentials: temporary)
             try await transport.shutdown()
 
+            // An emulator restart in between: the key its PUT handed out is remembered.
+            let fixture = try fixture.restarted()
             let accepted = await fixture.insertFiles(["2026/12/orders 1.csv.gz"], pipe: "DB.S.FULL_PIPE")
             #expect(accepted.status == 200, "\(accepted.text)")
             await fixture.emulator.advanceClock(by: 11)

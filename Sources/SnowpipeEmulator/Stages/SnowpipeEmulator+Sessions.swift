@@ -88,7 +88,8 @@ extension SnowpipeEmulator {
     /// Runs a `PUT` (the only statement the emulator knows).
     private func runQuery(_ sql: String) async -> EmulatorResponse {
         queriesRun += 1
-        let queryID = "01c0ffee-0000-\(String(format: "%04d", queriesRun % 10_000))-\(instance)"
+        // Unique across restarts: a query id names the key its objects were encrypted with.
+        let queryID = "01c0ffee-" + UUID().uuidString.lowercased()
         guard let parsed = PutStatement.parse(sql) else {
             return Self.failure(
                 "001003", "SQL compilation error: the emulator runs only PUT statements", queryID: queryID)
@@ -124,7 +125,14 @@ extension SnowpipeEmulator {
             var generator = SystemRandomNumberGenerator()
             let key = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
             let smkID = Int64.random(in: 1...Int64(Int32.max), using: &generator)
-            stageMaterials[queryID] = StageEncryptionMaterial(masterKey: key, queryID: queryID, smkID: smkID)
+            let issued = StageEncryptionMaterial(masterKey: key, queryID: queryID, smkID: smkID)
+            do {
+                try tables.rememberStageMaterial(issued)
+            } catch {
+                return Self.failure(
+                    "000603", "cannot store the query's encryption material: \(error)", queryID: queryID)
+            }
+            stageMaterials[queryID] = issued
             material = ["queryStageMasterKey": Data(key).base64EncodedString(), "queryId": queryID, "smkId": smkID]
         }
         let path = statement.subPath.isEmpty ? "" : statement.subPath + "/"
