@@ -1,5 +1,6 @@
 import Codecs
 import Foundation
+import Glibc
 import IngestCore
 import Outbox
 import SnowflakeAuth
@@ -46,21 +47,23 @@ actor StageUploader {
             return .rejected(
                 "the file changed or disappeared before its upload; a new version is taken as a new file")
         }
-        let path = file.localPath
-        let read = await BlockingWork.run { () -> [UInt8]? in
-            FileManager.default.contents(atPath: path).map { [UInt8]($0) }
-        }
-        guard let raw = read else { return .retry("cannot read \(path) (\(String(cString: strerror(errno))))") }
-        guard FileVersion(path: file.localPath)?.matches(file) == true else {
-            return .rejected("the file changed while it was read for upload; a new version is taken as a new file")
-        }
         let (directory, name) = StageObjectName.split(file.stagePath)
         let gzipName = name.lowercased().hasSuffix(".gz")
+        // Read and gzipped off the cooperative pool, in one step so the raw bytes are released before the upload
+        // (what stays in memory is the gzip and, while it is sent, its ciphertext).
+        let path = file.localPath
+        let read = await BlockingWork.run { () -> Result<[UInt8], ReadFailure> in
+            guard let raw = Self.readWhole(path) else { return .failure(.unreadable(errno)) }
+            guard FileVersion(path: path)?.matches(file) == true else { return .failure(.changed) }
+            return .success(gzipName && Gzip.isGzip(raw) == false ? Gzip.compress(raw) : raw)
+        }
         let prepared: [UInt8]
-        if gzipName, Gzip.isGzip(raw) == false {
-            prepared = await BlockingWork.run { Gzip.compress(raw) }
-        } else {
-            prepared = raw
+        switch read {
+        case .success(let bytes): prepared = bytes
+        case .failure(.unreadable(let code)):
+            return .retry("cannot read \(path) (\(String(cString: strerror(code))))")
+        case .failure(.changed):
+            return .rejected("the file changed while it was read for upload; a new version is taken as a new file")
         }
         let digest = Data(SHA256Digest.hash(prepared)).base64EncodedString()
         let compression = gzipName ? "GZIP" : "AUTO_DETECT"
@@ -147,6 +150,32 @@ actor StageUploader {
             return .retry("s3://\(bucket)/\(key) not verified after its upload: \(message)")
         case .upload: return .retry("s3://\(bucket)/\(key) not verified after its upload")
         }
+    }
+
+    /// Why a file could not be read for upload.
+    enum ReadFailure: Error {
+        case unreadable(Int32)
+        case changed
+    }
+
+    /// The file's bytes read straight into one array (no `Data` copy), or nil with `errno` set.
+    static func readWhole(_ path: String) -> [UInt8]? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { return nil }
+        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+        var filled = 0
+        while filled < bytes.count {
+            let count = bytes.withUnsafeMutableBytes { buffer in
+                read(descriptor, buffer.baseAddress! + filled, buffer.count - filled)
+            }
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { return count == 0 ? Array(bytes.prefix(filled)) : nil }
+            filled += count
+        }
+        return bytes
     }
 
     /// Where one object goes.
