@@ -61,6 +61,26 @@ def drop_caches():
     time.sleep(1)
 
 
+def follow(process, what, timeout, interval=0.05):
+    """Waits for a measured child process to exit, sampling its CPU seconds and peak RSS (KiB) while it runs;
+    returns (cpu, peak). Raises when it outlives `timeout` (it is killed) or exits non-zero."""
+    peak, cpu = 0, 0.0
+    deadline = time.monotonic() + timeout
+    while process.poll() is None:
+        try:
+            peak = max(peak, memory_kb(process.pid, "VmHWM"))
+            cpu = cpu_seconds(process.pid)
+        except (FileNotFoundError, ProcessLookupError):
+            break
+        if time.monotonic() > deadline:
+            process.kill()
+            raise TimeoutError(f"{what} did not finish in {timeout} s")
+        time.sleep(interval)
+    if process.wait() != 0:
+        raise RuntimeError(f"{what} failed (exit status {process.returncode})")
+    return cpu, peak
+
+
 def wait_for(what, condition, timeout, interval=0.05):
     """Polls `condition` until it returns a truthy value; raises after `timeout` seconds."""
     deadline = time.monotonic() + timeout

@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "python"))
 from emulator_process import make_tls  # noqa: E402  (the SDK tests' test CA, one recipe)
-from run import NotifySocket, cpu_seconds, drop_caches, memory_kb, percentile, remove_tree, wait_for  # noqa: E402
+from run import NotifySocket, cpu_seconds, drop_caches, follow, memory_kb, percentile, remove_tree, wait_for  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PIPES = {name: f"BENCH.PUBLIC.{name.upper()}_PIPE" for name in ("small", "large", "trickle", "sdk_small", "sdk_large")}
@@ -194,20 +194,7 @@ reporter:
              listing], env=dict(os.environ, SSL_CERT_FILE=self.ca, SS_LOG_LEVEL="error"),
             stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.work, name + ".log"), "a"))
         self.children.append(process)
-        peak, cpu = 0, 0.0
-        deadline = time.monotonic() + timeout
-        while process.poll() is None:
-            try:
-                peak = max(peak, memory_kb(process.pid, "VmHWM"))
-                cpu = cpu_seconds(process.pid)
-            except (FileNotFoundError, ProcessLookupError):
-                break
-            if time.monotonic() > deadline:
-                process.kill()
-                raise TimeoutError(f"{name}: the SDK did not finish in {timeout} s")
-            time.sleep(0.1)
-        if process.returncode != 0:
-            raise RuntimeError(f"{name}: the SDK feeder failed (see {name}.log)")
+        cpu, peak = follow(process, f"{name}: the SDK feeder (see {name}.log)", timeout, interval=0.1)
         elapsed = time.time() - started
         wait_for(f"{name}: every row in the table", lambda: self.committed_rows(name) >= rows, 60)
         return elapsed, cpu, peak

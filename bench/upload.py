@@ -24,7 +24,7 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "python"))
 from emulator_process import Moto  # noqa: E402  (the tests' moto fixture, one recipe)
-from run import cpu_seconds, drop_caches, memory_kb, remove_tree, wait_for  # noqa: E402
+from run import cpu_seconds, drop_caches, follow, memory_kb, remove_tree, wait_for  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STAGE = "BENCH.PUBLIC.UP_STAGE"
@@ -175,21 +175,8 @@ reporter:
              f"{STAGE}/connector-{name}", self.moto.endpoint],
             stdout=subprocess.PIPE, stderr=open(os.path.join(self.work, name + "-connector.log"), "a"), text=True)
         self.children.append(process)
-        peak, cpu = 0, 0.0
-        deadline = time.monotonic() + timeout
-        while process.poll() is None:
-            try:
-                peak = max(peak, memory_kb(process.pid, "VmHWM"))
-                cpu = cpu_seconds(process.pid)
-            except (FileNotFoundError, ProcessLookupError):
-                break
-            if time.monotonic() > deadline:
-                process.kill()
-                raise TimeoutError(f"{name}: the connector did not finish in {timeout} s")
-            time.sleep(0.05)
+        cpu, peak = follow(process, f"{name}: the connector's PUT (see {name}-connector.log)", timeout)
         elapsed = time.time() - started
-        if process.returncode != 0:
-            raise RuntimeError(f"{name}: the connector's PUT failed: {process.stdout.read()}")
         return elapsed, cpu, peak
 
     def record(self, label, files, size, seconds, cpu, peak, extra=None):
