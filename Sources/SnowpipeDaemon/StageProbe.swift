@@ -1,4 +1,5 @@
 import Foundation
+import IngestCore
 import SnowflakeAuth
 import SnowpipeAPI
 import StageStorage
@@ -25,15 +26,12 @@ public enum StageProbe {
         async throws -> String
     {
         let directory = settings.path.isEmpty ? ".snowpiped-check" : settings.path + "/.snowpiped-check"
-        let answer: PutAnswer
         let name = settings.external.map { "s3://\($0.bucket)/\($0.prefix)" } ?? settings.stage
+        let answer: PutAnswer
         do {
-            if let external = settings.external {
-                answer = try StageUploader.externalAnswer(external, directory: directory)
-            } else {
-                answer = try await session.put(
-                    source: "/snowpiped-check", stage: settings.stage, path: directory, sourceCompression: "NONE")
-            }
+            answer = try await StageUploader.answer(
+                settings: settings, session: session, directory: directory, source: "/snowpiped-check",
+                compression: "NONE")
         } catch {
             throw SetupError("stage \(name): \(error)")
         }
@@ -41,40 +39,22 @@ public enum StageProbe {
             throw SetupError(
                 "stage \(name) is on \(answer.locationType); snowpiped uploads only to stages on AWS (S3)")
         }
-        let endpoint: S3Endpoint
-        if let override = settings.endpoint, let url = URL(string: override), let host = url.host {
-            endpoint = S3Endpoint(scheme: url.scheme ?? "https", host: host, port: url.port, pathStyle: true)
-        } else {
-            endpoint = .aws(region: answer.region, endPoint: answer.endPoint)
-        }
-        let s3 = S3Client(endpoint: endpoint, region: answer.region, transport: connection.transport)
-        let credentials = AWSCredentials(
-            accessKeyID: answer.awsKeyID, secretAccessKey: answer.awsSecretKey,
-            sessionToken: answer.awsToken.isEmpty ? nil : answer.awsToken)
-        let (bucket, prefix) = answer.bucketAndPrefix
-        let key = prefix + "probe-\(UUID().uuidString.lowercased())"
+        let target = StageUploader.target(
+            settings: settings, answer: answer, name: "probe-\(UUID().uuidString.lowercased())",
+            transport: connection.transport)
+        let (s3, bucket, key, credentials) = (target.s3, target.bucket, target.key, target.credentials)
         let probe = Array("snowpiped check \(Date())\n".utf8)
-        var body = probe
-        var metadata = ["sfc-digest": Data(SHA256Digest.hash(probe)).base64EncodedString()]
-        var headers: [(name: String, value: String)] = []
-        if answer.clientSideEncrypted, let masterKey = answer.masterKey.flatMap({ Data(base64Encoded: $0) }) {
-            let material = StageEncryptionMaterial(
-                masterKey: Array(masterKey), queryID: answer.materialQueryID ?? answer.queryID,
-                smkID: answer.smkID ?? 0)
-            let (ciphertext, envelope) = try StageEnvelope.encrypt(probe, material: material)
-            body = ciphertext
-            metadata.merge(envelope) { $1 }
-        } else if settings.external == nil {
-            headers.append(("x-amz-server-side-encryption", "AES256"))
-        }
+        let digest = Data(SHA256Digest.hash(probe)).base64EncodedString()
+        let (body, metadata, headers) = try StageUploader.seal(
+            probe, digest: digest, answer: answer, settings: settings)
         do {
             try await s3.put(
                 bucket: bucket, key: key, body: body, metadata: metadata, headers: headers, credentials: credentials)
-            guard let info = try await s3.head(bucket: bucket, key: key, credentials: credentials),
-                info.size == body.count, info.metadata["sfc-digest"] == metadata["sfc-digest"]
-            else {
-                throw SetupError(
-                    "stage \(name): the probe object s3://\(bucket)/\(key) was not there after its upload")
+            let info = try await s3.head(bucket: bucket, key: key, credentials: credentials)
+            let verdict = UploadVerdict.afterUpload(
+                observed: StageUploader.observed(info), size: body.count, digest: digest, encrypted: target.encrypted)
+            if case .notVerified(let problem) = verdict {
+                throw SetupError("stage \(name): the probe object s3://\(bucket)/\(key) after its upload: \(problem)")
             }
         } catch let error as S3Error {
             throw SetupError("stage \(name): \(error)")

@@ -53,8 +53,6 @@ public actor SnowpipeEmulator {
     let stages: [String: StageDefinition]
     /// The encryption material each PUT query handed out, by query id (a loader decrypts with it).
     var stageMaterials: [String: StageEncryptionMaterial] = [:]
-    /// Queries run so far (ids are `01c0ffee-<n>`).
-    var queriesRun = 0
 
     /// Builds the emulator from its configuration.
     /// - Throws: `ConfigurationError` naming the pipe or user whose definition is wrong.

@@ -73,7 +73,6 @@ actor StageUploader {
             do {
                 answer = try await putAnswer(directory: directory, source: file.localPath, compression: compression)
             } catch {
-                if case .refused(let code) = error.kind, code == "002003" { return .retry(error.description) }
                 return .retry(error.description)
             }
             guard answer.locationType == "S3" else {
@@ -98,57 +97,36 @@ actor StageUploader {
         }
     }
 
-    /// HEAD, upload when absent, HEAD again.
+    /// Upload unless the name is taken (then judge what holds it), and HEAD again.
     private func place(_ bytes: [UInt8], digest: String, file: FileRecord, name: String, answer: PutAnswer)
         async throws -> Outcome
     {
-        let (bucket, prefix) = answer.bucketAndPrefix
-        let key = prefix + name
-        let s3 = S3Client(endpoint: s3Endpoint(answer), region: answer.region, transport: transport, now: now)
-        let credentials = AWSCredentials(
-            accessKeyID: answer.awsKeyID, secretAccessKey: answer.awsSecretKey,
-            sessionToken: answer.awsToken.isEmpty ? nil : answer.awsToken)
-        let encrypted = answer.clientSideEncrypted && answer.masterKey != nil
-        let staged = StagedObject(fileID: file.id, objectKey: key, digest: digest, size: Int64(bytes.count))
-        let target = Target(s3: s3, bucket: bucket, key: key, credentials: credentials, encrypted: encrypted)
+        let target = Self.target(settings: settings, answer: answer, name: name, transport: transport, now: now)
+        let object = "s3://\(target.bucket)/\(target.key)"
+        let staged = StagedObject(fileID: file.id, objectKey: target.key, digest: digest, size: Int64(bytes.count))
         // A single PUT is conditional (`If-None-Match: *`: S3 refuses it with 412 when the name is taken), so the
         // name is judged only when taken; a multipart upload HEADs first.
         let multipart = bytes.count + 32 > answer.threshold
         if multipart, let outcome = try await judgeExisting(target, staged: staged) { return outcome }
-        var body = bytes
-        var metadata = ["sfc-digest": digest]
-        var headers: [(name: String, value: String)] = []
-        if encrypted, let masterKey = answer.masterKey.flatMap({ Data(base64Encoded: $0) }) {
-            let material = StageEncryptionMaterial(
-                masterKey: Array(masterKey), queryID: answer.materialQueryID ?? answer.queryID, smkID: answer.smkID ?? 0
-            )
-            let (ciphertext, envelope) = try StageEnvelope.encrypt(bytes, material: material)
-            body = ciphertext
-            metadata.merge(envelope) { $1 }
-        } else if settings.external == nil {
-            headers.append(("x-amz-server-side-encryption", "AES256"))
-        }
+        let (body, metadata, headers) = try Self.seal(bytes, digest: digest, answer: answer, settings: settings)
         if multipart {
             // Parts of 8 MiB, grown so there are at most 10,000 (S3's limit); slices of one encryption pass.
             let partSize = max(8 * 1024 * 1024, (body.count + 9_999) / 10_000)
-            try await s3.putMultipart(
-                bucket: bucket, key: key, body: body, partSize: partSize, metadata: metadata, headers: headers,
-                credentials: credentials)
-        } else {
-            let taken = try await putIfAbsent(target, body: body, metadata: metadata, headers: headers)
-            if taken {
-                return try await judgeExisting(target, staged: staged)
-                    ?? .retry("s3://\(bucket)/\(key) was taken, then gone: retrying the upload")
-            }
+            try await target.s3.putMultipart(
+                bucket: target.bucket, key: target.key, body: body, partSize: partSize, metadata: metadata,
+                headers: headers, credentials: target.credentials)
+        } else if try await putIfAbsent(target, body: body, metadata: metadata, headers: headers) {
+            return try await judgeExisting(target, staged: staged)
+                ?? .retry("\(object) was taken, then gone: retrying the upload")
         }
+        let info = try await target.s3.head(bucket: target.bucket, key: target.key, credentials: target.credentials)
         switch UploadVerdict.afterUpload(
-            observed: Self.observed(try await s3.head(bucket: bucket, key: key, credentials: credentials)),
-            size: body.count, digest: digest, encrypted: encrypted)
+            observed: Self.observed(info), size: body.count, digest: digest, encrypted: target.encrypted)
         {
         case .alreadyStaged: return .staged(staged, reused: false)
         case .notVerified(let message), .collision(let message):
-            return .retry("s3://\(bucket)/\(key) not verified after its upload: \(message)")
-        case .upload: return .retry("s3://\(bucket)/\(key) not verified after its upload")
+            return .retry("\(object) not verified after its upload: \(message)")
+        case .upload: return .retry("\(object) not verified after its upload")
         }
     }
 
@@ -185,6 +163,48 @@ actor StageUploader {
         var key: String
         var credentials: AWSCredentials
         var encrypted: Bool
+    }
+
+    /// The object `name` under a PUT answer's location: its client (the rule's endpoint override, else AWS's), its
+    /// key and the answer's credentials.
+    static func target(
+        settings: UploadSettings, answer: PutAnswer, name: String, transport: any HTTPTransport,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) -> Target {
+        let endpoint: S3Endpoint
+        if let override = settings.endpoint, let url = URL(string: override), let host = url.host {
+            endpoint = S3Endpoint(scheme: url.scheme ?? "https", host: host, port: url.port, pathStyle: true)
+        } else {
+            endpoint = .aws(region: answer.region, endPoint: answer.endPoint)
+        }
+        let (bucket, prefix) = answer.bucketAndPrefix
+        return Target(
+            s3: S3Client(endpoint: endpoint, region: answer.region, transport: transport, now: now), bucket: bucket,
+            key: prefix + name,
+            credentials: AWSCredentials(
+                accessKeyID: answer.awsKeyID, secretAccessKey: answer.awsSecretKey,
+                sessionToken: answer.awsToken.isEmpty ? nil : answer.awsToken),
+            encrypted: answer.clientSideEncrypted && answer.masterKey != nil)
+    }
+
+    /// What is sent for `bytes`: encrypted with the answer's material on a client-side encrypted stage (with the
+    /// envelope's metadata), else plain with server-side encryption requested (internal stages only); always
+    /// `sfc-digest`.
+    static func seal(_ bytes: [UInt8], digest: String, answer: PutAnswer, settings: UploadSettings) throws
+        -> (body: [UInt8], metadata: [String: String], headers: [(name: String, value: String)])
+    {
+        var metadata = ["sfc-digest": digest]
+        guard answer.clientSideEncrypted, let key = answer.masterKey else {
+            return (bytes, metadata, settings.external == nil ? [("x-amz-server-side-encryption", "AES256")] : [])
+        }
+        guard let masterKey = Data(base64Encoded: key) else {
+            throw StageEnvelopeError("the PUT answer's queryStageMasterKey is not base64")
+        }
+        let material = StageEncryptionMaterial(
+            masterKey: Array(masterKey), queryID: answer.materialQueryID ?? answer.queryID, smkID: answer.smkID ?? 0)
+        let (ciphertext, envelope) = try StageEnvelope.encrypt(bytes, material: material)
+        metadata.merge(envelope) { $1 }
+        return (ciphertext, metadata, [])
     }
 
     /// What is under the name already: nil to go on uploading, or the outcome (reuse, or a collision).
@@ -234,15 +254,20 @@ actor StageUploader {
         if let cached = answers[directory], now().timeIntervalSince(cached.at) < Self.answerLifetime {
             return cached.answer
         }
-        let answer: PutAnswer
-        if let external = settings.external {
-            answer = try Self.externalAnswer(external, directory: directory)
-        } else {
-            answer = try await session.put(
-                source: source, stage: settings.stage, path: directory, sourceCompression: compression)
-        }
+        let answer = try await Self.answer(
+            settings: settings, session: session, directory: directory, source: source, compression: compression)
         answers[directory] = (answer, now())
         return answer
+    }
+
+    /// Where and how to upload into `directory` of the rule's stage: the PUT statement's answer for an internal
+    /// stage, the configuration for an external one.
+    static func answer(
+        settings: UploadSettings, session: SessionClient, directory: String, source: String, compression: String
+    ) async throws(SessionError) -> PutAnswer {
+        if let external = settings.external { return try externalAnswer(external, directory: directory) }
+        return try await session.put(
+            source: source, stage: settings.stage, path: directory, sourceCompression: compression)
     }
 
     /// An external stage's "PUT answer": its bucket and prefix, the configured credentials (re-read each time,
@@ -260,13 +285,6 @@ actor StageUploader {
             region: external.region, endPoint: nil, clientSideEncrypted: false, awsKeyID: credentials.accessKeyID,
             awsSecretKey: credentials.secretAccessKey, awsToken: credentials.sessionToken ?? "", masterKey: nil,
             materialQueryID: nil, smkID: nil, threshold: 64 * 1024 * 1024)
-    }
-
-    private func s3Endpoint(_ answer: PutAnswer) -> S3Endpoint {
-        if let override = settings.endpoint, let url = URL(string: override), let host = url.host {
-            return S3Endpoint(scheme: url.scheme ?? "https", host: host, port: url.port, pathStyle: true)
-        }
-        return .aws(region: answer.region, endPoint: answer.endPoint)
     }
 
     /// What to do about an S3 failure, for the journal.

@@ -87,7 +87,6 @@ extension SnowpipeEmulator {
 
     /// Runs a `PUT` (the only statement the emulator knows).
     private func runQuery(_ sql: String) async -> EmulatorResponse {
-        queriesRun += 1
         // Unique across restarts: a query id names the key its objects were encrypted with.
         let queryID = "01c0ffee-" + UUID().uuidString.lowercased()
         guard let parsed = PutStatement.parse(sql) else {
