@@ -307,4 +307,25 @@ struct StageUploadFaultTests {
             #expect(try await status().contains("uploads to the stage failing") == false)
         }
     }
+
+    /// A file found for an upload rule whose directory is no longer watched after a configuration change ends
+    /// REJECTED with the reason (it would otherwise come back every round, uploaded never).
+    @Test func aFileWhoseRuleIsGoneAfterARestartIsRejectedWithTheReason() async throws {
+        try await withStageUpload { harness, moto in
+            try await moto.setFaults(probability: 1, kinds: ["slowdown"])
+            harness.dropCSV("orphan.csv", firstID: 1, rows: 1, renameIn: true)
+            try await harness.waitForLog("upload to the stage failed")
+            #expect(await harness.stop() == 0)
+            let elsewhere = harness.drop + "/elsewhere"
+            try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
+            let config = try String(contentsOfFile: harness.configPath, encoding: .utf8)
+            try config.replacingOccurrences(of: "- directory: \(harness.drop)\n", with: "- directory: \(elsewhere)\n")
+                .write(toFile: harness.configPath, atomically: true, encoding: .utf8)
+            try await moto.setFaults()
+            try await harness.startAndWaitUntilReady()
+            try await harness.waitForLog("REJECTED orphan.csv")
+            #expect(harness.log.contains("no upload rule of its pipe watches its directory any more"))
+            #expect(try await loadedIDs(harness).isEmpty)
+        }
+    }
 }

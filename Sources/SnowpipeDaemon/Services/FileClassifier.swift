@@ -15,14 +15,19 @@ struct FileClassifier: Sendable {
         filters = rules.map { GlobFilter(include: $0.include, exclude: $0.exclude) }
     }
 
-    /// The rule index owning `path` (deepest root first), if the path passes its filters.
-    func rule(for path: String) -> Int? {
+    /// The index of the rule with the deepest directory holding `path`, filters not applied.
+    static func owner(of path: String, in rules: [WatchRule]) -> Int? {
         var best: Int?
         for (index, rule) in rules.enumerated() where path.hasPrefix(rule.directory + "/") {
             if let current = best, rules[current].directory.count >= rule.directory.count { continue }
             best = index
         }
-        guard let index = best else { return nil }
+        return best
+    }
+
+    /// The rule index owning `path` (deepest root first), if the path passes its filters.
+    func rule(for path: String) -> Int? {
+        guard let index = Self.owner(of: path, in: rules) else { return nil }
         let relative = path.dropFirst(rules[index].directory.count + 1)
         let components = relative.split(separator: "/", omittingEmptySubsequences: false)
         guard let name = components.last, filters[index].accepts(fileName: String(name)) else { return nil }

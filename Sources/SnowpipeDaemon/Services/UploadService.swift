@@ -38,12 +38,13 @@ final class UploadService<C: Clock>: Service where C.Duration == Duration {
 
     /// The uploader of the deepest rule whose directory holds `path`.
     private func uploader(for path: String) -> StageUploader? {
-        var best: Int?
-        for (index, rule) in rules.enumerated() where path.hasPrefix(rule.directory + "/") {
-            if let current = best, rules[current].directory.count >= rule.directory.count { continue }
-            best = index
-        }
-        return best.map { uploaders[$0] }
+        FileClassifier.owner(of: path, in: rules).map { uploaders[$0] }
+    }
+
+    /// Why a file found earlier can no longer be uploaded: no upload rule of its pipe watches its directory.
+    static var noRuleReason: String {
+        "no upload rule of its pipe watches its directory any more (the configuration changed after it was found); "
+            + "it was never uploaded: put it in a watched directory again to load it"
     }
 
     private func loop() async {
@@ -93,7 +94,11 @@ final class UploadService<C: Clock>: Service where C.Duration == Duration {
                 guard next < files.count else { return }
                 let file = files[next]
                 next += 1
-                guard let uploader = uploader(for: file.localPath) else { return }
+                guard let uploader = uploader(for: file.localPath) else {
+                    // Ended below like any rejection (skipping it would bring it back every round, at once).
+                    group.addTask { (file, .rejected(Self.noRuleReason)) }
+                    return
+                }
                 group.addTask { (file, await uploader.upload(file)) }
             }
             for _ in 0..<concurrency { start() }
