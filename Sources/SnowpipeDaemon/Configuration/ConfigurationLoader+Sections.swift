@@ -194,7 +194,10 @@ extension ConfigurationLoader {
                     "applies only to `kind: s3`; an internal stage's location and credentials come from Snowflake")
             }
         case "s3":
-            return readExternalS3(keys, path: path, reader)
+            if keys["name"] != nil {
+                reader.problem(
+                    "\(path).name", keys["name"], "applies only to `kind: internal`; give `bucket` and `prefix`")
+            }
         case "gcs", "azure":
             reader.problem(
                 "\(path).kind", keys["kind"],
@@ -205,6 +208,18 @@ extension ConfigurationLoader {
             reader.problem("\(path).kind", keys["kind"], "must be `local` (the directory is the stage) or `internal`")
             return nil
         }
+        // What both kinds share: the sub-path inside the stage, an endpoint override, the uploads in flight.
+        let subPath = (reader.string(keys["path"], path: "\(path).path") ?? "").split(separator: "/").joined(
+            separator: "/")
+        let endpoint = reader.string(keys["endpoint"], path: "\(path).endpoint")
+        checkEndpoint(endpoint, node: keys["endpoint"], path: path, reader)
+        let concurrency = Int(
+            reader.number(keys["concurrency"], path: "\(path).concurrency", default: 4, range: 1...64))
+        if kind == "s3" {
+            return UploadSettings(
+                stage: "", path: subPath, endpoint: endpoint, concurrency: concurrency,
+                external: readExternalS3(keys, path: path, reader))
+        }
         let name = reader.string(keys["name"], path: "\(path).name", required: true) ?? ""
         let checked = name.replacingOccurrences(of: ".%", with: ".")
         if name.isEmpty == false, let problem = SnowflakeIdentifier.problemWithQualifiedName(checked) {
@@ -212,23 +227,15 @@ extension ConfigurationLoader {
                 "\(path).name", keys["name"],
                 "\(problem); give the stage's fully qualified name, e.g. MY_DB.PUBLIC.MY_STAGE")
         }
-        let subPath = (reader.string(keys["path"], path: "\(path).path") ?? "").split(separator: "/").joined(
-            separator: "/")
+        // The sub-path goes into the PUT statement.
         if subPath.contains("'") || subPath.contains(" ") {
             reader.problem("\(path).path", keys["path"], "must not contain quotes or spaces")
         }
-        let endpoint = reader.string(keys["endpoint"], path: "\(path).endpoint")
-        checkEndpoint(endpoint, node: keys["endpoint"], path: path, reader)
-        let concurrency = Int(
-            reader.number(keys["concurrency"], path: "\(path).concurrency", default: 4, range: 1...64))
         return UploadSettings(stage: name, path: subPath, endpoint: endpoint, concurrency: concurrency)
     }
 
-    /// `stage: {kind: s3, bucket, prefix, region, credentials, endpoint}`.
-    static func readExternalS3(_ keys: [String: Node], path: String, _ reader: YAMLReader) -> UploadSettings? {
-        if keys["name"] != nil {
-            reader.problem("\(path).name", keys["name"], "applies only to `kind: internal`; give `bucket` and `prefix`")
-        }
+    /// The bucket, prefix, region and credentials of `stage: {kind: s3, …}`.
+    static func readExternalS3(_ keys: [String: Node], path: String, _ reader: YAMLReader) -> ExternalS3 {
         let bucket = reader.string(keys["bucket"], path: "\(path).bucket", required: true) ?? ""
         if bucket.isEmpty == false,
             bucket.range(of: "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", options: .regularExpression) == nil
@@ -257,15 +264,7 @@ extension ConfigurationLoader {
                 "is required: `credential: NAME` (systemd LoadCredential), `file: PATH` or `env: true` (the key is "
                     + "never written in this file)")
         }
-        let endpoint = reader.string(keys["endpoint"], path: "\(path).endpoint")
-        checkEndpoint(endpoint, node: keys["endpoint"], path: path, reader)
-        let concurrency = Int(
-            reader.number(keys["concurrency"], path: "\(path).concurrency", default: 4, range: 1...64))
-        let subPath = (reader.string(keys["path"], path: "\(path).path") ?? "").split(separator: "/").joined(
-            separator: "/")
-        return UploadSettings(
-            stage: "", path: subPath, endpoint: endpoint, concurrency: concurrency,
-            external: ExternalS3(bucket: bucket, prefix: prefix, region: region, credentials: source))
+        return ExternalS3(bucket: bucket, prefix: prefix, region: region, credentials: source)
     }
 
     static func checkEndpoint(_ endpoint: String?, node: Node?, path: String, _ reader: YAMLReader) {
