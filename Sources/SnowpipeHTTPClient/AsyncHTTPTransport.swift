@@ -78,6 +78,9 @@ public final class AsyncHTTPTransport: HTTPTransport {
             case .deadlineExceeded, .readTimeout, .writeTimeout: return .timeout
             case .connectTimeout: return .connectFailed("connect timeout to \(host)")
             case .remoteConnectionClosed, .cancelled: return .connectionLost("\(client)")
+            // A server that does not speak TLS may answer a ClientHello with nothing at all (it waits for the rest
+            // of what it takes for a request): the handshake times out instead of failing.
+            case .tlsHandshakeTimeout: return .tls("the TLS handshake with \(host) timed out (does it speak TLS?)")
             default: break
             }
         }
