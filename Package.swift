@@ -182,6 +182,7 @@ let package = Package(
                 "SnowflakeAuth",
                 "SnowpipeEmulator",
                 "SnowpipeAPI",
+                "SnowpipeHTTPClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

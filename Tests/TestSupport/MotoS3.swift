@@ -1,5 +1,6 @@
 import Foundation
-import Glibc
+import SnowpipeAPI
+import SnowpipeHTTPClient
 
 /// A real S3 for tests: `tests/fixtures/moto_stage.py` (moto in server mode on 127.0.0.1, signature and IAM
 /// checks on), started for the duration of `body` and stopped after it. Needs the project's venv (`make deps`).
@@ -46,45 +47,17 @@ public struct MotoS3: Sendable {
         return try JSONDecoder().decode([Logged].self, from: data)
     }
 
-    /// One loopback exchange with the fixture's control endpoints (a plain socket client: no SigV4 needed).
+    /// One exchange with the fixture's control endpoints (plain HTTP on loopback, no signature), over the
+    /// project's own transport; the body of a 200.
     func fetch(_ method: String, _ path: String, body: Data = Data()) async throws -> Data {
-        let port = self.port
-        let text =
-            "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n"
-            + "Content-Type: application/json\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
-        return try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-                defer { close(socket) }
-                var address = sockaddr_in()
-                address.sin_family = sa_family_t(AF_INET)
-                address.sin_port = in_port_t(UInt16(port).bigEndian)
-                address.sin_addr.s_addr = inet_addr("127.0.0.1")
-                let connected = withUnsafePointer(to: &address) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                    }
-                }
-                guard connected == 0 else {
-                    continuation.resume(throwing: MotoError("cannot connect to the moto fixture"))
-                    return
-                }
-                let request = Data(text.utf8) + body
-                _ = request.withUnsafeBytes { send(socket, $0.baseAddress, $0.count, 0) }
-                var response = Data()
-                var buffer = [UInt8](repeating: 0, count: 65_536)
-                while true {
-                    let count = recv(socket, &buffer, buffer.count, 0)
-                    if count <= 0 { break }
-                    response.append(contentsOf: buffer[0..<count])
-                }
-                guard let split = response.range(of: Data("\r\n\r\n".utf8)) else {
-                    continuation.resume(throwing: MotoError("no answer from the moto fixture"))
-                    return
-                }
-                continuation.resume(returning: response[split.upperBound...])
-            }
+        let response = try await AsyncHTTPTransport.shared.send(
+            HTTPRequestData(
+                method: method, url: endpoint + path, headers: [("Content-Type", "application/json")],
+                body: [UInt8](body)))
+        guard response.status == 200 else {
+            throw MotoError("the moto fixture answered \(method) \(path) with HTTP \(response.status)")
         }
+        return Data(response.body)
     }
 
     /// The port of `endpoint`.
