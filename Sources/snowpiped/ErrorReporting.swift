@@ -35,18 +35,16 @@ extension Snowpiped {
             } else {
                 try command.run()
             }
-        } catch let failure as CheckFailure {
-            let journal = ErrorReporting.stderrIsJournal
-            let text = ErrorReporting.forStderr("Error: \(failure.description)", journal: journal)
-            FileHandle.standardError.write(Data((text + "\n").utf8))
-            Glibc.exit(failure.status)
         } catch {
-            let code = exitCode(for: error)
+            // A CheckFailure carries its own status and message; anything else is ArgumentParser's to format, and
+            // printed by it unless the err prefix is needed.
+            let failure = error as? CheckFailure
+            let status = failure?.status ?? exitCode(for: error).rawValue
             let journal = ErrorReporting.stderrIsJournal
-            guard journal, code != .success else { exit(withError: error) }
-            let message = fullMessage(for: error)
-            FileHandle.standardError.write(Data((ErrorReporting.forStderr(message, journal: true) + "\n").utf8))
-            Glibc.exit(code.rawValue)
+            guard failure != nil || (journal && status != 0) else { exit(withError: error) }
+            let message = failure.map { "Error: \($0.description)" } ?? fullMessage(for: error)
+            FileHandle.standardError.write(Data((ErrorReporting.forStderr(message, journal: journal) + "\n").utf8))
+            Glibc.exit(status)
         }
     }
 }
