@@ -84,7 +84,10 @@ let package = Package(
 
         // Stage storage for upload rules: the AWS SigV4 signer and the S3 object client (no AWS SDK builds here).
         .target(
-            name: "StageStorage", dependencies: ["COpenSSL", "SnowflakeAuth", "SnowpipeAPI"], swiftSettings: swiftSettings),
+            name: "StageStorage",
+            dependencies: ["COpenSSL", "SnowflakeAuth", "SnowpipeAPI"],
+            swiftSettings: swiftSettings
+        ),
 
         // sd_notify and the journald LogHandler (libsystemd).
         .target(
