@@ -236,8 +236,8 @@ let package = Package(
         .testTarget(
             name: "SnowpipeDaemonTests",
             dependencies: [
-                "IngestCore", "Outbox", "SnowflakeAuth", "SnowpipeAPI", "SnowpipeDaemon", "SnowpipeEmulator",
-                "TestSupport", .product(name: "Logging", package: "swift-log"),
+                "Codecs", "IngestCore", "Outbox", "SnowflakeAuth", "SnowpipeAPI", "SnowpipeDaemon", "SnowpipeEmulator",
+                "StageStorage", "TestSupport", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

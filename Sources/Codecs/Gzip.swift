@@ -56,27 +56,11 @@ public enum Gzip {
     /// bytes always compress to the same stream and its digest is stable across retries and restarts. The output
     /// grows in 1 MiB steps (not a worst-case buffer as large as the input).
     public static func compress(_ input: [UInt8], level: Int32 = 6) -> [UInt8] {
-        var stream = z_stream()
-        precondition(snowpiped_deflate_init2(&stream, level, 15 + 16) == Z_OK, "deflateInit2 failed")
-        defer { deflateEnd(&stream) }
+        let writer = GzipWriter(level: level)
         var output: [UInt8] = []
         output.reserveCapacity(min(input.count / 2 + 1024, 1 << 20))
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        // Read-only access: a mutable one would copy the caller's array (zlib only declares `next_in` mutable).
-        input.withUnsafeBufferPointer { inBuffer in
-            stream.next_in = UnsafeMutablePointer(mutating: inBuffer.baseAddress)
-            stream.avail_in = UInt32(inBuffer.count)
-            while true {
-                let result: Int32 = chunk.withUnsafeMutableBufferPointer { outBuffer in
-                    stream.next_out = outBuffer.baseAddress
-                    stream.avail_out = UInt32(outBuffer.count)
-                    return deflate(&stream, Z_FINISH)
-                }
-                output.append(contentsOf: chunk[0..<(chunk.count - Int(stream.avail_out))])
-                if result == Z_STREAM_END { break }
-                precondition(result == Z_OK || result == Z_BUF_ERROR, "deflate failed (\(result))")
-            }
-        }
+        input.withUnsafeBytes { writer.append($0, to: &output) }
+        writer.finish(to: &output)
         return output
     }
 }

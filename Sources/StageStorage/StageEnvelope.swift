@@ -39,22 +39,77 @@ public enum StageEnvelope {
     public static func encrypt(_ plaintext: [UInt8], material: StageEncryptionMaterial) throws(StageEnvelopeError)
         -> (ciphertext: [UInt8], metadata: [String: String])
     {
-        let fileKey = try random(material.masterKey.count)
-        let iv = try random(16)
-        let ciphertext = try cipher(cbc(material.masterKey.count), key: fileKey, iv: iv, plaintext, encrypt: true)
-        let wrapped = try cipher(
-            ecb(material.masterKey.count), key: material.masterKey, iv: nil, fileKey, encrypt: true)
-        let queryID = String(
-            decoding: (try? JSONEncoder().encode(material.queryID)) ?? Data("\"\"".utf8), as: UTF8.self)
-        let matdesc =
-            "{\"queryId\":\(queryID),\"smkId\":\"\(material.smkID)\",\"keySize\":\"\(material.masterKey.count * 8)\"}"
-        return (
-            ciphertext,
-            [
+        let encryptor = try Encryptor(material: material)
+        var ciphertext = try encryptor.update(plaintext)
+        ciphertext += try encryptor.finish()
+        return (ciphertext, encryptor.metadata)
+    }
+
+    /// The ciphertext's length for `plaintextSize` bytes: PKCS#7 always adds 1 to 16 bytes.
+    public static func ciphertextSize(_ plaintextSize: Int64) -> Int64 { plaintextSize + 16 - plaintextSize % 16 }
+
+    /// One file encrypted in pieces (a multipart upload read part by part): a fresh file key and IV, the metadata
+    /// for them, and one AES-CBC pass whose pieces concatenate to what `encrypt` would produce with that key.
+    /// One owner at a time.
+    public final class Encryptor {
+        /// The envelope's S3 metadata (`x-amz-key`, `x-amz-iv`, `x-amz-matdesc`).
+        public let metadata: [String: String]
+        private let context: OpaquePointer
+
+        public init(material: StageEncryptionMaterial) throws(StageEnvelopeError) {
+            let fileKey = try random(material.masterKey.count)
+            let iv = try random(16)
+            let wrapped = try cipher(
+                ecb(material.masterKey.count), key: material.masterKey, iv: nil, fileKey, encrypt: true)
+            let queryID = String(
+                decoding: (try? JSONEncoder().encode(material.queryID)) ?? Data("\"\"".utf8), as: UTF8.self)
+            let matdesc =
+                "{\"queryId\":\(queryID),\"smkId\":\"\(material.smkID)\",\"keySize\":\"\(material.masterKey.count * 8)\"}"
+            metadata = [
                 keyMetadata: Data(wrapped).base64EncodedString(), ivMetadata: Data(iv).base64EncodedString(),
                 matdescMetadata: matdesc,
             ]
-        )
+            let type = try cbc(material.masterKey.count)
+            guard let context = EVP_CIPHER_CTX_new() else { throw StageEnvelopeError("EVP_CIPHER_CTX_new failed") }
+            guard EVP_CipherInit_ex(context, type, nil, fileKey, iv, 1) == 1 else {
+                EVP_CIPHER_CTX_free(context)
+                throw StageEnvelopeError("cipher set-up failed: \(OpenSSLErrorQueue.summary())")
+            }
+            self.context = context
+        }
+
+        deinit { EVP_CIPHER_CTX_free(context) }
+
+        /// The ciphertext of `plaintext` that is complete so far (whole blocks; a block-aligned piece comes back
+        /// at its own length).
+        public func update(_ plaintext: UnsafeRawBufferPointer) throws(StageEnvelopeError) -> [UInt8] {
+            var output = [UInt8](repeating: 0, count: plaintext.count + 16)
+            var written: Int32 = 0
+            let updated = EVP_CipherUpdate(
+                context, &output, &written, plaintext.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                Int32(plaintext.count))
+            guard updated == 1 else { throw StageEnvelopeError("cipher failed: \(OpenSSLErrorQueue.summary())") }
+            output.removeLast(output.count - Int(written))
+            return output
+        }
+
+        /// `update` of an array's bytes.
+        public func update(_ plaintext: [UInt8]) throws(StageEnvelopeError) -> [UInt8] {
+            let result = plaintext.withUnsafeBytes { bytes in
+                Result { () throws(StageEnvelopeError) -> [UInt8] in try update(bytes) }
+            }
+            return try result.get()
+        }
+
+        /// The last block, padded; the encryptor is spent.
+        public func finish() throws(StageEnvelopeError) -> [UInt8] {
+            var output = [UInt8](repeating: 0, count: 32)
+            var written: Int32 = 0
+            guard EVP_CipherFinal_ex(context, &output, &written) == 1 else {
+                throw StageEnvelopeError("cipher failed: \(OpenSSLErrorQueue.summary())")
+            }
+            return Array(output.prefix(Int(written)))
+        }
     }
 
     /// Decrypts what `encrypt` (or a Snowflake driver) produced, given the object's metadata.

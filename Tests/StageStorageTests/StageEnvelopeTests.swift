@@ -19,6 +19,26 @@ struct StageEnvelopeTests {
             try StageEnvelope.decrypt(ciphertext, metadata: metadata, masterKey: Self.material.masterKey) == plaintext)
     }
 
+    /// A file encrypted in pieces of any length (a multipart upload's parts) decrypts as one, at the predicted size.
+    @Test(arguments: [0, 15, 16, 100_003])
+    func anEncryptionInPiecesDecryptsWholeAtThePredictedSize(size: Int) throws {
+        let plaintext = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        let encryptor = try StageEnvelope.Encryptor(material: Self.material)
+        var ciphertext: [UInt8] = []
+        var offset = 0
+        for length in [1, 16, 4_000, 33, 50_000] where offset < size {
+            let end = min(size, offset + length)
+            ciphertext += try plaintext[offset..<end].withUnsafeBytes { try encryptor.update($0) }
+            offset = end
+        }
+        ciphertext += try plaintext[offset...].withUnsafeBytes { try encryptor.update($0) }
+        ciphertext += try encryptor.finish()
+        #expect(Int64(ciphertext.count) == StageEnvelope.ciphertextSize(Int64(size)))
+        #expect(
+            try StageEnvelope.decrypt(ciphertext, metadata: encryptor.metadata, masterKey: Self.material.masterKey)
+                == plaintext)
+    }
+
     @Test func theMetadataHasTheDriversShapes() throws {
         let (_, metadata) = try StageEnvelope.encrypt(Array("a,b\n".utf8), material: Self.material)
         #expect(metadata["x-amz-key"].flatMap { Data(base64Encoded: $0) }?.count == 32, "a 16-byte key wraps to 32")

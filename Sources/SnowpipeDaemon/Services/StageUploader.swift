@@ -29,16 +29,19 @@ actor StageUploader {
     let session: SessionClient
     let transport: any HTTPTransport
     let settings: UploadSettings
+    /// Where a large file is compressed to before its upload (the state directory).
+    let spoolDirectory: String
     let now: @Sendable () -> Date
     private var answers: [String: (answer: PutAnswer, at: Date)] = [:]
 
     init(
-        session: SessionClient, transport: any HTTPTransport, settings: UploadSettings,
+        session: SessionClient, transport: any HTTPTransport, settings: UploadSettings, spoolDirectory: String,
         now: @escaping @Sendable () -> Date
     ) {
         self.session = session
         self.transport = transport
         self.settings = settings
+        self.spoolDirectory = spoolDirectory
         self.now = now
     }
 
@@ -49,23 +52,23 @@ actor StageUploader {
         }
         let (directory, name) = StageObjectName.split(file.stagePath)
         let gzipName = name.lowercased().hasSuffix(".gz")
-        // Read and gzipped off the cooperative pool, in one step so the raw bytes are released before the upload
-        // (what stays in memory is the gzip and, while it is sent, its ciphertext).
-        let path = file.localPath
-        let read = await BlockingWork.run { () -> Result<[UInt8], ReadFailure> in
-            guard let raw = Self.readWhole(path) else { return .failure(.unreadable(errno)) }
-            guard FileVersion(path: path)?.matches(file) == true else { return .failure(.changed) }
-            return .success(gzipName && Gzip.isGzip(raw) == false ? Gzip.compress(raw) : raw)
+        // Read, gzipped and digested off the cooperative pool (a large file into a spool file, not memory).
+        let spoolDirectory = spoolDirectory
+        let read = await BlockingWork.run {
+            PreparedUpload.prepare(file, gzip: gzipName, spoolDirectory: spoolDirectory)
         }
-        let prepared: [UInt8]
+        let prepared: PreparedUpload
         switch read {
-        case .success(let bytes): prepared = bytes
+        case .success(let ready): prepared = ready
         case .failure(.unreadable(let code)):
-            return .retry("cannot read \(path) (\(String(cString: strerror(code))))")
+            return .retry("cannot read \(file.localPath) (\(String(cString: strerror(code))))")
+        case .failure(.spool(let code, let directory)):
+            return .retry(
+                "cannot write the compressed copy of \(file.localPath) in \(directory) "
+                    + "(\(String(cString: strerror(code)))); large files are compressed there before their upload")
         case .failure(.changed):
             return .rejected("the file changed while it was read for upload; a new version is taken as a new file")
         }
-        let digest = Data(SHA256Digest.hash(prepared)).base64EncodedString()
         let compression = gzipName ? "GZIP" : "AUTO_DETECT"
         var renewed = false
         while true {
@@ -80,7 +83,7 @@ actor StageUploader {
                     "the stage is on \(answer.locationType); snowpiped uploads only to stages on AWS (S3)")
             }
             do {
-                return try await place(prepared, digest: digest, file: file, name: name, answer: answer)
+                return try await place(prepared, file: file, name: name, answer: answer)
             } catch let error as S3Error where error.kind == .expiredCredentials && renewed == false {
                 renewed = true
                 answers[directory] = nil
@@ -98,30 +101,44 @@ actor StageUploader {
     }
 
     /// Upload unless the name is taken (then judge what holds it), and HEAD again.
-    private func place(_ bytes: [UInt8], digest: String, file: FileRecord, name: String, answer: PutAnswer)
+    private func place(_ prepared: PreparedUpload, file: FileRecord, name: String, answer: PutAnswer)
         async throws -> Outcome
     {
         let target = Self.target(settings: settings, answer: answer, name: name, transport: transport, now: now)
         let object = "s3://\(target.bucket)/\(target.key)"
-        let staged = StagedObject(fileID: file.id, objectKey: target.key, digest: digest, size: Int64(bytes.count))
+        let digest = prepared.digest
+        let staged = StagedObject(fileID: file.id, objectKey: target.key, digest: digest, size: prepared.size)
         // A single PUT is conditional (`If-None-Match: *`: S3 refuses it with 412 when the name is taken), so the
         // name is judged only when taken; a multipart upload HEADs first.
-        let multipart = bytes.count + 32 > answer.threshold
-        if multipart, let outcome = try await judgeExisting(target, staged: staged) { return outcome }
-        let (body, metadata, headers) = try Self.seal(bytes, digest: digest, answer: answer, settings: settings)
+        let multipart = prepared.size + 32 > answer.threshold || prepared.size > PreparedUpload.inMemoryLimit
+        let uploadedSize: Int64
         if multipart {
-            // Parts of 8 MiB, grown so there are at most 10,000 (S3's limit); slices of one encryption pass.
-            let partSize = max(8 * 1024 * 1024, (body.count + 9_999) / 10_000)
-            try await target.s3.putMultipart(
-                bucket: target.bucket, key: target.key, body: body, partSize: partSize, metadata: metadata,
-                headers: headers, credentials: target.credentials)
-        } else if try await putIfAbsent(target, body: body, metadata: metadata, headers: headers) {
-            return try await judgeExisting(target, staged: staged)
-                ?? .retry("\(object) was taken, then gone: retrying the upload")
+            if let outcome = try await judgeExisting(target, staged: staged) { return outcome }
+            let sealing = try Self.sealing(digest: digest, answer: answer, settings: settings)
+            let parts = UploadParts(prepared, encryptor: sealing.encryptor)
+            uploadedSize = parts.objectSize
+            if let outcome = try await putParts(
+                parts, target: target, metadata: sealing.metadata, headers: sealing.headers)
+            {
+                return outcome
+            }
+        } else {
+            let whole: [UInt8]
+            switch await BlockingWork.run({ prepared.whole() }) {
+            case .success(let bytes): whole = bytes
+            case .failure(let failure):
+                return .retry("cannot read the prepared copy of \(file.localPath) (\(failure))")
+            }
+            let (body, metadata, headers) = try Self.seal(whole, digest: digest, answer: answer, settings: settings)
+            uploadedSize = Int64(body.count)
+            if try await putIfAbsent(target, body: body, metadata: metadata, headers: headers) {
+                return try await judgeExisting(target, staged: staged)
+                    ?? .retry("\(object) was taken, then gone: retrying the upload")
+            }
         }
         let info = try await target.s3.head(bucket: target.bucket, key: target.key, credentials: target.credentials)
         switch UploadVerdict.afterUpload(
-            observed: Self.observed(info), size: body.count, digest: digest, encrypted: target.encrypted)
+            observed: Self.observed(info), size: Int(uploadedSize), digest: digest, encrypted: target.encrypted)
         {
         case .alreadyStaged: return .staged(staged, reused: false)
         case .notVerified(let message), .collision(let message):
@@ -130,30 +147,44 @@ actor StageUploader {
         }
     }
 
-    /// Why a file could not be read for upload.
-    enum ReadFailure: Error {
-        case unreadable(Int32)
-        case changed
+    /// A multipart upload, each part read (and encrypted) only when it is sent; aborted when any step fails.
+    /// Returns an outcome only when the file cannot be uploaded as prepared (it changed, or cannot be read).
+    private func putParts(
+        _ parts: UploadParts, target: Target, metadata: [String: String], headers: [(name: String, value: String)]
+    ) async throws -> Outcome? {
+        var upload = try await target.s3.initiateMultipart(
+            bucket: target.bucket, key: target.key, metadata: metadata, headers: headers,
+            credentials: target.credentials)
+        do {
+            while true {
+                let part: [UInt8]
+                switch await BlockingWork.run({ parts.next() }) {
+                case .success(nil):
+                    try await target.s3.completeMultipart(upload, credentials: target.credentials)
+                    return nil
+                case .success(let bytes?): part = bytes
+                case .failure(let failure):
+                    await target.s3.abortMultipart(upload, credentials: target.credentials)
+                    return Self.outcome(failure)
+                }
+                try await target.s3.uploadPart(part, of: &upload, credentials: target.credentials)
+            }
+        } catch {
+            await target.s3.abortMultipart(upload, credentials: target.credentials)
+            throw error
+        }
     }
 
-    /// The file's bytes read straight into one array (no `Data` copy), or nil with `errno` set.
-    static func readWhole(_ path: String) -> [UInt8]? {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
-        defer { close(descriptor) }
-        var info = stat()
-        guard fstat(descriptor, &info) == 0 else { return nil }
-        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
-        var filled = 0
-        while filled < bytes.count {
-            let count = bytes.withUnsafeMutableBytes { buffer in
-                read(descriptor, buffer.baseAddress! + filled, buffer.count - filled)
-            }
-            if count < 0, errno == EINTR { continue }
-            guard count > 0 else { return count == 0 ? Array(bytes.prefix(filled)) : nil }
-            filled += count
+    /// What a part that could not be produced means for the file.
+    private static func outcome(_ failure: UploadParts.Failure) -> Outcome {
+        switch failure {
+        case .digestChanged:
+            .rejected("the file changed while it was uploaded; a new version is taken as a new file")
+        case .unreadable(let code):
+            .retry("cannot read the file for its upload (\(String(cString: strerror(code))))")
+        case .encryption(let message):
+            .retry("cannot encrypt the file for its upload: \(message)")
         }
-        return bytes
     }
 
     /// Where one object goes.
@@ -187,24 +218,35 @@ actor StageUploader {
             encrypted: answer.clientSideEncrypted && answer.masterKey != nil)
     }
 
-    /// What is sent for `bytes`: encrypted with the answer's material on a client-side encrypted stage (with the
-    /// envelope's metadata), else plain with server-side encryption requested (internal stages only); always
-    /// `sfc-digest`.
-    static func seal(_ bytes: [UInt8], digest: String, answer: PutAnswer, settings: UploadSettings) throws
-        -> (body: [UInt8], metadata: [String: String], headers: [(name: String, value: String)])
+    /// How an object under `answer` is sealed: on a client-side encrypted stage an encryptor under a fresh file key
+    /// and the envelope's metadata, else plain with server-side encryption requested (internal stages only);
+    /// always `sfc-digest`.
+    static func sealing(digest: String, answer: PutAnswer, settings: UploadSettings) throws
+        -> (encryptor: StageEnvelope.Encryptor?, metadata: [String: String], headers: [(name: String, value: String)])
     {
         var metadata = ["sfc-digest": digest]
         guard answer.clientSideEncrypted, let key = answer.masterKey else {
-            return (bytes, metadata, settings.external == nil ? [("x-amz-server-side-encryption", "AES256")] : [])
+            return (nil, metadata, settings.external == nil ? [("x-amz-server-side-encryption", "AES256")] : [])
         }
         guard let masterKey = Data(base64Encoded: key) else {
             throw StageEnvelopeError("the PUT answer's queryStageMasterKey is not base64")
         }
         let material = StageEncryptionMaterial(
             masterKey: Array(masterKey), queryID: answer.materialQueryID ?? answer.queryID, smkID: answer.smkID ?? 0)
-        let (ciphertext, envelope) = try StageEnvelope.encrypt(bytes, material: material)
-        metadata.merge(envelope) { $1 }
-        return (ciphertext, metadata, [])
+        let encryptor = try StageEnvelope.Encryptor(material: material)
+        metadata.merge(encryptor.metadata) { $1 }
+        return (encryptor, metadata, [])
+    }
+
+    /// What is sent for `bytes` in one request: `sealing`'s encryption applied to all of them.
+    static func seal(_ bytes: [UInt8], digest: String, answer: PutAnswer, settings: UploadSettings) throws
+        -> (body: [UInt8], metadata: [String: String], headers: [(name: String, value: String)])
+    {
+        let sealing = try sealing(digest: digest, answer: answer, settings: settings)
+        guard let encryptor = sealing.encryptor else { return (bytes, sealing.metadata, sealing.headers) }
+        var body = try encryptor.update(bytes)
+        body += try encryptor.finish()
+        return (body, sealing.metadata, sealing.headers)
     }
 
     /// What is under the name already: nil to go on uploading, or the outcome (reuse, or a collision).

@@ -26,7 +26,9 @@ final class UploadService<C: Clock>: Service where C.Duration == Duration {
         self.pipe = pipe
         rules = context.configuration.watches.filter { $0.pipe == pipe && $0.upload != nil }
         uploaders = rules.map {
-            StageUploader(session: session, transport: transport, settings: $0.upload!, now: context.now)
+            StageUploader(
+                session: session, transport: transport, settings: $0.upload!,
+                spoolDirectory: context.configuration.stateDirectory, now: context.now)
         }
         self.clock = clock
         logger = context.logger(forPipe: pipe)
