@@ -156,9 +156,12 @@ reporter:
         wait_for(f"{name}: every file staged and verified", staged, timeout, interval=0.1)
         staged_at = time.time() - started
         cpu = cpu_seconds(process.pid)
-        wait_for(f"{name}: every file LOADED",
-                 lambda: self.outbox(state, "SELECT COUNT(*) FROM files WHERE state = 'LOADED'") >= files,
-                 timeout, interval=0.2)
+        wait_for(f"{name}: every file final",
+                 lambda: self.outbox(state, "SELECT COUNT(*) FROM files WHERE state NOT IN ('pending', 'submitted')")
+                 >= files, timeout, interval=0.2)
+        loaded = self.outbox(state, "SELECT COUNT(*) FROM files WHERE state = 'LOADED'")
+        if loaded < files:
+            raise RuntimeError(f"{name}: {files - loaded} file(s) ended other than LOADED (see {name}.log)")
         loaded_at = time.time() - started
         peak = max(peak, memory_kb(process.pid, "VmHWM"))
         process.terminate()

@@ -13,19 +13,23 @@ public final class AsyncHTTPTransport: HTTPTransport {
     public static let defaultConnectTimeout = Duration.seconds(10)
     /// Default time for a whole exchange.
     public static let defaultRequestTimeout = Duration.seconds(60)
-    /// Largest answer accepted (a loadHistoryScan page of 10,000 entries is ~4 MB).
-    public static let maximumResponseBytes = 64 * 1024 * 1024
+    /// Largest answer accepted by default (a loadHistoryScan page of 10,000 entries is ~4 MB).
+    public static let defaultMaximumResponseBytes = 64 * 1024 * 1024
 
     private let client: HTTPClient
     private let requestTimeout: TimeAmount
+    private let maximumResponseBytes: Int
 
     /// - Parameters:
     ///   - caCertificatePath: a PEM CA bundle to trust instead of the system store (tests).
+    ///   - maximumResponseBytes: a longer answer fails the exchange (its body is collected in memory).
     public init(
         caCertificatePath: String? = nil,
         connectTimeout: Duration = defaultConnectTimeout,
-        requestTimeout: Duration = defaultRequestTimeout
+        requestTimeout: Duration = defaultRequestTimeout,
+        maximumResponseBytes: Int = defaultMaximumResponseBytes
     ) throws {
+        self.maximumResponseBytes = maximumResponseBytes
         let connectTimeout = TimeAmount(connectTimeout)
         let requestTimeout = TimeAmount(requestTimeout)
         var tls = TLSConfiguration.makeClientConfiguration()
@@ -49,6 +53,16 @@ public final class AsyncHTTPTransport: HTTPTransport {
         do { return try AsyncHTTPTransport() } catch { fatalError("cannot create the shared HTTP transport: \(error)") }
     }()
 
+    /// A process-wide transport that takes answers of up to 16 GiB and allows 30 minutes an exchange: the
+    /// emulator's loader GETs whole staged objects, of any size a user may stage.
+    public static let sharedBulk: AsyncHTTPTransport = {
+        do {
+            return try AsyncHTTPTransport(requestTimeout: .seconds(1800), maximumResponseBytes: 16 << 30)
+        } catch {
+            fatalError("cannot create the shared HTTP transport: \(error)")
+        }
+    }()
+
     /// Closes the connection pool. Must be called before the transport is released.
     public func shutdown() async throws {
         try await client.shutdown()
@@ -61,7 +75,7 @@ public final class AsyncHTTPTransport: HTTPTransport {
         if request.body.isEmpty == false { outgoing.body = .bytes(ByteBuffer(bytes: request.body)) }
         do {
             let response = try await client.execute(outgoing, timeout: requestTimeout)
-            let body = try await response.body.collect(upTo: Self.maximumResponseBytes)
+            let body = try await response.body.collect(upTo: maximumResponseBytes)
             var headers: [String: String] = [:]
             for header in response.headers { headers[header.name.lowercased()] = header.value }
             return HTTPResponseData(status: Int(response.status.code), headers: headers, body: Array(buffer: body))

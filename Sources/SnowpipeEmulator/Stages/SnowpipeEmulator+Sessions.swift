@@ -184,6 +184,6 @@ extension SnowpipeEmulator {
     }
 
     static func stageS3(_ storage: StageStorageSettings) -> S3Client {
-        S3Client(endpoint: storageEndpoint(storage), region: storage.region, transport: AsyncHTTPTransport.shared)
+        S3Client(endpoint: storageEndpoint(storage), region: storage.region, transport: AsyncHTTPTransport.sharedBulk)
     }
 }
