@@ -102,10 +102,17 @@ public actor SnowpipeEmulator {
         self.patterns = patterns
         var stages: [String: StageDefinition] = [:]
         for stage in configuration.stages { stages[stage.name.uppercased()] = stage }
-        self.stages = stages
         if stages.isEmpty == false, configuration.stageStorage == nil {
             throw ConfigurationError("internal stages need `stageStorage` (the S3 server their objects live in)")
         }
+        // Every table has its table stage, `@DB.SCHEMA.%TABLE` (client-side encrypted, as Snowflake's are).
+        if configuration.stageStorage != nil {
+            for pipe in configuration.pipes {
+                let stage = StageDefinition.tableStage(of: pipe.table)
+                if stages[stage.name.uppercased()] == nil { stages[stage.name.uppercased()] = stage }
+            }
+        }
+        self.stages = stages
         for pipe in configuration.pipes {
             if let stage = pipe.stage, stages[stage.uppercased()] == nil {
                 throw ConfigurationError("pipe \(pipe.name): stage \(stage) is not one of the configured `stages`")

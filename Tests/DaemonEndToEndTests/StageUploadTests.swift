@@ -9,9 +9,11 @@ import Testing
 
 /// Runs `body` with moto (signatures checked) and the real daemon uploading `harness.drop` to the internal
 /// stage `DB.S.UP_STAGE` (encrypted or SSE) of the emulator, whose pipe `DB.S.UP_PIPE` copies from it into
-/// `DB.S.T`. `extraRule` adds keys to the watch rule.
+/// `DB.S.T`; with `tableStage`, to the table stage `DB.S.%T` the pipe copies from instead. `extraRule` adds keys to
+/// the watch rule.
 func withStageUpload(
-    encryption: StageDefinition.Encryption = .full, extraRule: String = "", start: Bool = true,
+    encryption: StageDefinition.Encryption = .full, tableStage: Bool = false, extraRule: String = "",
+    start: Bool = true,
     putThresholdBytes: Int = SnowpipeEmulator.defaultPutThresholdBytes,
     prepare: @escaping @Sendable (DaemonHarness, MotoS3) async throws -> Void = { _, _ in },
     _ body: @Sendable (DaemonHarness, MotoS3) async throws -> Void
@@ -35,7 +37,7 @@ func withStageUpload(
                             .init(name: "ID", type: .number), .init(name: "NAME", type: .varchar),
                             .init(name: "AMOUNT", type: .float),
                         ],
-                        format: .init(type: .csv, skipHeader: 1), stage: "DB.S.UP_STAGE"))
+                        format: .init(type: .csv, skipHeader: 1), stage: tableStage ? "DB.S.%T" : "DB.S.UP_STAGE"))
                 configuration.users[0].pipes.append("DB.S.UP_PIPE")
                 configuration.loadDelaySeconds = 0.2
                 configuration.putThresholdBytes = putThresholdBytes
@@ -64,7 +66,7 @@ func withStageUpload(
             : """
                 stage:
                   kind: internal
-                  name: DB.S.UP_STAGE
+                  name: \(tableStage ? "DB.S.%T" : "DB.S.UP_STAGE")
                   path: landing
                   endpoint: \(moto.endpoint)
             \(extraRule)
@@ -109,6 +111,25 @@ struct StageUploadTests {
                     try await moto.requestLog().allSatisfy { $0.path.hasPrefix("/\(moto.bucket)/ext/landing/landing/") }
                 )
             }
+        }
+    }
+
+    /// A pipe that copies from its table's stage (`COPY INTO T FROM @%T`): the rule names `DB.S.%T`, the PUT goes
+    /// to the table stage's location, and the files load.
+    @Test func aRuleUploadingToATableStageLoadsItsFiles() async throws {
+        try await withStageUpload(tableStage: true) { harness, moto in
+            harness.dropCSV("a.csv", firstID: 1, rows: 3, renameIn: true)
+            do {
+                try await harness.waitForLog("LOADED a.csv", timeout: .seconds(30))
+            } catch {
+                Issue.record("\(error)\n\(harness.log.suffix(3000))")
+                throw error
+            }
+            #expect(try await loadedIDs(harness) == [1: 1, 2: 1, 3: 1])
+            let puts = try await moto.requestLog().filter { $0.method == "PUT" }
+            #expect(
+                puts.count == 1 && puts[0].path.hasPrefix("/\(moto.bucket)/stages/db.s.%t/landing/"),
+                "\(puts.map(\.path))")
         }
     }
 }

@@ -23,6 +23,13 @@ public struct StageDefinition: Codable, Sendable, Equatable {
         self.prefix = prefix
     }
 
+    /// The table stage of `table` (`DB.SCHEMA.TABLE`): `DB.SCHEMA.%TABLE`, client-side encrypted.
+    public static func tableStage(of table: String) -> StageDefinition {
+        var parts = table.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        parts[parts.count - 1] = "%" + parts[parts.count - 1]
+        return StageDefinition(name: parts.joined(separator: "."), encryption: .full)
+    }
+
     /// The prefix, normalised to end in `/`.
     var keyPrefix: String {
         let text = prefix ?? "stages/\(name.lowercased())/"
