@@ -19,13 +19,13 @@ public enum PassphraseSource: Sendable, Equatable {
         case .none:
             return nil
         case .credential(let name):
-            guard let directory = environment["CREDENTIALS_DIRECTORY"], directory.isEmpty == false else {
+            guard let path = SystemdCredential.path(name, environment: environment) else {
                 throw PassphraseError(
                     "passphrase credential \"\(name)\" is configured but $CREDENTIALS_DIRECTORY is not set "
                         + "(add `LoadCredential=\(name):/path/to/passphrase` to the service, or use `file: PATH` or "
                         + "`env: VARIABLE`)")
             }
-            return try Self.readFile(directory + "/" + name, what: "credential \"\(name)\"")
+            return try Self.readFile(path, what: "credential \"\(name)\"")
         case .file(let path):
             return try Self.readFile(path, what: "passphrase file")
         case .environment(let variable):

@@ -1,4 +1,5 @@
 import Foundation
+import SnowflakeAuth
 import StageStorage
 
 /// Reads the AWS key of an external S3 stage from its source (`ExternalS3.CredentialSource`). Errors name the
@@ -18,12 +19,12 @@ enum ExternalCredentials {
             values = try parse(path, what: "credentials file \(path)")
             what = "credentials file \(path)"
         case .credential(let name):
-            guard let directory = environment["CREDENTIALS_DIRECTORY"], directory.isEmpty == false else {
+            guard let path = SystemdCredential.path(name, environment: environment) else {
                 throw SetupError(
                     "S3 credential \"\(name)\" is configured but $CREDENTIALS_DIRECTORY is not set (add "
                         + "`LoadCredential=\(name):/etc/snowpiped/\(name)` to the service)")
             }
-            values = try parse(directory + "/" + name, what: "credential \"\(name)\"")
+            values = try parse(path, what: "credential \"\(name)\"")
             what = "credential \"\(name)\""
         }
         guard let key = values["AWS_ACCESS_KEY_ID"], key.isEmpty == false,
