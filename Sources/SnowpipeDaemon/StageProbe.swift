@@ -5,7 +5,8 @@ import SnowpipeAPI
 import StageStorage
 
 /// `snowpiped check` for an upload rule: logs in, runs the PUT statement for the rule's stage, uploads a small
-/// probe object as the daemon would (encrypted on a SNOWFLAKE_FULL stage), HEADs it, and deletes it.
+/// probe object as the daemon would (encrypted on a SNOWFLAKE_FULL stage) after HEADing its free name, HEADs it,
+/// and deletes it.
 public enum StageProbe {
     /// A line saying what was proven, or an error saying which step failed and what to do.
     public static func run(settings: UploadSettings, connection: SnowflakeConnection, version: String) async throws
@@ -48,6 +49,16 @@ public enum StageProbe {
         let (body, metadata, headers) = try StageUploader.seal(
             probe, digest: digest, answer: answer, settings: settings)
         do {
+            // As a large file's multipart upload does first: the name is free. Without s3:ListBucket, S3 answers
+            // a HEAD of a missing object 403.
+            do {
+                _ = try await s3.head(bucket: bucket, key: key, credentials: credentials)
+            } catch {
+                guard error.status == 403 else { throw error }
+                throw SetupError(
+                    "stage \(name): HEAD of a missing object was refused (\(error)): the credentials need "
+                        + "s3:ListBucket on the bucket, or files above 16 MiB can never be uploaded")
+            }
             try await s3.put(
                 bucket: bucket, key: key, body: body, metadata: metadata, headers: headers, credentials: credentials)
             let info = try await s3.head(bucket: bucket, key: key, credentials: credentials)

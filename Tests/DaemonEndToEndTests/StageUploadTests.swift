@@ -276,7 +276,20 @@ struct StageUploadFaultTests {
                 result.output.contains("stage DB.S.UP_STAGE: OK (session login, PUT: client-side encrypted S3 stage"))
             #expect(result.output.contains("verified and deleted"), "\(result.output)")
             let log = try await moto.requestLog()
-            #expect(log.map(\.method) == ["PUT", "HEAD", "DELETE"], "\(log.map(\.method))")
+            #expect(log.map(\.method) == ["HEAD", "PUT", "HEAD", "DELETE"], "\(log.map(\.method))")
+        }
+    }
+
+    /// Credentials without s3:ListBucket get a 403 for a HEAD of a missing object: check names the permission.
+    @Test func checkNamesListBucketWhenAHeadOfAMissingObjectIsForbidden() async throws {
+        try await withStageUpload(start: false) { harness, moto in
+            try await moto.setFaults(script: [("HEAD", "forbidden")])
+            let result = try await ChildProcess.run(
+                ChildProcess.product("snowpiped"), ["check", "--config", harness.configPath])
+            #expect(result.status != 0)
+            #expect(result.output.contains("HEAD of a missing object was refused"), "\(result.output)")
+            #expect(result.output.contains("s3:ListBucket on the bucket"), "\(result.output)")
+            #expect(try await moto.requestLog().map(\.method) == ["HEAD"], "nothing uploaded")
         }
     }
 

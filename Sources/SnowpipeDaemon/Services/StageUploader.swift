@@ -334,6 +334,9 @@ actor StageUploader {
         switch error.kind {
         case .retryable: "S3 is throttling or failing; retrying with backoff"
         case .expiredCredentials: "the stage credentials expired twice in a row; retrying with fresh ones"
+        case .refused where error.operation.hasPrefix("HEAD") && error.status == 403:
+            "S3 refused the HEAD: the credentials need s3:ListBucket on the bucket (a HEAD of a missing object "
+                + "is 403 without it), and the clock must be right (NTP)"
         case .refused: "S3 refused the stage credentials; check the clock (NTP) and the stage's storage integration"
         case .failed: "S3 refused the request"
         }
