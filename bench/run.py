@@ -11,7 +11,6 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import signal
 import socket
 import sqlite3
@@ -21,6 +20,9 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import BenchBase  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PY_PIPE = "BENCH.PUBLIC.PY_PIPE"
@@ -128,33 +130,21 @@ class NotifySocket:
 # ---------------------------------------------------------------------------------------------- the bench
 
 
-class Bench:
+class Bench(BenchBase):
     def __init__(self, args):
-        self.bin = args.bin
+        super().__init__(args.bin, args.work)
         self.tools = args.tools
-        self.work = args.work
         self.files = args.files
         self.quick = args.quick
         self.perf = args.perf
         self.stage = os.path.join(self.work, "stage")
-        self.results = {}
-        self.emulator = None
-        self.children = []
 
     # -- setup
 
     def setup(self):
-        leftovers = os.path.exists(self.work)
-        if leftovers:
-            print(f"removing the previous run's files in {self.work} ...", flush=True)
-            remove_tree(self.work)
+        leftovers = self.fresh_work(announce=True)
         os.makedirs(self.stage)
         os.makedirs(os.path.join(self.work, "staging"))
-        os.chmod(self.work, 0o700)
-        self.key = os.path.join(self.work, "rsa_key.p8")
-        subprocess.run([self.exe("snowpiped"), "keygen", "--out", self.key, "--user", "BENCH_USER"],
-                       check=True, stdout=subprocess.DEVNULL)
-        public_key = open(self.key + ".pub").read()
         pipe = {
             "stageDirectory": self.stage, "stageLocation": "s3://bench/", "table": "BENCH.PUBLIC.T",
             "columns": [{"name": "ID", "type": "NUMBER"}, {"name": "PAYLOAD", "type": "VARCHAR"}],
@@ -162,18 +152,12 @@ class Bench:
         }
         config = {
             "account": "BENCH-ACCOUNT",
-            "users": [{"name": "BENCH_USER", "publicKeys": [public_key],
-                       "pipes": [PY_PIPE, *SCENARIO_PIPES.values()]}],
+            "users": [self.bench_user([PY_PIPE, *SCENARIO_PIPES.values()])],
             "pipes": [dict(pipe, name=PY_PIPE, table="BENCH.PUBLIC.PY_T"),
                       *(dict(pipe, name=name) for name in SCENARIO_PIPES.values())],
             "loadDelaySeconds": 0,
         }
-        path = os.path.join(self.work, "emulator.json")
-        json.dump(config, open(path, "w"))
-        self.emulator = subprocess.Popen([self.exe("snowpipe-emulator"), "--config", path, "--log-level", "error"],
-                                         stdout=subprocess.PIPE, text=True)
-        self.url = self.emulator.stdout.readline().strip()
-        self.port = int(self.url.rsplit(":", 1)[1])
+        self.start_emulator(config)
         if leftovers:
             # Hazard H2: ext4 rescans recently deleted inodes for 60 s (longer while their block is dirty).
             print("waiting 60 s after the deletes (hazard H2) ...", flush=True)
@@ -198,9 +182,6 @@ class Bench:
             return stats["filesQueued"] <= sum(stats["filesByStatus"].values())
         wait_for("the emulator to finish loading", idle, 300, interval=0.2)
 
-    def exe(self, name):
-        return os.path.join(self.bin, name)
-
     def tool(self, name):
         return os.path.join(self.tools, name)
 
@@ -212,30 +193,12 @@ class Bench:
         with urllib.request.urlopen(self.url + "/admin/received?pipe=" + urllib.parse.quote(pipe)) as response:
             return json.load(response)
 
-    def close(self):
-        for child in self.children:  # a scenario that failed may leave its daemon or loader running
-            if child.poll() is None:
-                child.kill()
-                child.wait()
-        if self.emulator:
-            self.emulator.terminate()
-            self.emulator.wait()
-
     # -- the daemon
 
     def daemon_config(self, name, watch_dir, state_dir, prefix, pipe_key=None):
         path = os.path.join(self.work, name + ".yaml")
         with open(path, "w") as config:
-            config.write(f"""snowflake:
-  account: bench-account
-  user: bench_user
-  private_key_file: {self.key}
-  host: 127.0.0.1
-  port: {self.port}
-  scheme: http
-  allow_plain_http: true
-state_directory: {state_dir}
-watch:
+            config.write(self.snowflake_yaml(state_dir) + f"""watch:
   - directory: {watch_dir}
     pipe: {SCENARIO_PIPES[pipe_key or name]}
     stage_prefix: "{prefix}"
@@ -579,16 +542,6 @@ def fill_finished_rows(path, pipe, directory, prefix, count):
                  for index in range(batch, min(batch + 5000, count))])
         db.execute("COMMIT")
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-
-
-def remove_tree(path):
-    """Deletes a large tree with parallel `rm` (hazard H3: every unlink issues a synchronous discard)."""
-    stage = os.path.join(path, "stage")
-    children = [os.path.join(stage, name) for name in os.listdir(stage)] if os.path.isdir(stage) else []
-    processes = [subprocess.Popen(["rm", "-rf", child]) for child in children]
-    for process in processes:
-        process.wait()
-    shutil.rmtree(path, ignore_errors=True)
 
 
 # ---------------------------------------------------------------------------------------------- reporting

@@ -22,7 +22,8 @@ from pathlib import Path
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "python"))
 from emulator_process import make_tls  # noqa: E402  (the SDK tests' test CA, one recipe)
-from run import NotifySocket, cpu_seconds, drop_caches, follow, memory_kb, percentile, remove_tree, wait_for  # noqa: E402
+from harness import BenchBase  # noqa: E402
+from run import NotifySocket, cpu_seconds, drop_caches, follow, memory_kb, percentile, wait_for  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PIPES = {name: f"BENCH.PUBLIC.{name.upper()}_PIPE" for name in ("small", "large", "trickle", "sdk_small", "sdk_large")}
@@ -50,42 +51,25 @@ client.close()
 '''
 
 
-class StreamBench:
+class StreamBench(BenchBase):
     def __init__(self, args):
+        super().__init__(args.bin, args.work)
         self.args = args
-        self.work = args.work
-        self.results = {}
-        self.children = []
-
-    def exe(self, name):
-        return os.path.join(self.args.bin, name)
 
     def setup(self):
-        if os.path.exists(self.work):
-            remove_tree(self.work)
-        os.makedirs(self.work)
-        self.key = os.path.join(self.work, "rsa_key.p8")
-        subprocess.run([self.exe("snowpiped"), "keygen", "--out", self.key, "--user", "BENCH_USER"],
-                       check=True, stdout=subprocess.DEVNULL)
+        self.fresh_work()
         self.ca, cert, tls_key = (str(path) for path in make_tls(Path(self.work)))
         columns = [{"name": "ID", "type": "NUMBER"}, {"name": "NAME", "type": "VARCHAR"},
                    {"name": "AMOUNT", "type": "FLOAT"}]
         config = {
             "account": "BENCH-ACCOUNT",
-            "users": [{"name": "BENCH_USER", "publicKeys": [open(self.key + ".pub").read()],
-                       "pipes": list(PIPES.values())}],
+            "users": [self.bench_user(PIPES.values())],
             "pipes": [{"name": PIPES[n], "stageDirectory": self.work, "table": TABLES[n], "columns": columns,
                        "format": {"type": "NDJSON"}} for n in PIPES],
             "streamingCommitDelaySeconds": 0.2,
             "databasePath": os.path.join(self.work, "emulator.sqlite"),
         }
-        path = os.path.join(self.work, "emulator.json")
-        json.dump(config, open(path, "w"))
-        self.emulator = subprocess.Popen(
-            [self.exe("snowpipe-emulator"), "--config", path, "--log-level", "error", "--tls-cert", cert,
-             "--tls-key", tls_key], stdout=subprocess.PIPE, text=True)
-        self.url = self.emulator.stdout.readline().strip()
-        self.port = int(self.url.rsplit(":", 1)[1])
+        self.start_emulator(config, "--tls-cert", cert, "--tls-key", tls_key)
         self.context = ssl.create_default_context(cafile=self.ca)
 
     def admin(self, path):
@@ -128,15 +112,7 @@ class StreamBench:
     def config(self, name, directory, state, poll):
         """A stream-mode daemon configuration over TLS (the emulator's CA), files taken at their close."""
         path = os.path.join(self.work, name + ".yaml")
-        open(path, "w").write(f"""snowflake:
-  account: bench-account
-  user: bench_user
-  private_key_file: {self.key}
-  host: 127.0.0.1
-  port: {self.port}
-  ca_file: {self.ca}
-state_directory: {state}
-watch:
+        open(path, "w").write(self.snowflake_yaml(state, ca_file=self.ca) + f"""watch:
   - directory: {directory}
     pipe: {PIPES[name]}
     mode: stream
@@ -280,14 +256,6 @@ reporter:
             "lost": count - len(ids), "duplicated": sum(c - 1 for c in ids.values() if c > 1),
         }
         print(f"  trickle: {self.results['trickle']}", flush=True)
-
-    def close(self):
-        for child in self.children:
-            if child.poll() is None:
-                child.kill()
-                child.wait()
-        self.emulator.terminate()
-        self.emulator.wait()
 
 
 def main():

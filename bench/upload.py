@@ -19,12 +19,12 @@ import sqlite3
 import subprocess
 import sys
 import time
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "python"))
 from emulator_process import Moto  # noqa: E402  (the tests' moto fixture, one recipe)
-from run import cpu_seconds, drop_caches, follow, memory_kb, remove_tree, wait_for  # noqa: E402
+from harness import BenchBase  # noqa: E402
+from run import cpu_seconds, drop_caches, follow, memory_kb, wait_for  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STAGE = "BENCH.PUBLIC.UP_STAGE"
@@ -52,30 +52,20 @@ sys.exit(1 if bad else 0)
 '''
 
 
-class UploadBench:
+class UploadBench(BenchBase):
     def __init__(self, args):
+        super().__init__(args.bin, args.work)
         self.args = args
-        self.work = args.work
-        self.results = {}
-        self.children = []
-
-    def exe(self, name):
-        return os.path.join(self.args.bin, name)
+        self.moto = None
 
     def setup(self):
-        if os.path.exists(self.work):
-            remove_tree(self.work)
-        os.makedirs(self.work)
-        self.key = os.path.join(self.work, "rsa_key.p8")
-        subprocess.run([self.exe("snowpiped"), "keygen", "--out", self.key, "--user", "BENCH_USER"],
-                       check=True, stdout=subprocess.DEVNULL)
+        self.fresh_work()
         self.moto = Moto()
         columns = [{"name": "ID", "type": "NUMBER"}, {"name": "NAME", "type": "VARCHAR"},
                    {"name": "AMOUNT", "type": "FLOAT"}]
         config = {
             "account": "BENCH-ACCOUNT",
-            "users": [{"name": "BENCH_USER", "publicKeys": [open(self.key + ".pub").read()],
-                       "pipes": list(PIPES.values())}],
+            "users": [self.bench_user(PIPES.values())],
             "pipes": [{"name": PIPES[n], "stage": STAGE, "table": f"BENCH.PUBLIC.{n.upper()}", "columns": columns,
                        "format": {"type": "CSV", "skipHeader": 1}} for n in PIPES],
             "stages": [{"name": STAGE, "encryption": "SNOWFLAKE_FULL"}],
@@ -86,12 +76,7 @@ class UploadBench:
             "loadDelaySeconds": 0.2,
             "databasePath": os.path.join(self.work, "emulator.sqlite"),
         }
-        path = os.path.join(self.work, "emulator.json")
-        json.dump(config, open(path, "w"))
-        self.emulator = subprocess.Popen([self.exe("snowpipe-emulator"), "--config", path, "--log-level", "error"],
-                                         stdout=subprocess.PIPE, text=True)
-        self.url = self.emulator.stdout.readline().strip()
-        self.port = int(self.url.rsplit(":", 1)[1])
+        self.start_emulator(config)
 
     def table_ids(self, name):
         with sqlite3.connect(os.path.join(self.work, "emulator.sqlite")) as db:
@@ -123,16 +108,7 @@ class UploadBench:
     def daemon(self, name, directory, files, timeout):
         state = os.path.join(self.work, "state-" + name)
         config = os.path.join(self.work, name + ".yaml")
-        open(config, "w").write(f"""snowflake:
-  account: bench-account
-  user: bench_user
-  private_key_file: {self.key}
-  host: 127.0.0.1
-  port: {self.port}
-  scheme: http
-  allow_plain_http: true
-state_directory: {state}
-watch:
+        open(config, "w").write(self.snowflake_yaml(state) + f"""watch:
   - directory: {directory}
     pipe: {PIPES[name]}
     settle_seconds: 0
@@ -205,13 +181,9 @@ reporter:
         self.record(f"{name}_connector_put", files, size, seconds, cpu, peak)
 
     def close(self):
-        for child in self.children:
-            if child.poll() is None:
-                child.kill()
-                child.wait()
-        self.emulator.terminate()
-        self.emulator.wait()
-        self.moto.stop()
+        super().close()
+        if self.moto:
+            self.moto.stop()
 
 
 def main():
