@@ -31,8 +31,9 @@ public struct StreamRowReader: Sendable {
     private var number: Int64 = 0
     private var line = 0
     private var columns: [String]?
-    private var csvRecords: [CSVReader.Record] = []
-    private var csvIndex = 0
+    private var csv: CSVReader?
+    /// CSV is parsed one record at a time: only the file's bytes are held, never all its records.
+    private var csvCursor = CSVReader.Cursor()
 
     /// A reader over a file's bytes.
     public init(bytes: [UInt8], format: Format, maximumRowBytes: Int = 4 * 1024 * 1024 - 1024) {
@@ -40,12 +41,9 @@ public struct StreamRowReader: Sendable {
         self.format = format
         self.maximumRowBytes = maximumRowBytes
         if case .csv(let delimiter, let quote) = format {
-            var records = CSVReader(delimiter: delimiter, quote: quote).records(bytes)
-            records.removeAll { $0.isBlank }
-            if records.isEmpty == false {
-                columns = records.removeFirst().fields.map { $0.value ?? "" }
-            }
-            csvRecords = records
+            let reader = CSVReader(delimiter: delimiter, quote: quote)
+            csv = reader
+            columns = nextCSVRecord()?.fields.map { $0.value ?? "" }
         }
     }
 
@@ -88,10 +86,17 @@ public struct StreamRowReader: Sendable {
         return nil
     }
 
+    /// The next CSV record that is not blank.
+    private mutating func nextCSVRecord() -> CSVReader.Record? {
+        guard let csv else { return nil }
+        while let record = csv.next(bytes, &csvCursor) {
+            if record.isBlank == false { return record }
+        }
+        return nil
+    }
+
     private mutating func nextRecord() -> Row? {
-        guard let columns, csvIndex < csvRecords.count else { return nil }
-        let record = csvRecords[csvIndex]
-        csvIndex += 1
+        guard let columns, let record = nextCSVRecord() else { return nil }
         number += 1
         if let error = record.syntaxError {
             return Row(
