@@ -15,6 +15,8 @@ public struct CSVReader: Sendable {
         public var fields: [Field]
         public var line: Int
         public var syntaxError: (message: String, position: Int)?
+        /// Ended by a record delimiter (not by the end of the bytes, where more of it may follow).
+        public var terminated = false
         public var isBlank: Bool { fields.count == 1 && fields[0].value == nil && fields[0].quoted == false }
     }
 
@@ -58,6 +60,7 @@ public struct CSVReader: Sendable {
         var lineStart = index
         var syntaxError: (String, Int)?
         var endOfRecord = false
+        var terminated = false
         while endOfRecord == false {
             let fieldStart = index
             let position = fieldStart - lineStart + 1
@@ -127,9 +130,10 @@ public struct CSVReader: Sendable {
                 if index < count {  // newline
                     index += 1
                     line += 1
+                    terminated = true
                 }
             }
         }
-        return Record(fields: fields, line: startLine, syntaxError: syntaxError)
+        return Record(fields: fields, line: startLine, syntaxError: syntaxError, terminated: terminated)
     }
 }

@@ -2,7 +2,11 @@
 /// JSON objects keyed by the header's column names, each value the field's text (an unquoted empty field is
 /// null). Rows are numbered 1, 2, … in file order, bad ones included, so a row's number never depends on what
 /// was sent before; a bad row (not strict JSON, wrong field count, over the size limit) is returned as an error
-/// and is never sent. Blank lines are not rows. Pure: it is given the file's (decompressed) bytes.
+/// and is never sent. Blank lines are not rows.
+///
+/// Pure and incremental: it is given the file's (decompressed) bytes in blocks (`append`, then `finish` at the
+/// end) and holds only what it has not turned into rows yet, so a large file is never held whole. `next()` is
+/// nil when the rows so far are read: `needsInput` says whether more bytes may bring more.
 public struct StreamRowReader: Sendable {
     /// How a file's rows are written.
     public enum Format: Sendable, Equatable {
@@ -21,33 +25,58 @@ public struct StreamRowReader: Sendable {
     /// Why a row is not sent.
     public struct RowError: Error, Sendable, Equatable {
         public var message: String
+
+        public init(message: String) { self.message = message }
     }
 
     /// A row's JSON text may be at most this long (Snowpipe Streaming's 4 MB per append must hold it).
     public let maximumRowBytes: Int
-    private let bytes: [UInt8]
+    /// The bytes not read yet start at `index`; what is before it is dropped now and then.
+    private var bytes: [UInt8] = []
     private let format: Format
     private var index = 0
     private var number: Int64 = 0
     private var line = 0
     private var columns: [String]?
     private var csv: CSVReader?
-    /// CSV is parsed one record at a time: only the file's bytes are held, never all its records.
+    /// CSV is parsed one record at a time: its cursor's index is into `bytes`, its line counts from the file start.
     private var csvCursor = CSVReader.Cursor()
+    /// No more bytes will come.
+    public private(set) var finished = false
 
-    /// A reader over a file's bytes.
-    public init(bytes: [UInt8], format: Format, maximumRowBytes: Int = 4 * 1024 * 1024 - 1024) {
-        self.bytes = bytes
+    /// A reader to be given the file's bytes with `append` and `finish`.
+    public init(format: Format, maximumRowBytes: Int = 4 * 1024 * 1024 - 1024) {
         self.format = format
         self.maximumRowBytes = maximumRowBytes
-        if case .csv(let delimiter, let quote) = format {
-            let reader = CSVReader(delimiter: delimiter, quote: quote)
-            csv = reader
-            columns = nextCSVRecord()?.fields.map { $0.value ?? "" }
-        }
+        if case .csv(let delimiter, let quote) = format { csv = CSVReader(delimiter: delimiter, quote: quote) }
     }
 
-    /// The next row, or nil at the end of the file.
+    /// A reader over a whole file's bytes.
+    public init(bytes: [UInt8], format: Format, maximumRowBytes: Int = 4 * 1024 * 1024 - 1024) {
+        self.init(format: format, maximumRowBytes: maximumRowBytes)
+        append(bytes)
+        finish()
+    }
+
+    /// More of the file.
+    public mutating func append(_ more: [UInt8]) {
+        precondition(finished == false, "bytes appended after finish()")
+        let consumed = csv == nil ? index : csvCursor.index
+        if consumed >= 1 << 20 || consumed == bytes.count {
+            bytes.removeFirst(consumed)
+            index = 0
+            csvCursor.index = 0
+        }
+        bytes += more
+    }
+
+    /// The file ended: its last line counts even without a newline.
+    public mutating func finish() { finished = true }
+
+    /// True when no row is left in what was given and more bytes may follow.
+    public var needsInput: Bool { finished == false }
+
+    /// The next row, or nil when the rows so far are read (at the end of the file once `finished`).
     public mutating func next() -> Row? {
         switch format {
         case .ndjson: return nextLine()
@@ -55,16 +84,12 @@ public struct StreamRowReader: Sendable {
         }
     }
 
-    /// Skips rows up to and including `row` (to resume after a committed offset).
-    public mutating func skip(through row: Int64) {
-        while number < row, next() != nil {}
-    }
-
     private mutating func nextLine() -> Row? {
         while index < bytes.count {
             let start = index
             var end = start
             while end < bytes.count, bytes[end] != UInt8(ascii: "\n") { end += 1 }
+            if end == bytes.count, finished == false { return nil }  // a line still being given
             index = end + 1
             line += 1
             var stop = end
@@ -86,16 +111,25 @@ public struct StreamRowReader: Sendable {
         return nil
     }
 
-    /// The next CSV record that is not blank.
+    /// The next complete CSV record that is not blank (a record the bytes so far may cut short waits for more).
     private mutating func nextCSVRecord() -> CSVReader.Record? {
         guard let csv else { return nil }
-        while let record = csv.next(bytes, &csvCursor) {
+        while true {
+            let before = csvCursor
+            guard let record = csv.next(bytes, &csvCursor) else { return nil }
+            if record.terminated == false, finished == false {
+                csvCursor = before
+                return nil
+            }
             if record.isBlank == false { return record }
         }
-        return nil
     }
 
     private mutating func nextRecord() -> Row? {
+        if columns == nil {
+            guard let header = nextCSVRecord() else { return nil }
+            columns = header.fields.map { $0.value ?? "" }
+        }
         guard let columns, let record = nextCSVRecord() else { return nil }
         number += 1
         if let error = record.syntaxError {

@@ -33,6 +33,42 @@ struct StreamRowReaderTests {
             ])
     }
 
+    /// Rows read from `text` given in pieces of random length, against the same text given whole.
+    func piecewiseMatchesWhole(_ text: String, _ format: StreamRowReader.Format) {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = Array(text.utf8)
+        var whole = StreamRowReader(bytes: bytes, format: format)
+        var expected: [StreamRowReader.Row] = []
+        while let row = whole.next() { expected.append(row) }
+        for _ in 0..<20 {
+            var reader = StreamRowReader(format: format)
+            var rows: [StreamRowReader.Row] = []
+            var offset = 0
+            while offset < bytes.count {
+                let end = min(bytes.count, offset + Int.random(in: 1...40, using: &generator))
+                reader.append(Array(bytes[offset..<end]))
+                offset = end
+                while let row = reader.next() { rows.append(row) }
+            }
+            reader.finish()
+            while let row = reader.next() { rows.append(row) }
+            #expect(rows == expected)
+        }
+        #expect(expected.isEmpty == false)
+    }
+
+    @Test func csvGivenInPiecesIsReadAsIfWhole() {
+        let text =
+            "ID,NOTE\n" + (1...200).map { "\($0),\"multi\nline, \"\"quoted\"\"\"\r\n\n\($0),x,y\n" }.joined()
+            + "9,\"unterminated"
+        piecewiseMatchesWhole(text, .csv(delimiter: UInt8(ascii: ","), quote: UInt8(ascii: "\"")))
+    }
+
+    @Test func ndjsonGivenInPiecesIsReadAsIfWhole() {
+        let text = (1...300).map { #"{"ID":\#($0)}"# + ($0 % 7 == 0 ? "\r\n\n  \n" : "\n") }.joined() + "{\"last\":1}"
+        piecewiseMatchesWhole(text, .ndjson)
+    }
+
     @Test func recordsOneAtATimeAreTheRecordsAllAtOnce() {
         let bytes = Array("a,b\n\"q\nq\",2\n,\n\"x\"y,3\n".utf8)
         let reader = CSVReader(delimiter: UInt8(ascii: ","), quote: UInt8(ascii: "\""))

@@ -3,13 +3,19 @@ import Foundation
 import IngestCore
 import Outbox
 
-/// The rows of one streamed file not sent yet: the file read (and gunzipped) once, positioned after its committed
-/// rows, and what it has given to the chunk being built.
+/// The rows of one streamed file not sent yet: the file read (and gunzipped) block by block, positioned after its
+/// committed rows, and what it has given to the chunk being built.
 struct FileCursor: Sendable {
     let file: StreamedFile
     /// The first row to send (1 + the committed row when resuming).
     let fromRow: Int64
     var reader: StreamRowReader?
+    private var source: StreamFileSource?
+    /// The reader has given every row of the blocks read so far: `readMore()`, then `fill` again.
+    private(set) var needsInput = false
+    /// Why the file stopped being read part-way (it changed, or cannot be read any more): its remaining rows
+    /// are not sent, and this is said as its last refusal.
+    private var cut: String?
     /// A row that did not fit the previous chunk.
     private var held: StreamRowReader.Row?
     /// Every row was consumed.
@@ -32,38 +38,78 @@ struct FileCursor: Sendable {
         lastSentRow = fromRow - 1
     }
 
-    /// Reads the file (off the cooperative pool) and skips its committed rows; returns why it cannot be read.
+    /// Opens the file (off the cooperative pool) and skips its committed rows; returns why it cannot be read.
     mutating func load(compression: StreamSettings.InputCompression, format: StreamRowReader.Format) async -> String? {
         let record = file.file
-        let result: Result<[UInt8], ReadProblem> = await BlockingWork.run {
-            Self.read(record, compression: compression)
+        let opened = await BlockingWork.run { StreamFileSource.open(record, compression: compression) }
+        let source: StreamFileSource
+        switch opened {
+        case .failure(let problem): return problem.message
+        case .success(let value): source = value
         }
-        switch result {
-        case .failure(let problem):
-            return problem.message
-        case .success(let bytes):
-            var reader = StreamRowReader(bytes: bytes, format: format)
-            // Skip the committed rows (counting the refused ones among them: the file's count is recounted whole).
-            var skipped: Int64 = 0
-            while skipped < fromRow - 1, let row = reader.next() {
+        var reader = StreamRowReader(format: format)
+        // Skip the committed rows (counting the refused ones among them: the file's count is recounted whole).
+        var skipped: Int64 = 0
+        while skipped < fromRow - 1 {
+            if let row = reader.next() {
                 if case .failure(let error) = row.result { refuse(row.number, error) }
                 skipped = row.number
+                continue
             }
-            if skipped < fromRow - 1 {
-                return "the file has \(skipped) row(s) now but \(fromRow - 1) were committed: it changed"
+            guard reader.finished == false else { break }
+            switch await BlockingWork.run({ source.read() }) {
+            case .failure(let problem): return problem.message
+            case .success(let block?): reader.append(block)
+            case .success(nil): reader.finish()
             }
-            self.reader = reader
-            return nil
+        }
+        if skipped < fromRow - 1 {
+            return "the file has \(skipped) row(s) now but \(fromRow - 1) were committed: it changed"
+        }
+        self.source = source
+        self.reader = reader
+        return nil
+    }
+
+    /// Adds rows to `chunk` until the file ends or the chunk is full, reading the file's blocks as they are needed
+    /// (off the cooperative pool).
+    mutating func fill(_ chunk: inout Chunk, limit: Int) async {
+        fillFromBlocksRead(&chunk, limit: limit)
+        while needsInput {
+            await readMore()
+            fillFromBlocksRead(&chunk, limit: limit)
         }
     }
 
-    /// Adds rows to `chunk` until the file ends or the chunk is full.
-    mutating func fill(_ chunk: inout Chunk, limit: Int) {
+    /// Gives the reader the file's next block, or its end. A file that cannot be read further is cut there.
+    private mutating func readMore() async {
+        needsInput = false
+        guard let source, var reader else { return }
+        defer { self.reader = reader }
+        switch await BlockingWork.run({ source.read() }) {
+        case .success(let block?): reader.append(block)
+        case .success(nil): reader.finish()
+        case .failure(let problem): cut = problem.message
+        }
+    }
+
+    /// Adds rows to `chunk` until the file ends, the chunk is full, or the blocks read so far are used up
+    /// (`needsInput`).
+    private mutating func fillFromBlocksRead(_ chunk: inout Chunk, limit: Int) {
         guard var reader else { return }
         defer { self.reader = reader }
         while true {
             guard let row = held ?? reader.next() else {
-                exhausted = true
+                if let cut {
+                    // Counted as one refused row, so the rows sent and the rows counted agree.
+                    lastConsumedRow += 1
+                    refuse(lastConsumedRow, .init(message: "\(cut); the rows from this one on were not sent"))
+                    exhausted = true
+                } else if reader.finished {
+                    exhausted = true
+                } else {
+                    needsInput = true
+                }
                 return
             }
             held = nil
@@ -96,41 +142,6 @@ struct FileCursor: Sendable {
     private mutating func refuse(_ number: Int64, _ error: StreamRowReader.RowError) {
         refused += 1
         if firstError == nil { firstError = "row \(number): \(error.message)" }
-    }
-
-    struct ReadProblem: Error {
-        let message: String
-    }
-
-    /// The file's content, if it is still the version recorded (size and modification time: `FileVersion`, as
-    /// the after-load actions check it).
-    static func read(_ record: FileRecord, compression: StreamSettings.InputCompression)
-        -> Result<[UInt8], ReadProblem>
-    {
-        let path = record.localPath
-        guard let version = FileVersion(path: path) else {
-            return .failure(
-                ReadProblem(
-                    message: "the file disappeared before all its rows were sent (\(String(cString: strerror(errno))))")
-            )
-        }
-        guard version.matches(record) else {
-            return .failure(
-                ReadProblem(
-                    message: "the file changed before all its rows were sent; put new rows in a new file "
-                        + "(its rows already committed stay in the table)"))
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            return .failure(ReadProblem(message: "the file cannot be read: check that the service user may read it"))
-        }
-        let bytes = [UInt8](data)
-        let gzipped = compression == .gzip || (compression == .auto && Gzip.isGzip(bytes))
-        guard gzipped else { return .success(bytes) }
-        do {
-            return .success(try Gzip.decompress(bytes))
-        } catch {
-            return .failure(ReadProblem(message: "the file is not valid gzip: \(error.message)"))
-        }
     }
 }
 

@@ -151,7 +151,11 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
                 }
                 queue[index] = cursor
             }
-            queue[index].fill(&chunk, limit: Self.chunkBytes)
+            // The file's blocks are read off the pool as they are needed: the cursor is copied across the wait.
+            var cursor = queue[index]
+            await cursor.fill(&chunk, limit: Self.chunkBytes)
+            guard index < queue.count, queue[index].file.file.id == cursor.file.file.id else { return }
+            queue[index] = cursor
             if queue[index].exhausted { index += 1 } else { break }
         }
         if let token = chunk.token, chunk.rows > 0 {
