@@ -65,7 +65,7 @@ final class PreparedUpload: @unchecked Sendable {
         defer { if keep == false { close(descriptor) } }
         guard FileVersion(path: file.localPath)?.matches(file) == true else { return .failure(.changed) }
         if file.size <= inMemoryLimit {
-            guard let raw = readFully(descriptor, at: 0, count: Int(file.size)) else {
+            guard let raw = FileBytes.read(descriptor, at: 0, count: Int(file.size)) else {
                 return .failure(errno == 0 ? .changed : .unreadable(errno))
             }
             guard FileVersion(path: file.localPath)?.matches(file) == true else { return .failure(.changed) }
@@ -74,7 +74,7 @@ final class PreparedUpload: @unchecked Sendable {
                 PreparedUpload(
                     bytes: .memory(prepared), size: Int64(prepared.count), digest: SHA256Digest.hash(prepared)))
         }
-        guard let head = readFully(descriptor, at: 0, count: 2) else {
+        guard let head = FileBytes.read(descriptor, at: 0, count: 2) else {
             return .failure(errno == 0 ? .changed : .unreadable(errno))
         }
         let result =
@@ -114,7 +114,7 @@ final class PreparedUpload: @unchecked Sendable {
         output.reserveCapacity(pieceSize + 4096)
         let drain = { (output: inout [UInt8]) -> Bool in
             output.withUnsafeBytes { hasher.update($0) }
-            guard writeFully(spool, output) else {
+            guard FileBytes.write(spool, output) else {
                 writeError = errno
                 return false
             }
@@ -146,7 +146,7 @@ final class PreparedUpload: @unchecked Sendable {
         var offset: Int64 = 0
         while offset < count {
             let length = Int(min(Int64(pieceSize), count - offset))
-            guard let piece = readFully(descriptor, at: offset, count: length) else {
+            guard let piece = FileBytes.read(descriptor, at: offset, count: length) else {
                 return errno == 0 ? .changed : .unreadable(errno)
             }
             guard body(piece) else { return .unreadable(0) }
@@ -164,7 +164,7 @@ final class PreparedUpload: @unchecked Sendable {
             guard start + count <= memory.count else { return nil }
             return Array(memory[start..<(start + count)])
         case .file(let descriptor):
-            return Self.readFully(descriptor, at: offset, count: count)
+            return FileBytes.read(descriptor, at: offset, count: count)
         }
     }
 
@@ -173,36 +173,5 @@ final class PreparedUpload: @unchecked Sendable {
         if case .memory(let memory) = bytes { return .success(memory) }
         guard let all = read(at: 0, count: Int(size)) else { return .failure(.unreadable(errno)) }
         return .success(all)
-    }
-
-    /// `count` bytes read at `offset` (pread, retried on EINTR), or nil: errno is set, or 0 at an early end of file.
-    static func readFully(_ descriptor: Int32, at offset: Int64, count: Int) -> [UInt8]? {
-        var bytes = [UInt8](repeating: 0, count: count)
-        var filled = 0
-        while filled < count {
-            let got = bytes.withUnsafeMutableBytes { buffer in
-                pread(descriptor, buffer.baseAddress! + filled, count - filled, off_t(offset) + off_t(filled))
-            }
-            if got < 0, errno == EINTR { continue }
-            if got <= 0 {
-                if got == 0 { errno = 0 }
-                return nil
-            }
-            filled += got
-        }
-        return bytes
-    }
-
-    private static func writeFully(_ descriptor: Int32, _ bytes: [UInt8]) -> Bool {
-        var sent = 0
-        while sent < bytes.count {
-            let count = bytes.withUnsafeBytes { buffer in
-                write(descriptor, buffer.baseAddress! + sent, bytes.count - sent)
-            }
-            if count < 0, errno == EINTR { continue }
-            guard count > 0 else { return false }
-            sent += count
-        }
-        return true
     }
 }

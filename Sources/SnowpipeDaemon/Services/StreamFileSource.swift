@@ -54,7 +54,7 @@ final class StreamFileSource: @unchecked Sendable {
                     message: "the file changed before all its rows were sent; put new rows in a new file "
                         + "(its rows already committed stay in the table)"))
         }
-        let head = PreparedUpload.readFully(descriptor, at: 0, count: Int(min(2, record.size))) ?? []
+        let head = FileBytes.read(descriptor, at: 0, count: Int(min(2, record.size))) ?? []
         let gzip = compression == .gzip || (compression == .auto && Gzip.isGzip(head))
         let source = StreamFileSource(record: record, descriptor: descriptor, gzip: gzip)
         if gzip, let problem = source.validate() { return .failure(problem) }
@@ -65,7 +65,7 @@ final class StreamFileSource: @unchecked Sendable {
     func read() -> Result<[UInt8]?, Problem> {
         guard offset < record.size else { return .success(nil) }
         let count = Int(min(Int64(Self.blockSize), record.size - offset))
-        guard let block = PreparedUpload.readFully(descriptor, at: offset, count: count) else {
+        guard let block = FileBytes.read(descriptor, at: offset, count: count) else {
             return .failure(Problem(message: "the file cannot be read any more (\(String(cString: strerror(errno))))"))
         }
         guard Self.unchanged(descriptor, record) else {
@@ -90,7 +90,7 @@ final class StreamFileSource: @unchecked Sendable {
         do throws(Gzip.Failure) {
             while position < record.size {
                 let count = Int(min(Int64(Self.blockSize), record.size - position))
-                guard let block = PreparedUpload.readFully(descriptor, at: position, count: count) else {
+                guard let block = FileBytes.read(descriptor, at: position, count: count) else {
                     return Problem(message: "the file cannot be read (\(String(cString: strerror(errno))))")
                 }
                 try checker.append(block, to: &output)
