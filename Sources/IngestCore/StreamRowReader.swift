@@ -6,7 +6,7 @@
 ///
 /// Pure and incremental: it is given the file's (decompressed) bytes in blocks (`append`, then `finish` at the
 /// end) and holds only what it has not turned into rows yet, so a large file is never held whole. `next()` is
-/// nil when the rows so far are read: `needsInput` says whether more bytes may bring more.
+/// nil when the rows so far are read: until `finished`, more bytes may bring more.
 public struct StreamRowReader: Sendable {
     /// How a file's rows are written.
     public enum Format: Sendable, Equatable {
@@ -72,9 +72,6 @@ public struct StreamRowReader: Sendable {
 
     /// The file ended: its last line counts even without a newline.
     public mutating func finish() { finished = true }
-
-    /// True when no row is left in what was given and more bytes may follow.
-    public var needsInput: Bool { finished == false }
 
     /// The next row, or nil when the rows so far are read (at the end of the file once `finished`).
     public mutating func next() -> Row? {

@@ -18,14 +18,13 @@ final class StreamFileSource: @unchecked Sendable {
 
     let record: FileRecord
     private let descriptor: Int32
-    private let gzip: Bool
-    private var inflater: GzipReader?
+    /// Set for a gzip file.
+    private let inflater: GzipReader?
     private var offset: Int64 = 0
 
     private init(record: FileRecord, descriptor: Int32, gzip: Bool) {
         self.record = record
         self.descriptor = descriptor
-        self.gzip = gzip
         inflater = gzip ? GzipReader() : nil
     }
 
