@@ -6,10 +6,16 @@
 /// - rows are appended while fewer than `maximumUncommittedFiles` files wait for their commit (a bound on what a
 ///   reopen replays and on memory);
 /// - while appended rows wait for their commit, the status is read every `pollInterval` (and never otherwise);
-/// - a failure decides what follows (`failed`): a stale continuation token (400), a 409 or an unknown channel
-///   reopens the channel at once; a 401 renews the scoped token; 408, 429, 5xx and lost answers back off with
-///   jitter (after a failed append the channel is reopened then, and sending resumes from its committed offset
-///   token); a 404 for the pipe pauses it; any other 4xx on an append refuses the rows it carried.
+/// - a failure decides what follows (`failed`), and never ends a file: rows are checked before they are sent, so a
+///   refused append is the channel's state, not its rows'. The official SDK (snowpipe-streaming 1.9.1,
+///   `reference/fidelity-facts.md`) invalidates the channel on any non-retryable 400 or 409 on an append and
+///   knows no row-level HTTP refusal; `STALE_CONTINUATION_TOKEN_SEQUENCER` (the API page's example) is not even
+///   in it. So any 4xx on an append other than 401/403/408/429 and a 404 naming the pipe, and a 404 naming the
+///   channel on any call, reopen the channel after the backoff (sending resumes from its committed offset token);
+///   a 409 on open (`ERR_OPEN_CHANNEL_IN_PROGRESS`, `ERR_CHANNEL_HAS_UNCOMMITTED_DATA`) retries the open after
+///   the backoff, as the SDK's `open_channel_` retry policy does; a 401 renews the scoped token; 408, 429, 5xx
+///   and lost answers back off with jitter (a failed append is resent after a reopen); a 404 for the pipe and a
+///   403 pause it.
 public struct ChannelPlanner: Sendable, Equatable {
     /// What to do now.
     public enum Action: Sendable, Equatable {
@@ -27,17 +33,20 @@ public struct ChannelPlanner: Sendable, Equatable {
 
     /// What a failed call leads to.
     public enum Failure: Sendable, Equatable {
-        /// The channel must be reopened (before anything else; rows after the committed token are resent).
-        case reopen
+        /// The channel must be reopened, not before this instant (before anything else; rows after the committed
+        /// token are resent).
+        case reopen(at: Double)
         /// Mint a fresh scoped token and repeat the call at once.
         case renewToken
         /// Repeat the call at this instant.
         case retry(at: Double)
         /// The pipe is unknown or not granted: nothing before this instant.
         case paused(until: Double)
-        /// The server refused the rows of this append for good (a 4xx other than the above).
-        case refuseRows
     }
+
+    /// The 4xx answers to an append that do not invalidate the channel: authentication (401), grants (403), the
+    /// pipe unknown (404 without a channel code), and the retryable 408 and 429.
+    static let notChannelLevel: Set<Int> = [401, 403, 404, 408, 429]
 
     public let pollInterval: Double
     public let maximumUncommittedFiles: Int
@@ -93,33 +102,31 @@ public struct ChannelPlanner: Sendable, Equatable {
     /// - Parameters:
     ///   - code: the `code` of the `{"code","message"}` error body, if any.
     ///   - appending: the call was an append.
+    ///   - opening: the call opened the channel.
     ///   - tokenRenewed: the client already renewed the scoped token for this call.
     public mutating func failed(
-        _ outcome: AttemptOutcome, code: String?, appending: Bool, tokenRenewed: Bool = false, now: Double,
-        random: Double, reason: @autoclosure () -> String
+        _ outcome: AttemptOutcome, code: String?, appending: Bool, opening: Bool = false, tokenRenewed: Bool = false,
+        now: Double, random: Double, reason: @autoclosure () -> String
     ) -> Failure {
+        if appending || opening { isOpen = false }
         if case .status(let status, _) = outcome {
-            switch status {
-            case 400 where code == "STALE_CONTINUATION_TOKEN_SEQUENCER", 409:
+            let namesChannel = code?.uppercased().contains("CHANNEL") == true
+            if status == 409, opening {
+                return .retry(at: backoff.backOff(now: now, random: random, reason: reason()))
+            }
+            let appendRefused =
+                appending && (400..<500).contains(status) && Self.notChannelLevel.contains(status) == false
+            let channelRefused = appendRefused || (status == 404 && namesChannel) || status == 409
+            if channelRefused {
                 isOpen = false
-                return .reopen
-            case 404 where code?.contains("CHANNEL") == true:
-                isOpen = false
-                return .reopen
-            case 400, 413, 415, 422:
-                if appending {
-                    isOpen = false
-                    return .refuseRows
-                }
-            default:
-                break
+                nextPoll = nil
+                return .reopen(at: backoff.backOff(now: now, random: random, reason: reason()))
             }
         }
-        if appending { isOpen = false }
         switch backoff.record(outcome, tokenRenewed: tokenRenewed, now: now, random: random, reason: reason()) {
         case .renewTokenAndRetry: return .renewToken
         case .paused(let until): return .paused(until: until)
-        case .retry(let at), .refused(let at): return .retry(at: at)
+        case .retry(let at), .refused(let at), .pipeRefused(let at): return .retry(at: at)
         case .done, .splitBatch, .rejectFile: return .retry(at: now)
         }
     }

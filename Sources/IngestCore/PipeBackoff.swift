@@ -10,8 +10,10 @@
 ///   jitter under an exponential ceiling that grows with each consecutive failure;
 /// - the first 401 since the last success: renew the token and retry at once; a 401 after a renewal: the
 ///   request is refused, the pipe backs off exponentially (the key or its registration is wrong);
-/// - 400: never the same body again. For a batch of several files, split it to find the offending file; for
-///   one file, reject it; for a report call, rest `refusedPause`;
+/// - 400 on `insertFiles`: never the same body at once. `RefusalEvidence` judges it: a batch of several files is
+///   split to find the offending file; one file is rejected only when the pipe accepted other files meanwhile;
+///   otherwise the pipe itself is refused (its state, e.g. `STOPPED_CLONED`) and pauses on the backoff;
+/// - 400 on a report call: rest `refusedPause`;
 /// - 403/404 (pipe unknown or not granted): pause the pipe `unavailablePause`; other pipes continue;
 /// - any other status: the request is refused; rest `refusedPause`.
 public struct PipeBackoff: Sendable, Equatable {
@@ -27,8 +29,12 @@ public struct PipeBackoff: Sendable, Equatable {
         case refused(retryAt: Double)
         /// A 400 for a batch of several files: split it in two (new requestIds) to find the offending file.
         case splitBatch
-        /// A 400 for a one-file batch: that file is rejected with the server's message.
+        /// A 400 for a one-file batch while the pipe accepts other files: that file is rejected with the server's
+        /// message.
         case rejectFile
+        /// A 400 that is the pipe's, not a file's (`RefusalEvidence`): no request before this instant, and the
+        /// next one should carry another batch.
+        case pipeRefused(until: Double)
         /// 403/404: the pipe is unknown or not granted; no request before this instant.
         case paused(until: Double)
     }
@@ -42,6 +48,8 @@ public struct PipeBackoff: Sendable, Equatable {
     public private(set) var waitingFor: String?
     /// A 401 already renewed the token since the last success.
     public private(set) var renewedToken = false
+    /// What the 400s of `insertFiles` have shown about the pipe.
+    public private(set) var refusals = RefusalEvidence()
 
     public init(policy: RetryPolicy = RetryPolicy()) {
         self.policy = policy
@@ -63,6 +71,7 @@ public struct PipeBackoff: Sendable, Equatable {
         if tokenRenewed { renewedToken = true }
         switch outcome {
         case .success:
+            if files != nil { refusals.accepted(now: now) }
             failures = 0
             notBefore = nil
             waitingFor = nil
@@ -73,7 +82,7 @@ public struct PipeBackoff: Sendable, Equatable {
         case .status(let status, let retryAfter):
             switch status {
             case 200..<300:
-                return record(.success, now: now, random: random)
+                return record(.success, files: files, now: now, random: random)
             case 401 where renewedToken == false:
                 renewedToken = true
                 return .renewTokenAndRetry
@@ -82,16 +91,25 @@ public struct PipeBackoff: Sendable, Equatable {
             case 408, 429, 500..<600:
                 let delay = retryAfter.map { min(max($0, .zero), policy.maximumRetryAfter) } ?? backoff(random: random)
                 return .retry(at: wait(delay, now: now, reason: reason()))
-            case 400 where files.map({ $0 > 1 }) == true:
-                return .splitBatch
-            case 400 where files == 1:
-                return .rejectFile
+            case 400 where files != nil:
+                switch refusals.refused(files: files!, now: now) {
+                case .split: return .splitBatch
+                case .fileRefused: return .rejectFile
+                case .pipeRefused:
+                    return .pipeRefused(until: wait(backoff(random: random), now: now, reason: reason()))
+                }
             case 403, 404:
                 return .paused(until: wait(policy.unavailablePause, now: now, reason: reason()))
             default:
                 return .refused(retryAt: wait(policy.refusedPause, now: now, reason: reason()))
             }
         }
+    }
+
+    /// Counts a failure that the caller mends itself (a channel reopened) and pushes the next call back by the
+    /// jittered exponential delay; returns the instant from which the pipe may call again.
+    public mutating func backOff(now: Double, random: Double, reason: String) -> Double {
+        wait(backoff(random: random), now: now, reason: reason)
     }
 
     /// The jittered exponential delay for the next failure.

@@ -5,18 +5,31 @@ import IngestCore
 extension Outbox {
     /// The pipe's next batch: an unsent batch left from before (a crash or a failed attempt; same requestId,
     /// same files), or a new one of up to `maxFiles` pending files, committed before it is returned.
-    /// - Parameter stagedOnly: an upload rule's pipe: only files whose upload was verified (a `staged` row).
+    /// - Parameters:
+    ///   - stagedOnly: an upload rule's pipe: only files whose upload was verified (a `staged` row).
+    ///   - preferUntried: the pipe is probing after a refusal that may be the pipe's or a file's
+    ///     (`RefusalEvidence`): an unsent batch not yet attempted comes first, then a new batch of files not in any,
+    ///     and only then a batch already refused, so one refused file cannot hold back the files that would prove
+    ///     the pipe works.
     public func nextBatch(
-        pipe: String, maxFiles: Int, now: Date, stagedOnly: Bool = false, newRequestID: @Sendable () -> String
+        pipe: String, maxFiles: Int, now: Date, stagedOnly: Bool = false, preferUntried: Bool = false,
+        newRequestID: @Sendable () -> String
     ) async throws(OutboxError) -> Batch? {
         let staged = stagedOnly ? " AND EXISTS (SELECT 1 FROM staged WHERE staged.file_id = files.id)" : ""
         let at = Self.seconds(now)
         let requestID = newRequestID()
+        let order = preferUntried ? "attempts, id" : "id"
         return try await write { db in
-            if let open = try Row.fetchOne(
-                db, sql: "SELECT * FROM batches WHERE pipe = ? AND sent_at IS NULL ORDER BY id LIMIT 1",
+            let unbatched = try db.cachedStatement(
+                sql: "SELECT 1 FROM files WHERE pipe = ? AND state = 'pending' AND batch_id IS NULL\(staged) LIMIT 1")
+            let candidate = try Row.fetchOne(
+                db, sql: "SELECT * FROM batches WHERE pipe = ? AND sent_at IS NULL ORDER BY \(order) LIMIT 1",
                 arguments: [pipe])
-            {
+            // Probing: a batch already refused waits while files not yet in any batch can form an untried one.
+            let refusedOnly =
+                try preferUntried && (candidate?["attempts"] as Int? ?? 0) > 0
+                && Bool.fetchOne(unbatched, arguments: [pipe]) != nil
+            if let open = candidate, refusedOnly == false {
                 let id: Int64 = open["id"]
                 let files = try FileRecord.fetchAll(
                     db, sql: "SELECT * FROM files WHERE batch_id = ? AND state = 'pending' ORDER BY id", arguments: [id]
@@ -27,8 +40,6 @@ extension Outbox {
                 }
                 try db.execute(sql: "DELETE FROM batches WHERE id = ?", arguments: [id])
             }
-            let unbatched = try db.cachedStatement(
-                sql: "SELECT 1 FROM files WHERE pipe = ? AND state = 'pending' AND batch_id IS NULL\(staged) LIMIT 1")
             guard try Bool.fetchOne(unbatched, arguments: [pipe]) != nil else { return nil }
             try db.cachedStatement(sql: "INSERT INTO batches (pipe, request_id, created_at) VALUES (?, ?, ?)")
                 .execute(arguments: [pipe, requestID, at])

@@ -70,13 +70,21 @@ extension Outbox {
                 byPipe[pipe]?.oldestUnfinished = oldest.map { Date(timeIntervalSince1970: $0) }
             }
             for row in try Row.fetchAll(
-                db, sql: "SELECT pipe, upload_problem, upload_problem_since FROM pipes WHERE upload_problem IS NOT NULL"
+                db,
+                sql: """
+                    SELECT pipe, upload_problem, upload_problem_since, submit_problem, submit_problem_since FROM pipes
+                    WHERE upload_problem IS NOT NULL OR submit_problem IS NOT NULL
+                    """
             ) {
                 let pipe: String = row["pipe"]
-                let since: Double? = row["upload_problem_since"]
-                byPipe[pipe, default: PipeSummary(pipe: pipe, counts: [:], oldestUnfinished: nil)].uploadProblem =
-                    row["upload_problem"]
-                byPipe[pipe]?.uploadProblemSince = since.map { Date(timeIntervalSince1970: $0) }
+                var summary = byPipe[pipe] ?? PipeSummary(pipe: pipe, counts: [:], oldestUnfinished: nil)
+                summary.uploadProblem = row["upload_problem"]
+                summary.uploadProblemSince = (row["upload_problem_since"] as Double?).map(
+                    Date.init(timeIntervalSince1970:))
+                summary.submitProblem = row["submit_problem"]
+                summary.submitProblemSince = (row["submit_problem_since"] as Double?).map(
+                    Date.init(timeIntervalSince1970:))
+                byPipe[pipe] = summary
             }
             return byPipe.values.sorted { $0.pipe < $1.pipe }
         }

@@ -74,13 +74,24 @@ extension Outbox {
     /// Records why uploads to `pipe`'s stage fail now (nil: they work again), for `snowpiped status`; the time
     /// of the first failure in a row is kept.
     public func setUploadProblem(pipe: String, _ problem: String?, now: Date) async throws(OutboxError) {
+        try await setProblem("upload_problem", pipe: pipe, problem, now: now)
+    }
+
+    /// Records why `pipe`'s insertFiles calls are paused now (nil: they are accepted again), for `snowpiped
+    /// status`; the time of the first refusal in a row is kept.
+    public func setSubmitProblem(pipe: String, _ problem: String?, now: Date) async throws(OutboxError) {
+        try await setProblem("submit_problem", pipe: pipe, problem, now: now)
+    }
+
+    /// One of the `pipes` row's problem columns (`column` and `column_since`).
+    private func setProblem(_ column: String, pipe: String, _ problem: String?, now: Date) async throws(OutboxError) {
         let at = Self.seconds(now)
         try await write { db in
             try db.execute(sql: "INSERT INTO pipes (pipe) VALUES (?) ON CONFLICT (pipe) DO NOTHING", arguments: [pipe])
             try db.execute(
                 sql: """
-                    UPDATE pipes SET upload_problem = ?,
-                        upload_problem_since = CASE WHEN ? IS NULL THEN NULL ELSE COALESCE(upload_problem_since, ?) END
+                    UPDATE pipes SET \(column) = ?,
+                        \(column)_since = CASE WHEN ? IS NULL THEN NULL ELSE COALESCE(\(column)_since, ?) END
                     WHERE pipe = ?
                     """,
                 arguments: [problem, problem, at, pipe])

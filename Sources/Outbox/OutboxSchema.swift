@@ -18,7 +18,7 @@ import GRDB
 ///   after a HEAD verified the object's size and digest); only such files are batched for insertFiles.
 enum OutboxSchema {
     /// The version this build writes.
-    static let currentVersion = 3
+    static let currentVersion = 4
 
     static func migrate(_ db: Database) throws {
         let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
@@ -106,6 +106,15 @@ enum OutboxSchema {
                     ALTER TABLE pipes ADD COLUMN upload_problem TEXT;
                     ALTER TABLE pipes ADD COLUMN upload_problem_since REAL;
                     PRAGMA user_version = 3;
+                    """)
+        }
+        if version < 4 {
+            // Why insertFiles calls of the pipe are paused now (a pipe-level refusal, a 403/404), for `status`.
+            try db.execute(
+                sql: """
+                    ALTER TABLE pipes ADD COLUMN submit_problem TEXT;
+                    ALTER TABLE pipes ADD COLUMN submit_problem_since REAL;
+                    PRAGMA user_version = 4;
                     """)
         }
     }

@@ -68,7 +68,9 @@ public struct SnowpipeError: Error, Sendable, CustomStringConvertible {
         case .http(let status):
             switch status {
             case 400:
-                return "Snowflake refused the request as invalid; it will not be retried as is"
+                return "Snowflake refused the request: a file's path it will not take, a malformed request, or the "
+                    + "pipe's own state (a pipe in STOPPED_CLONED answers 400: check SYSTEM$PIPE_STATUS('\(pipe)') "
+                    + "and resume or recreate it); no file is rejected unless the pipe accepts other files"
             case 401:
                 return "the JWT was refused: check that account and user are right (the token uppercases them), "
                     + "that the public key registered with ALTER USER ... SET RSA_PUBLIC_KEY matches this key's "

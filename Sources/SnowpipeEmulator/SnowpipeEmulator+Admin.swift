@@ -13,6 +13,11 @@ extension SnowpipeEmulator {
         faults[endpoint] = plan
     }
 
+    /// Sets a pipe's execution state (`STOPPED_CLONED` makes every REST endpoint of the pipe answer 400).
+    public func setExecutionState(_ state: PipeExecutionState, pipe: String) {
+        executionStates[pipe] = state == .running ? nil : state
+    }
+
     /// Replaces a user's registered public keys, as `ALTER USER ... SET RSA_PUBLIC_KEY` does (key rotation).
     public func setPublicKeys(user: String, keys: [String]) throws {
         try authenticator.setUser(user, publicKeys: keys)
@@ -34,6 +39,7 @@ extension SnowpipeEmulator {
     ///   due loads run before it answers.
     /// - `POST /admin/faults` `{"endpoint":"insertFiles","script":[...],"probability":p,"randomFaults":[...]}`;
     ///   `DELETE /admin/faults` clears all.
+    /// - `PUT /admin/pipes/{PIPE}/state` `{"state":"STOPPED_CLONED"|"RUNNING"}`: the pipe's execution state.
     /// - `PUT /admin/users/{USER}/keys` `{"publicKeys":["PEM or base64", ...]}`: key rotation.
     /// - `POST /admin/loads/flush`: run due loads (and streamed commits) now.
     /// - `GET /admin/sessions` (logins and renewals so far); `POST /admin/sessions/expire-tokens` (the next call
@@ -115,6 +121,17 @@ extension SnowpipeEmulator {
             await flushLoads()
             return .json(200, ["ok": true])
         default:
+            if request.method == "PUT", path.hasPrefix("/admin/pipes/"), path.hasSuffix("/state") {
+                let pipe = String(path.dropFirst("/admin/pipes/".count).dropLast("/state".count))
+                struct Body: Decodable { var state: PipeExecutionState }
+                guard pipes[pipe] != nil else { return Self.adminError("no pipe \(pipe)") }
+                guard let body = try? JSONDecoder().decode(Body.self, from: Data(request.body)) else {
+                    let states = PipeExecutionState.allCases.map(\.rawValue).joined(separator: "|")
+                    return Self.adminError("body must be {\"state\": \"\(states)\"}")
+                }
+                setExecutionState(body.state, pipe: pipe)
+                return .json(200, ["ok": true])
+            }
             if request.method == "PUT", path.hasPrefix("/admin/users/"), path.hasSuffix("/keys") {
                 let user = String(path.dropFirst("/admin/users/".count).dropLast("/keys".count))
                 struct Body: Decodable { var publicKeys: [String] }

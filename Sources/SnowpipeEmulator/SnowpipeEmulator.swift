@@ -29,6 +29,8 @@ public actor SnowpipeEmulator {
     let tables: TableStore
     var states: [String: PipeState] = [:]
     var faults: [Endpoint: FaultPlan] = [:]
+    /// Pipes not `RUNNING` (admin API); absent means running.
+    var executionStates: [String: PipeExecutionState] = [:]
     var stats = EmulatorStats()
     /// Pipe -> path -> times named in an accepted insertFiles call.
     var receivedCounts: [String: [String: Int]] = [:]
@@ -224,6 +226,7 @@ public actor SnowpipeEmulator {
                 404, code: VendorCode.objectNotFound,
                 message: "Specified object does not exist or not authorized. Pipe not found: \(name)")
         }
+        if let refusal = executionStates[name]?.refusal(pipe: name) { return refusal }
         states[name]?.purge(now: now, configuration: configuration)
         forgetAgedOutMemory(now: now)
         switch endpoint {

@@ -65,6 +65,10 @@ struct StatusCommand: AsyncParsableCommand {
                         entry["uploadProblem"] = problem
                         entry["uploadProblemSince"] = summary.uploadProblemSince.map(Self.iso)
                     }
+                    if let problem = summary.submitProblem {
+                        entry["submitProblem"] = problem
+                        entry["submitProblemSince"] = summary.submitProblemSince.map(Self.iso)
+                    }
                     return entry
                 },
                 "recentProblems": problems.map(Self.fileObject),
@@ -87,6 +91,10 @@ struct StatusCommand: AsyncParsableCommand {
             if let problem = summary.uploadProblem {
                 let since = summary.uploadProblemSince.map { " for \(Self.age(of: $0))" } ?? ""
                 print("  uploads to the stage failing\(since) (retrying with backoff): \(problem)")
+            }
+            if let problem = summary.submitProblem {
+                let since = summary.submitProblemSince.map { " for \(Self.age(of: $0))" } ?? ""
+                print("  submissions paused\(since) (probing again with backoff): \(problem)")
             }
         }
         if problems.isEmpty == false {

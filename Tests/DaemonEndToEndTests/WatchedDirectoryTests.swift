@@ -48,19 +48,54 @@ struct WatchedDirectoryTests {
 
 @Suite("Refused batches and manual retries", .serialized)
 struct RefusalAndRetryTests {
-    @Test func a400IsBisectedUntilTheRefusedFilesAreRejected() async throws {
+    @Test func a400ForOneFileWhileItsNeighbourIsAcceptedRejectsOnlyThatFile() async throws {
         try await DaemonHarness.withDaemon(
             .init(prepare: { harness in
-                // The batch of two is refused, then each half is refused: both files end REJECTED, nothing is lost.
+                // The batch of two is refused and split; the first half is accepted (evidence that the pipe takes
+                // files), the second refused: only that file ends REJECTED.
                 await harness.fixture.emulator.setFaults(
-                    FaultPlan(script: [.status(400), .status(400), .status(400)]), for: .insertFiles)
+                    FaultPlan(script: [.status(400), .none, .status(400)]), for: .insertFiles)
                 harness.dropCSV("a.csv", firstID: 1, rows: 1)
                 harness.dropCSV("b.csv", firstID: 2, rows: 1)
             })
         ) { harness in
-            try await DaemonHarness.waitUntil("both files are REJECTED") { try await states(harness)["REJECTED"] == 2 }
+            try await DaemonHarness.waitUntil("a.csv LOADED, b.csv REJECTED") {
+                let counts = try await states(harness)
+                return counts["LOADED"] == 1 && counts["REJECTED"] == 1
+            }
             #expect(harness.log.contains("splitting it to find the offending file(s)"))
-            try await harness.waitForLog("REJECTED a.csv for DB.S.CSV_PIPE: Snowpipe refused it: HTTP 400")
+            try await harness.waitForLog("REJECTED b.csv for DB.S.CSV_PIPE: Snowpipe refused it: HTTP 400")
+            #expect(await harness.stop() == 0)
+        }
+    }
+
+    @Test func aStoppedPipeRefusingEveryCallRejectsNoFileSaysSoAndLoadsAllOnceResumed() async throws {
+        try await DaemonHarness.withDaemon(
+            .init(prepare: { harness in
+                await harness.fixture.emulator.setExecutionState(.stoppedCloned, pipe: "DB.S.CSV_PIPE")
+                for index in 0..<12 { harness.dropCSV("f\(index).csv", firstID: index, rows: 1) }
+            })
+        ) { harness in
+            try await harness.waitForLog("is taken as the pipe's")
+            try await harness.waitForLog("STOPPED_CLONED")
+            let status = try await ChildProcess.run(
+                ChildProcess.product("snowpiped"), ["status", "--config", harness.configPath])
+            #expect(status.stdout.contains("submissions paused"), "\(status.output)")
+            #expect(status.stdout.contains("STOPPED_CLONED"), "\(status.output)")
+            for index in 12..<20 { harness.dropCSV("f\(index).csv", firstID: index, rows: 1) }
+            let calls = await harness.fixture.emulator.statistics().insertFilesCalls
+            await harness.fixture.emulator.setExecutionState(.running, pipe: "DB.S.CSV_PIPE")
+            try await DaemonHarness.waitUntil("all 20 files are LOADED", timeout: .seconds(120)) {
+                try await states(harness)["LOADED"] == 20
+            }
+            #expect(try await states(harness)["REJECTED"] == nil)
+            // A refused pipe is probed on its backoff, not split into a call per file.
+            #expect(calls < 12, "\(calls) insertFiles calls while the pipe was stopped")
+            #expect(await harness.fixture.emulator.receivedPaths(pipe: "DB.S.CSV_PIPE").count == 20)
+            try await harness.waitForLog("submissions to this pipe resume")
+            let after = try await ChildProcess.run(
+                ChildProcess.product("snowpiped"), ["status", "--config", harness.configPath])
+            #expect(after.stdout.contains("submissions paused") == false, "\(after.output)")
             #expect(await harness.stop() == 0)
         }
     }

@@ -13,7 +13,8 @@ struct PipeBackoffTests {
         (.status(200, retryAfter: nil), 5, .done),
         (.status(202, retryAfter: nil), nil, .done),
         (.status(400, retryAfter: nil), 5, .splitBatch),
-        (.status(400, retryAfter: nil), 1, .rejectFile),
+        // A one-file 400 with no other file accepted since: the pipe's refusal, not the file's.
+        (.status(400, retryAfter: nil), 1, .pipeRefused(until: 100.5)),
         (.status(400, retryAfter: nil), nil, .refused(retryAt: 130)),
         (.status(401, retryAfter: nil), 5, .renewTokenAndRetry),
         (.status(403, retryAfter: nil), 5, .paused(until: 400)),

@@ -39,6 +39,7 @@ final class BatcherService<C: Clock>: Service where C.Duration == Duration {
         let stagedOnly = context.configuration.uploadPipes.contains(pipe)
         let wake = context.stagedWake[pipe] ?? context.batchWake[pipe]!
         let beat = context.heartbeats.interval
+        var problemShown = false  // a submit problem is in the outbox for `status`
         while Task.isCancelled == false {
             context.heartbeats.beat("batcher \(pipe)")
             StallHook.stallIfRequested(stateDirectory: context.configuration.stateDirectory)
@@ -58,13 +59,13 @@ final class BatcherService<C: Clock>: Service where C.Duration == Duration {
                     guard
                         let batch = try await context.outbox.nextBatch(
                             pipe: pipe, maxFiles: batching.maxFiles, now: context.now(), stagedOnly: stagedOnly,
-                            newRequestID: { UUID().uuidString.lowercased() })
+                            preferUntried: health.probing, newRequestID: { UUID().uuidString.lowercased() })
                     else {
                         planner.sent(count: 0)
                         await wake.wait(timeout: min(Self.idleRecheck, beat), clock: clock)
                         continue
                     }
-                    try await send(batch, planner: &planner)
+                    try await send(batch, planner: &planner, problemShown: &problemShown)
                 }
             } catch is CancellationError {
                 return
@@ -76,14 +77,19 @@ final class BatcherService<C: Clock>: Service where C.Duration == Duration {
         }
     }
 
-    private func send(_ batch: Batch, planner: inout BatchPlanner) async throws {
+    private func send(_ batch: Batch, planner: inout BatchPlanner, problemShown: inout Bool) async throws {
         try await context.outbox.beginAttempt(batchID: batch.id)
         let files = batch.files.map { StagedFile(path: $0.stagePath, size: $0.size) }
         do {
             let response = try await context.client.insertFiles(pipe: pipe, files: files, requestID: batch.requestID)
             let skipped = try await context.outbox.completeBatch(
                 batch, skippedPaths: Set(response.skippedFiles ?? []), now: context.now())
-            health.succeeded(now: context.now())
+            health.succeeded(files: batch.files.count, now: context.now())
+            if problemShown {
+                try await context.outbox.setSubmitProblem(pipe: pipe, nil, now: context.now())
+                problemShown = false
+                logger.notice("insertFiles accepted a batch again: submissions to this pipe resume")
+            }
             planner.sent(count: batch.files.count)
             logger.info(
                 "submitted \(batch.files.count - skipped.count) file(s) to insertFiles",
@@ -94,12 +100,20 @@ final class BatcherService<C: Clock>: Service where C.Duration == Duration {
         } catch let error as SnowpipeError {
             // Cancelled mid-call by a stop: the batch stays unsent and is resent (same requestId) at the next start.
             if Task.isCancelled { throw CancellationError() }
-            try await handle(error, batch: batch, planner: &planner)
+            let decision = try await handle(error, batch: batch, planner: &planner)
+            switch decision {
+            case .pipeRefused, .paused:
+                try await context.outbox.setSubmitProblem(pipe: pipe, "\(error.description)", now: context.now())
+                problemShown = true
+            default: break
+            }
         }
     }
 
     /// Performs what the pipe's backoff decided about a failed insertFiles.
-    private func handle(_ error: SnowpipeError, batch: Batch, planner: inout BatchPlanner) async throws {
+    private func handle(_ error: SnowpipeError, batch: Batch, planner: inout BatchPlanner) async throws
+        -> PipeBackoff.Decision
+    {
         let now = context.now()
         let decision = health.record(error, files: batch.files.count, now: now, random: context.random())
         switch decision {
@@ -121,6 +135,16 @@ final class BatcherService<C: Clock>: Service where C.Duration == Duration {
             }
             context.actionWake.signal()
             planner.sent(count: batch.files.count)
+        case .pipeRefused(let until):
+            planner.batchFormed()
+            logger.error(
+                Logger.Message(
+                    stringLiteral:
+                        "\(error.description). No other file of this pipe was accepted since, so the refusal "
+                        + "is taken as the pipe's (e.g. a pipe in STOPPED_CLONED state, a missing parameter), not "
+                        + "this batch's: no file is rejected; submissions pause and probe again in "
+                        + "\(Int((until - now.timeIntervalSince1970).rounded(.up))) s"),
+                metadata: ["snowpipe.request_id": "\(batch.requestID)", "batch.size": "\(batch.files.count)"])
         case .paused(let until):
             planner.batchFormed()
             logger.critical(
@@ -136,5 +160,6 @@ final class BatcherService<C: Clock>: Service where C.Duration == Duration {
             // The client renews the token itself before a 401 reaches here; resend at once.
             planner.batchFormed()
         }
+        return decision
     }
 }

@@ -24,10 +24,14 @@ final class PipeHealth: Sendable {
         }
     }
 
-    /// A call succeeded: back to full speed.
-    func succeeded(now: Date) {
-        backoff.withLock { _ = $0.record(.success, now: now.timeIntervalSince1970, random: 0) }
+    /// A call succeeded: back to full speed. `files`: the batch size of an accepted insertFiles (evidence that the
+    /// pipe takes requests), nil for report calls.
+    func succeeded(files: Int? = nil, now: Date) {
+        backoff.withLock { _ = $0.record(.success, files: files, now: now.timeIntervalSince1970, random: 0) }
     }
+
+    /// The pipe refused a request without evidence against a file: its next batch should be one not yet tried.
+    var probing: Bool { backoff.withLock { $0.refusals.pipeSuspected } }
 
     /// No request before this instant (seconds since 1970), nil when the pipe may call at will.
     var notBefore: Double? { backoff.withLock { $0.notBefore } }
@@ -39,6 +43,8 @@ final class PipeHealth: Sendable {
         switch error.kind {
         case .http(let status) where status == 403 || status == 404:
             return "pipe unavailable (HTTP \(status))"
+        case .http(400) where error.operation == "insertFiles":
+            return "the pipe refuses insertFiles (HTTP 400\(error.code.map { " code \($0)" } ?? ""))"
         case .http(let status): return "\(error.operation) failed (HTTP \(status))"
         case .transport: return "\(error.operation) failed (no answer)"
         case .malformedResponse: return "\(error.operation) failed (unreadable answer)"

@@ -138,7 +138,7 @@ final class ReporterService<C: Clock>: Service where C.Duration == Duration {
         let now = context.now()
         let until: Double
         switch health.record(error, now: now, random: context.random()) {
-        case .retry(let at), .refused(let at), .paused(let at): until = at
+        case .retry(let at), .refused(let at), .paused(let at), .pipeRefused(let at): until = at
         case .renewTokenAndRetry, .done, .splitBatch, .rejectFile: until = now.timeIntervalSince1970
         }
         logger.warning(

@@ -277,30 +277,26 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
     /// queued or appended in this session is forgotten: the reopen rebuilds it from the outbox and the committed
     /// offset token.
     private func handle(_ error: SnowpipeError) async {
-        let head = queue.first
         let decision = planner.failed(
             error.outcome, code: error.code, appending: appending || error.operation == "appendRows",
-            tokenRenewed: error.renewedToken, now: context.now().timeIntervalSince1970, random: context.random(),
+            opening: error.operation == "openChannel", tokenRenewed: error.renewedToken,
+            now: context.now().timeIntervalSince1970, random: context.random(),
             reason: error.description)
         if planner.isOpen == false { forgetSession() }
         let now = context.now().timeIntervalSince1970
         switch decision {
-        case .reopen:
-            logger.notice(
-                Logger.Message(
-                    stringLiteral: "\(error.operation) on channel \(settings.channel): \(error.description); "
-                        + "reopening it to resume from its committed offset token"))
+        case .reopen(let at):
+            let message = Logger.Message(
+                stringLiteral: "\(error.operation) on channel \(settings.channel): \(error.description); "
+                    + "reopening it in \(String(format: "%.1f", at - now)) s to resume from its committed offset "
+                    + "token (no file is ended for a channel's refusal)")
+            if planner.backoff.failures > 3 { logger.warning(message) } else { logger.notice(message) }
         case .renewToken:
             _ = try? await client.exchange(pipe: rule.pipe)
         case .retry(let at):
             logger.warning("\(error.description); retrying in \(String(format: "%.1f", at - now)) s")
         case .paused(let until):
             logger.critical("\(error.description); streaming to this pipe is paused for \(Int(until - now)) s")
-        case .refuseRows:
-            // Rows are checked before sending, so this is a file the server cannot take at all: it fails alone.
-            if let head {
-                try? await abandon(head, reason: "Snowflake refused its rows: \(error.message ?? error.description)")
-            }
         }
     }
 }
