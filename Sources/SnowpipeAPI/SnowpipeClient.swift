@@ -168,7 +168,8 @@ public struct SnowpipeClient: Sendable {
                     throw failure(.transport(.other("cancelled while waiting to retry")), attempts: attempts)
                 }
                 waited = at
-            case .done, .refused, .splitBatch, .rejectFile, .paused, .pipeRefused:  // .done is unreachable: a success returned above
+            // .done is unreachable: a success returned above.
+            case .done, .refused, .splitBatch, .rejectFile, .paused, .pipeRefused:
                 throw attemptError
             }
         }
