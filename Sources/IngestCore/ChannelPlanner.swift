@@ -56,6 +56,10 @@ public struct ChannelPlanner: Sendable, Equatable {
     public private(set) var isOpen = false
     /// When the status is read next while rows wait for their commit.
     public private(set) var nextPoll: Double?
+    /// The channel was closed with files of it in flight (a failure, or a start with files an earlier run sent):
+    /// it is reopened once its backoff allows, even if no new file arrives, since only a reopen can tell how far
+    /// its files were committed.
+    public private(set) var reopenDue = false
 
     public init(pollInterval: Double, maximumUncommittedFiles: Int = 64, policy: RetryPolicy = RetryPolicy()) {
         self.pollInterval = pollInterval
@@ -70,18 +74,19 @@ public struct ChannelPlanner: Sendable, Equatable {
     public func next(now: Double, rowsToAppend: Bool, uncommittedFiles: Int) -> Action {
         if let notBefore = backoff.notBefore, notBefore > now { return .wait(until: notBefore) }
         let canAppend = rowsToAppend && uncommittedFiles < maximumUncommittedFiles
-        guard isOpen else { return rowsToAppend || uncommittedFiles > 0 ? .open : .idle }
+        guard isOpen else { return rowsToAppend || uncommittedFiles > 0 || reopenDue ? .open : .idle }
         if canAppend { return .append }
         guard uncommittedFiles > 0 else { return .idle }
         if let nextPoll, nextPoll > now { return .wait(until: nextPoll) }
         return .poll
     }
 
-    /// The channel opened.
+    /// The channel opened. The backoff is not reset: a channel that opens but refuses every append must keep
+    /// backing off, not reopen at full speed; the next accepted append or status read resets it.
     public mutating func opened(now: Double) {
         isOpen = true
+        reopenDue = false
         nextPoll = now + pollInterval
-        _ = backoff.record(.success, now: now, random: 0)
     }
 
     /// A chunk was appended.
@@ -108,7 +113,7 @@ public struct ChannelPlanner: Sendable, Equatable {
         _ outcome: AttemptOutcome, code: String?, appending: Bool, opening: Bool = false, tokenRenewed: Bool = false,
         now: Double, random: Double, reason: @autoclosure () -> String
     ) -> Failure {
-        if appending || opening { isOpen = false }
+        if appending || opening { close() }
         if case .status(let status, _) = outcome {
             let namesChannel = code?.uppercased().contains("CHANNEL") == true
             if status == 409, opening {
@@ -118,8 +123,7 @@ public struct ChannelPlanner: Sendable, Equatable {
                 appending && (400..<500).contains(status) && Self.notChannelLevel.contains(status) == false
             let channelRefused = appendRefused || (status == 404 && namesChannel) || status == 409
             if channelRefused {
-                isOpen = false
-                nextPoll = nil
+                close()
                 return .reopen(at: backoff.backOff(now: now, random: random, reason: reason()))
             }
         }
@@ -131,9 +135,15 @@ public struct ChannelPlanner: Sendable, Equatable {
         }
     }
 
-    /// The channel must be opened again before anything else (it disappeared, or the driver lost track).
+    /// The channel must be opened again before anything else (it disappeared, the driver lost track, or files an
+    /// earlier run sent wait for their commit): it is reopened even when nothing new arrives.
     public mutating func closed() {
+        close()
+    }
+
+    private mutating func close() {
         isOpen = false
         nextPoll = nil
+        reopenDue = true
     }
 }

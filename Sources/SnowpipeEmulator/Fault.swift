@@ -23,6 +23,10 @@ public struct Fault: Codable, Sendable, Equatable {
     public var pass: Bool?
     /// Process the request, then apply the fault to the answer.
     public var afterProcessing: Bool?
+    /// The error body's `code` with `status` (e.g. `ERR_CHANNEL_MUST_BE_REOPENED`), instead of the status's default.
+    public var code: String?
+    /// The error body's `message` with `status`.
+    public var message: String?
 
     public init(
         status: Int? = nil,
@@ -32,7 +36,9 @@ public struct Fault: Codable, Sendable, Equatable {
         malformedBody: Bool? = nil,
         truncatedBody: Bool? = nil,
         pass: Bool? = nil,
-        afterProcessing: Bool? = nil
+        afterProcessing: Bool? = nil,
+        code: String? = nil,
+        message: String? = nil
     ) {
         self.status = status
         self.retryAfter = retryAfter
@@ -42,11 +48,17 @@ public struct Fault: Codable, Sendable, Equatable {
         self.truncatedBody = truncatedBody
         self.pass = pass
         self.afterProcessing = afterProcessing
+        self.code = code
+        self.message = message
     }
 
     /// A plain status fault.
     public static func status(_ code: Int, retryAfter: String? = nil) -> Fault {
         Fault(status: code, retryAfter: retryAfter)
+    }
+    /// A status fault with the error body's own code (and message).
+    public static func status(_ status: Int, code: String, message: String? = nil) -> Fault {
+        Fault(status: status, code: code, message: message)
     }
     /// A dropped connection.
     public static let drop = Fault(drop: true)
@@ -62,7 +74,15 @@ public struct Fault: Codable, Sendable, Equatable {
         if pass == true, let real {
             response = real
         } else if let status {
-            response = streaming ? Self.streamingErrorResponse(status) : Self.errorResponse(status)
+            if let code {
+                let text = message ?? "Injected error \(code)."
+                response =
+                    streaming
+                    ? StreamingError(status: status, code: code, message: text).response
+                    : .snowflakeError(status, code: code, message: text)
+            } else {
+                response = streaming ? Self.streamingErrorResponse(status) : Self.errorResponse(status)
+            }
             if let retryAfter { response.headers["Retry-After"] = retryAfter }
         } else if truncatedBody == true, let real {
             response = real

@@ -76,6 +76,41 @@ struct StreamModeTests {
         }
     }
 
+    @Test func channelRefusalsOfEveryKindReopenAndNoGoodFileFails() async throws {
+        try await DaemonHarness.withDaemon(
+            .init(adjust: { $0.streamingCommitDelaySeconds = 0.1 }), pipe: "DB.S.JSON_PIPE",
+            watchExtra: streamRule(format: "ndjson")
+        ) { harness in
+            // Codes the official SDK knows, codes other clients use, and one nobody knows: all the channel's.
+            let refusals: [Fault] = [
+                .status(400, code: "STALE_CONTINUATION_TOKEN_SEQUENCER"),
+                .status(400, code: "ERR_CHANNEL_MUST_BE_REOPENED"),
+                .status(400, code: "ERR_SOMETHING_NEW_AND_UNKNOWN"),
+                .status(409, code: "ERR_CHANNEL_HAS_INVALID_ROW_SEQUENCER"),
+                .status(404, code: "ERR_CHANNEL_DOES_NOT_EXIST_OR_NOT_AUTHORIZED"),
+            ]
+            await harness.fixture.emulator.setFaults(
+                FaultPlan(script: refusals, probability: 0.3, randomFaults: refusals, seed: 7), for: .appendRows)
+            await harness.fixture.emulator.setFaults(
+                FaultPlan(script: [.status(409, code: "ERR_OPEN_CHANNEL_IN_PROGRESS")]), for: .openChannel)
+            for index in 0..<12 {
+                dropFile(harness, "f\(index).json", Array(ndjson(index * 50..<(index + 1) * 50).utf8))
+            }
+            try await DaemonHarness.waitUntil("a channel refusal was met") {
+                await harness.fixture.emulator.statistics().faultsInjected >= refusals.count + 1
+            }
+            await harness.fixture.emulator.setFaults(nil, for: .appendRows)
+            try await DaemonHarness.waitUntil("every file is LOADED", timeout: .seconds(180)) {
+                try await states(harness)["LOADED"] == 12
+            }
+            let counts = try await idCounts(harness, table: "DB.S.EVENTS")
+            #expect(Set(counts.keys) == Set(0..<600))
+            #expect(counts.values.allSatisfy { $0 == 1 }, "each row once")
+            #expect(harness.log.contains("no file is ended for a channel's refusal"))
+            #expect(await harness.stop() == 0)
+        }
+    }
+
     @Test func csvWithAHeaderBecomesJSONObjectsByColumnName() async throws {
         try await DaemonHarness.withDaemon(
             .init(adjust: { $0.streamingCommitDelaySeconds = 0.2 }), watchExtra: streamRule(format: "csv")

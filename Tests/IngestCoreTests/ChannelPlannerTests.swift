@@ -94,6 +94,21 @@ struct ChannelPlannerTests {
         #expect(planner.isOpen == example.staysOpen)
     }
 
+    @Test func aChannelClosedByAFailureIsReopenedAfterItsBackoffEvenWithNothingNewToSend() {
+        var planner = ChannelPlanner(pollInterval: 1)
+        planner.opened(now: 0)
+        planner.appended(now: 0)
+        let decision = planner.failed(
+            .status(400, retryAfter: nil), code: "ERR_CHANNEL_MUST_BE_REOPENED", appending: true, now: 10,
+            random: 0.5, reason: "refused")
+        #expect(decision == .reopen(at: 10.5))
+        // The driver forgot its session: nothing queued, nothing appended in memory; the files are in the outbox.
+        #expect(planner.next(now: 10.1, rowsToAppend: false, uncommittedFiles: 0) == .wait(until: 10.5))
+        #expect(planner.next(now: 10.5, rowsToAppend: false, uncommittedFiles: 0) == .open)
+        planner.opened(now: 11)
+        #expect(planner.next(now: 11, rowsToAppend: false, uncommittedFiles: 0) == .idle)
+    }
+
     @Test func repeatedChannelRefusalsBackOffExponentiallyAndNeverLoopTightly() {
         var planner = ChannelPlanner(pollInterval: 1)
         var instants: [Double] = []

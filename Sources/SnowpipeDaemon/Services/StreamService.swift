@@ -63,6 +63,8 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
     private func loop() async {
         let wake = context.batchWake[rule.pipe]!
         let beat = context.heartbeats.interval
+        // Files an earlier run sent and Snowflake has not confirmed: only an open can say how far they were committed.
+        if (try? await context.outbox.streamingFiles(channel: channelKey).isEmpty) == false { planner.closed() }
         while Task.isCancelled == false {
             context.heartbeats.beat("stream \(rule.pipe)")
             do {
