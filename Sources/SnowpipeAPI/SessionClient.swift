@@ -33,16 +33,17 @@ public actor SessionClient {
         self.loginToken = loginToken
     }
 
-    /// Runs `PUT 'file://<source>' @<stage>[/<path>] SOURCE_COMPRESSION=… AUTO_COMPRESS=FALSE OVERWRITE=FALSE` and
-    /// returns where and how to upload.
+    /// Runs `PUT 'file://<source>' '@<stage>[/<path>]' SOURCE_COMPRESSION=… AUTO_COMPRESS=FALSE OVERWRITE=FALSE`
+    /// and returns where and how to upload. Both the source and the target are single-quoted string literals:
+    /// Snowflake's PUT page requires the quotes when a path has special characters or spaces, and the target's
+    /// path carries the watched folders' names (any character a file system allows).
     public func put(source: String, stage: String, path: String, sourceCompression: String)
         async throws(SessionError) -> PutAnswer
     {
-        let target = path.isEmpty ? "@\(stage)" : "@\(stage)/\(path)"
-        let quotedSource = "'file://" + source.replacingOccurrences(of: "'", with: "\\'") + "'"
+        let target = Self.quoted(path.isEmpty ? "@\(stage)" : "@\(stage)/\(path)")
         let sql =
-            "PUT \(quotedSource) \(target) SOURCE_COMPRESSION=\(sourceCompression) AUTO_COMPRESS=FALSE OVERWRITE=FALSE "
-            + "PARALLEL=1"
+            "PUT \(Self.quoted("file://" + source)) \(target) SOURCE_COMPRESSION=\(sourceCompression) "
+            + "AUTO_COMPRESS=FALSE OVERWRITE=FALSE PARALLEL=1"
         do {
             let data = try await query(sql)
             return try PutAnswer.decode(data)
@@ -50,6 +51,12 @@ public actor SessionClient {
             error.operation = "PUT into @\(stage)"
             throw error
         }
+    }
+
+    /// `text` as a Snowflake single-quoted string literal: a backslash and a quote escaped with a backslash (the
+    /// escapes Snowflake's string constants document; a bare backslash would start an escape and be dropped).
+    static func quoted(_ text: String) -> String {
+        "'" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
     }
 
     /// Logs out (errors ignored, as the drivers do).

@@ -114,6 +114,24 @@ struct StageUploadTests {
         }
     }
 
+    @Test func unusualFolderAndFileNamesAreQuotedInThePutAndLoadOnce() async throws {
+        try await withStageUpload { harness, _ in
+            let names = [
+                "dir with space/b.csv", "it's/c.csv", "x/o'neil.csv", "semi;colon/d.csv", "pct%20/e.csv", "ü日本/f.csv",
+                "quote\"d.csv", "back\\slash.csv", "back\\slash dir/g.csv", "with space.csv",
+            ]
+            for (index, name) in names.enumerated() {
+                harness.dropCSV(name, firstID: index * 10, rows: 2, renameIn: true)
+            }
+            try await DaemonHarness.waitUntil("every file is LOADED", timeout: .seconds(90)) {
+                try await states(harness)["LOADED"] == names.count
+            }
+            let ids = try await loadedIDs(harness)
+            #expect(ids.count == names.count * 2 && ids.values.allSatisfy { $0 == 1 }, "\(ids)")
+            #expect(harness.log.contains("001003") == false, "no PUT was refused as invalid SQL")
+        }
+    }
+
     /// A pipe that copies from its table's stage (`COPY INTO T FROM @%T`): the rule names `DB.S.%T`, the PUT goes
     /// to the table stage's location, and the files load.
     @Test func aRuleUploadingToATableStageLoadsItsFiles() async throws {

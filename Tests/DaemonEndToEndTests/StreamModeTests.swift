@@ -111,6 +111,27 @@ struct StreamModeTests {
         }
     }
 
+    @Test func unusualFolderAndFileNamesStreamOnce() async throws {
+        try await DaemonHarness.withDaemon(
+            .init(adjust: { $0.streamingCommitDelaySeconds = 0.1 }), pipe: "DB.S.JSON_PIPE",
+            watchExtra: streamRule(format: "ndjson")
+        ) { harness in
+            let names = [
+                "dir with space/b.json", "it's/c.json", "x/o'neil.json", "semi;colon/d.json", "pct%20/e.json",
+                "ü日本/f.json", "quote\"d.json", "back\\slash.json", "new\nline.json", "emoji-🧊.json",
+            ]
+            for (index, name) in names.enumerated() {
+                dropFile(harness, name, Array(ndjson(index * 10..<index * 10 + 3).utf8))
+            }
+            try await DaemonHarness.waitUntil("every file is LOADED", timeout: .seconds(90)) {
+                try await states(harness)["LOADED"] == names.count
+            }
+            let counts = try await idCounts(harness, table: "DB.S.EVENTS")
+            #expect(counts.count == names.count * 3 && counts.values.allSatisfy { $0 == 1 }, "\(counts)")
+            #expect(await harness.stop() == 0)
+        }
+    }
+
     @Test func csvWithAHeaderBecomesJSONObjectsByColumnName() async throws {
         try await DaemonHarness.withDaemon(
             .init(adjust: { $0.streamingCommitDelaySeconds = 0.2 }), watchExtra: streamRule(format: "csv")

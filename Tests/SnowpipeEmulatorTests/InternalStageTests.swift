@@ -121,6 +121,43 @@ struct InternalStageTests {
         }
     }
 
+    /// (SQL text, the source path the answer echoes and the end of the stage location, or nil when refused).
+    static let statements: [(String, String?, String?)] = [
+        (
+            #"PUT 'file:///tmp/it\'s.csv' '@DB.S.FULL_STAGE/dir with space/it\'s' PARALLEL=1"#, "/tmp/it's.csv",
+            "/dir with space/it's/"
+        ),
+        ("PUT 'file:///tmp/a''b.csv' '@DB.S.FULL_STAGE/x'", "/tmp/a'b.csv", "/x/"),
+        (#"PUT 'file:///tmp/back\\slash.csv' @DB.S.FULL_STAGE/ü日本"#, #"/tmp/back\slash.csv"#, "/ü日本/"),
+        (
+            #"PUT file:///tmp/plain.csv '@DB.S.FULL_STAGE/semi;colon/pct%20' AUTO_COMPRESS=FALSE"#, "/tmp/plain.csv",
+            "/semi;colon/pct%20/"
+        ),
+        // A bare target ends at the space: the rest of the path is not an option.
+        ("PUT file:///tmp/a.csv @DB.S.FULL_STAGE/dir with space", nil, nil),
+        // A quote in a bare target, and a literal never closed.
+        ("PUT file:///tmp/a.csv @DB.S.FULL_STAGE/it's", nil, nil),
+        ("PUT 'file:///tmp/a.csv @DB.S.FULL_STAGE", nil, nil),
+    ]
+
+    @Test(arguments: statements)
+    func aPutIsParsedAsSnowflakeParsesItsLiterals(sql: String, source: String?, location: String?) async throws {
+        try await withEmulator { fixture, _ in
+            let token = try await login(fixture)
+            let answer = try await call(fixture, "/queries/v1/query-request", token: token, ["sqlText": sql])
+            guard let source, let location else {
+                #expect(answer["success"] as? Bool == false, "\(answer)")
+                #expect(answer["code"] as? String == "001003", "\(answer)")
+                return
+            }
+            #expect(answer["success"] as? Bool == true, "\(answer)")
+            let data = try #require(answer["data"] as? [String: Any])
+            #expect(data["src_locations"] as? [String] == [source])
+            let stageInfo = try #require(data["stageInfo"] as? [String: Any])
+            #expect((stageInfo["location"] as? String)?.hasSuffix(location) == true, "\(stageInfo)")
+        }
+    }
+
     @Test func anUnknownStageAnswers002003AndAnExpiredSessionAnswers390112() async throws {
         try await withEmulator { fixture, _ in
             let token = try await login(fixture)

@@ -1,7 +1,11 @@
 import Foundation
 
-/// A `PUT file://<path> @<stage>[/<path>] [OPTION = value ...]` statement, parsed as Snowflake's drivers send it
-/// (the path quoted or not; options in any order, `=` with or without spaces, case-insensitive).
+/// A `PUT file://<path> @<stage>[/<path>] [OPTION = value ...]` statement, parsed as Snowflake parses it: the source
+/// and the target each either bare (ending at whitespace) or a single-quoted string literal with Snowflake's escapes
+/// (`\'`, `''`, `\\` and the other backslash escapes of "String & binary data types: escape sequences"); the PUT
+/// page requires the quotes when a path has spaces or special characters, so a bare target with a space leaves
+/// the rest of the path where the options are and is refused. Options in any order, `=` with or without spaces,
+/// case-insensitive.
 struct PutStatement: Sendable, Equatable {
     /// The local path as written, without `file://` (the server never reads it: it is echoed back).
     var sourcePath: String
@@ -64,16 +68,46 @@ struct PutStatement: Sendable, Equatable {
         init(_ message: String) { self.message = message }
     }
 
-    /// The next whitespace-separated token, or a single-quoted one (quotes removed).
+    /// The next whitespace-separated token, or a single-quoted string literal (quotes removed, escapes applied);
+    /// nil when there is none or a literal is not closed.
     private static func token(_ text: inout Substring) -> String? {
         if text.first == "'" {
-            guard let close = text.dropFirst().firstIndex(of: "'") else { return nil }
-            let value = String(text[text.index(after: text.startIndex)..<close])
-            text = text[text.index(after: close)...]
-            return value
+            var value = ""
+            var index = text.index(after: text.startIndex)
+            while index < text.endIndex {
+                let character = text[index]
+                index = text.index(after: index)
+                if character == "'" {
+                    // `''` inside a literal is one quote.
+                    if index < text.endIndex, text[index] == "'" {
+                        value.append("'")
+                        index = text.index(after: index)
+                        continue
+                    }
+                    text = text[index...]
+                    return value
+                }
+                if character == "\\", index < text.endIndex {
+                    let escaped = text[index]
+                    index = text.index(after: index)
+                    switch escaped {
+                    case "n": value.append("\n")
+                    case "t": value.append("\t")
+                    case "r": value.append("\r")
+                    case "0": value.append("\0")
+                    case "b": value.append("\u{08}")
+                    case "f": value.append("\u{0C}")
+                    default: value.append(escaped)  // `\'`, `\"`, `\\` and any other character: itself
+                    }
+                    continue
+                }
+                value.append(character)
+            }
+            return nil
         }
         let end = text.firstIndex { $0.isWhitespace } ?? text.endIndex
-        guard end > text.startIndex else { return nil }
+        // A quote inside a bare token opens a literal the lexer never sees closed: a syntax error.
+        guard end > text.startIndex, text[..<end].contains("'") == false else { return nil }
         let value = String(text[..<end])
         text = text[end...]
         return value
