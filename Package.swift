@@ -245,6 +245,7 @@ let package = Package(
             name: "SnowpipeEmulatorTests",
             dependencies: [
                 "SnowpipeEmulator",
+                "SnowpipeAPI",
                 "StageStorage",
                 "SnowpipeHTTPClient",
                 "SnowflakeAuth",

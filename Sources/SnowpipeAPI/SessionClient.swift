@@ -6,8 +6,13 @@ import Foundation
 /// for the `PUT` statement. Each public call makes at most one renewal and one new login; the caller owns other
 /// retries.
 public actor SessionClient {
-    /// `CLIENT_APP_ID` sent at login.
-    public static let clientAppID = "snowpiped"
+    /// `CLIENT_APP_ID` and `CLIENT_APP_VERSION` sent at login: the Python connector's, whose login body and PUT
+    /// protocol this client follows (`fidelity-facts.md`, "Driver login"; internal-stage-notes.md §1.1). Whether
+    /// Snowflake accepts an id it does not know cannot be checked offline, so the client names a driver it knows and
+    /// says who it really is in `CLIENT_ENVIRONMENT.APPLICATION`, where the connector's own `application` parameter
+    /// goes.
+    public static let clientAppID = "PythonConnector"
+    public static let clientAppVersion = "4.8.1"
 
     public let endpoint: SnowflakeEndpoint
     let transport: any HTTPTransport
@@ -51,6 +56,12 @@ public actor SessionClient {
             error.operation = "PUT into @\(stage)"
             throw error
         }
+    }
+
+    /// The login's `ACCOUNT_NAME`: the account as configured, cut at its first dot, as the connector's
+    /// `parse_account` does (`xy12345.us-east-2.aws` -> `xy12345`; the region and cloud are the host's business).
+    static func accountName(_ account: String) -> String {
+        String(account.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
     }
 
     /// `text` as a Snowflake single-quoted string literal: a backslash and a quote escaped with a backslash (the
@@ -112,10 +123,10 @@ public actor SessionClient {
         logins += 1
         let body: [String: Any] = [
             "data": [
-                "ACCOUNT_NAME": account, "LOGIN_NAME": user, "AUTHENTICATOR": "SNOWFLAKE_JWT", "TOKEN": token,
-                "CLIENT_APP_ID": Self.clientAppID, "CLIENT_APP_VERSION": version,
+                "ACCOUNT_NAME": Self.accountName(account), "LOGIN_NAME": user, "AUTHENTICATOR": "SNOWFLAKE_JWT",
+                "TOKEN": token, "CLIENT_APP_ID": Self.clientAppID, "CLIENT_APP_VERSION": Self.clientAppVersion,
                 "CLIENT_ENVIRONMENT": [
-                    "APPLICATION": Self.clientAppID, "OS": "Linux", "OS_VERSION": "", "OCSP_MODE": "FAIL_OPEN",
+                    "APPLICATION": "snowpiped/\(version)", "OS": "Linux", "OS_VERSION": "", "OCSP_MODE": "FAIL_OPEN",
                 ],
                 "SESSION_PARAMETERS": [String: Any](),
             ] as [String: Any]

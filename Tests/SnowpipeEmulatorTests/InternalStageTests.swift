@@ -58,7 +58,12 @@ struct InternalStageTests {
     func login(_ fixture: EmulatorFixture) async throws -> String {
         let answer = try await call(
             fixture, "/session/v1/login-request",
-            ["data": ["AUTHENTICATOR": "SNOWFLAKE_JWT", "TOKEN": fixture.token(), "ACCOUNT_NAME": "myorg-myacct"]])
+            [
+                "data": [
+                    "AUTHENTICATOR": "SNOWFLAKE_JWT", "TOKEN": fixture.token(), "ACCOUNT_NAME": "myorg-myacct",
+                    "CLIENT_APP_ID": "PythonConnector",
+                ]
+            ])
         #expect(answer["success"] as? Bool == true)
         let data = try #require(answer["data"] as? [String: Any])
         return try #require(data["token"] as? String)

@@ -1,6 +1,7 @@
 import Codecs
 import Foundation
 import Logging
+import SnowflakeAuth
 import SnowpipeHTTPClient
 import StageStorage
 
@@ -57,25 +58,57 @@ extension SnowpipeEmulator {
         }
     }
 
+    /// The `CLIENT_APP_ID`s of Snowflake's own drivers: the Python connector's `PythonConnector`
+    /// (`description.py`: `CLIENT_NAME = "PythonConnector"  # don't change!`), gosnowflake's `Go`, JDBC's `JDBC`,
+    /// ODBC's `ODBC` and the Node.js driver's `JavaScript` (`reference/internal-stage-notes.md` §1.1,
+    /// `fidelity-facts.md`). Whether Snowflake refuses another id is not verifiable offline; the emulator refuses it
+    /// so that a client cannot pass here with an id the real service may not know.
+    static let knownClientAppIDs: Set<String> = ["PythonConnector", "Go", "JDBC", "ODBC", "JavaScript"]
+
+    /// A key-pair login, checked as the drivers' login body is built (`fidelity-facts.md`, "Driver login"):
+    /// `ACCOUNT_NAME` is the account cut at its first dot (the connector's `parse_account`: `xy12345.us-east-2.aws`
+    /// logs in as `xy12345`), naming this account; `LOGIN_NAME`, when sent (Go omits it for JWT), is the token's
+    /// user; `CLIENT_APP_ID` is a driver's id; the JWT verifies. Each refusal is Snowflake's generic 390100.
     private func login(_ data: [String: Any], now: Date) -> EmulatorResponse {
         guard data["AUTHENTICATOR"] as? String == "SNOWFLAKE_JWT", let token = data["TOKEN"] as? String else {
             return Self.failure("390100", "Incorrect username or password was specified.")
         }
+        let principal: (user: String, pipes: Set<String>)
         switch authenticator.verify(token, now: now) {
-        case .failure:
-            return Self.failure(VendorCode.invalidJWT, "JWT token is invalid.")
-        case .success(let principal):
-            let session = sessions.login(user: principal.user, now: now)
-            return Self.success([
-                "token": session.token, "validityInSeconds": Int(SessionRegistry.tokenSeconds),
-                "masterToken": session.master, "masterValidityInSeconds": Int(SessionRegistry.masterSeconds),
-                "sessionId": session.id, "displayUserName": principal.user, "serverVersion": "9.0.0-emulator",
-                "firstLogin": false, "healthCheckInterval": 45, "parameters": [[String: Any]](),
-                "sessionInfo": [
-                    "databaseName": NSNull(), "schemaName": NSNull(), "warehouseName": NSNull(), "roleName": "PUBLIC",
-                ],
-            ])
+        case .failure: return Self.failure(VendorCode.invalidJWT, "JWT token is invalid.")
+        case .success(let value): principal = value
         }
+        guard let accountName = data["ACCOUNT_NAME"] as? String, accountName.contains(".") == false,
+            accountName.uppercased() == AccountIdentifier.jwtAccount(configuration.account)
+        else {
+            return Self.failure(
+                "390100",
+                "Incorrect username or password was specified. (emulator: ACCOUNT_NAME must be the account name cut "
+                    + "at its first dot, \(AccountIdentifier.jwtAccount(configuration.account)), not "
+                    + "\(String(describing: data["ACCOUNT_NAME"] ?? "nothing")))")
+        }
+        guard let appID = data["CLIENT_APP_ID"] as? String, Self.knownClientAppIDs.contains(appID) else {
+            return Self.failure(
+                "390100",
+                "Incorrect username or password was specified. (emulator: CLIENT_APP_ID "
+                    + "\(String(describing: data["CLIENT_APP_ID"] ?? "missing")) is not a Snowflake driver's id)")
+        }
+        let tokenUser = principal.user.split(separator: ".").last.map { $0.uppercased() } ?? ""
+        if let loginName = data["LOGIN_NAME"] as? String, loginName.uppercased() != tokenUser {
+            return Self.failure(
+                "390100",
+                "Incorrect username or password was specified. (emulator: LOGIN_NAME is not the token's user)")
+        }
+        let session = sessions.login(user: principal.user, now: now)
+        return Self.success([
+            "token": session.token, "validityInSeconds": Int(SessionRegistry.tokenSeconds),
+            "masterToken": session.master, "masterValidityInSeconds": Int(SessionRegistry.masterSeconds),
+            "sessionId": session.id, "displayUserName": principal.user, "serverVersion": "9.0.0-emulator",
+            "firstLogin": false, "healthCheckInterval": 45, "parameters": [[String: Any]](),
+            "sessionInfo": [
+                "databaseName": NSNull(), "schemaName": NSNull(), "warehouseName": NSNull(), "roleName": "PUBLIC",
+            ],
+        ])
     }
 
     private func session(_ request: EmulatorRequest, now: Date) -> Result<
