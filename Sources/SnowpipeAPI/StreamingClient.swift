@@ -36,9 +36,22 @@ public actor StreamingClient {
             "openChannel", pipe: pipe, method: "PUT", path: channelPath(pipe, channel), body: Array("{}".utf8))
     }
 
-    /// Appends NDJSON `rows` (already encoded with `encoding`, e.g. `zstd`) with the chunk's `offsetToken`.
+    /// The offset tokens of an append's first and last rows.
+    public struct ChunkOffsets: Sendable, Equatable {
+        public var first: String
+        public var last: String
+        public init(first: String, last: String) {
+            self.first = first
+            self.last = last
+        }
+    }
+
+    /// Appends NDJSON `rows` (already encoded with `encoding`, e.g. `zstd`) with the chunk's offset tokens, under
+    /// both names a server may read: `offsetToken` (the last row's, the API page's parameter) and
+    /// `startOffsetToken`/`endOffsetToken` (what the official SDK 1.9.1 sends; it never sends `offsetToken`:
+    /// `reference/fidelity-facts.md`). The channel's committed token is the last row's under either name.
     public func appendRows(
-        pipe: String, channel: String, continuationToken: String, offsetToken: String, rows: [UInt8],
+        pipe: String, channel: String, continuationToken: String, offsets: ChunkOffsets, rows: [UInt8],
         encoding: String?
     ) async throws(SnowpipeError) -> AppendRowsResponse {
         var headers = [("Content-Type", "application/x-ndjson")]
@@ -46,7 +59,10 @@ public actor StreamingClient {
         return try await call(
             "appendRows", pipe: pipe, method: "POST",
             path: "/v2/streaming/data" + String(channelPath(pipe, channel).dropFirst("/v2/streaming".count)) + "/rows",
-            query: [("continuationToken", continuationToken), ("offsetToken", offsetToken)], headers: headers,
+            query: [
+                ("continuationToken", continuationToken), ("offsetToken", offsets.last),
+                ("startOffsetToken", offsets.first), ("endOffsetToken", offsets.last),
+            ], headers: headers,
             body: rows)
     }
 
@@ -55,7 +71,23 @@ public actor StreamingClient {
         let body = Array(#"{"channel_names":["#.utf8) + quoted(channel) + Array("]}".utf8)
         let response: BulkChannelStatusResponse = try await call(
             "channelStatus", pipe: pipe, method: "POST", path: pipePath(pipe) + ":bulk-channel-status", body: body)
-        return response.channelStatuses[channel]
+        return Self.status(of: channel, in: response.channelStatuses)
+    }
+
+    /// `channel`'s entry of a bulk status answer: by its exact name, else by a name equal but for case (an
+    /// unquoted identifier's canonical form is upper case, and the answer may key it so; a miss would reopen the
+    /// channel on every poll and never see a commit).
+    static func status(of channel: String, in statuses: [String: ChannelStatus]) -> ChannelStatus? {
+        if let exact = statuses[channel] { return exact }
+        let folded = channel.uppercased()
+        return statuses.first { $0.key.uppercased() == folded }?.value
+    }
+
+    /// The ingest host as the SDK uses it: `_` in the name the hostname endpoint returns becomes `-` (an underscore
+    /// is not valid in a DNS host name; the SDK's `replace_underscore_with_dash_in_host`, the tutorial likewise:
+    /// `reference/fidelity-facts.md`). The scoped token's scope is this same dashed host.
+    static func dashedHost(_ host: String) -> String {
+        host.replacingOccurrences(of: "_", with: "-")
     }
 
     /// Drops `channel` with its server-side state.
@@ -120,7 +152,7 @@ public actor StreamingClient {
         } else {
             let name = try await text(
                 "hostname", "GET", "/v2/streaming/hostname", ("Accept", "application/json"), field: "hostname")
-            host = SnowflakeEndpoint(scheme: account.scheme, host: name, port: account.port)
+            host = SnowflakeEndpoint(scheme: account.scheme, host: Self.dashedHost(name), port: account.port)
             ingest = host
         }
         let form =

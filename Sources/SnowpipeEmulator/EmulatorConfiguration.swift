@@ -62,6 +62,14 @@ public struct EmulatorConfiguration: Codable, Sendable {
     public var streamingCommitDelaySeconds = defaultStreamingCommitDelaySeconds
     /// The ingest host name of the account (Snowpipe Streaming).
     public var streamingHostname = defaultStreamingHostname
+    /// Appends read only `startOffsetToken`/`endOffsetToken`, the parameters the official SDK sends, and ignore the
+    /// API page's bare `offsetToken` (which the SDK never sends: `reference/fidelity-facts.md`). Off by default
+    /// (both are read, `endOffsetToken` first); tests turn it on to prove a client works with either server.
+    public var ignoresBareOffsetToken = false
+    /// `:bulk-channel-status` keys each answer by the channel's canonical name (an unquoted identifier, upper
+    /// case) instead of the name as requested. Which one Snowflake uses is not settled by any source; tests turn this
+    /// on to prove a client finds its channel either way.
+    public var canonicalChannelNames = false
     /// Named internal stages a session's `PUT` may write to (their objects live in `stageStorage`).
     public var stages: [StageDefinition] = []
     /// The S3 server behind the internal stages (moto in tests); required when `stages` is not empty.

@@ -111,6 +111,22 @@ struct StreamModeTests {
         }
     }
 
+    @Test func aServiceReadingOnlyTheSDKsOffsetParametersAndKeyingStatusInUpperCaseStillEndsEveryFile() async throws {
+        try await DaemonHarness.withDaemon(
+            .init(adjust: {
+                $0.streamingCommitDelaySeconds = 0.1
+                $0.ignoresBareOffsetToken = true
+                $0.canonicalChannelNames = true
+            }), pipe: "DB.S.JSON_PIPE", watchExtra: streamRule(format: "ndjson")
+        ) { harness in
+            for index in 0..<3 { dropFile(harness, "f\(index).json", Array(ndjson(index * 5..<index * 5 + 5).utf8)) }
+            try await DaemonHarness.waitUntil("every file is LOADED") { try await states(harness)["LOADED"] == 3 }
+            let counts = try await idCounts(harness, table: "DB.S.EVENTS")
+            #expect(Set(counts.keys) == Set(0..<15) && counts.values.allSatisfy { $0 == 1 })
+            #expect(await harness.stop() == 0)
+        }
+    }
+
     @Test func unusualFolderAndFileNamesStreamOnce() async throws {
         try await DaemonHarness.withDaemon(
             .init(adjust: { $0.streamingCommitDelaySeconds = 0.1 }), pipe: "DB.S.JSON_PIPE",

@@ -130,6 +130,7 @@ struct FileCursor: Sendable {
             consumedInChunk += 1
             chunkLastRow = row.number
             chunk.token = StreamOffset(file: file.sequence, row: row.number)
+            if chunk.firstToken == nil { chunk.firstToken = chunk.token }
         }
     }
 
@@ -151,5 +152,7 @@ struct Chunk: Sendable {
     var rows = 0
     /// The offset token of the last row consumed into it (sent or refused).
     var token: StreamOffset?
+    /// The offset token of the first row consumed into it (the append's `startOffsetToken`).
+    var firstToken: StreamOffset?
     var full = false
 }

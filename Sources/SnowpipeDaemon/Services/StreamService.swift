@@ -165,7 +165,9 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
             defer { appending = false }
             let response = try await client.appendRows(
                 pipe: rule.pipe, channel: settings.channel, continuationToken: continuation,
-                offsetToken: token.description, rows: Zstd.compress(chunk.payload), encoding: "zstd")
+                offsets: StreamingClient.ChunkOffsets(
+                    first: (chunk.firstToken ?? token).description, last: token.description),
+                rows: Zstd.compress(chunk.payload), encoding: "zstd")
             self.continuation = response.nextContinuationToken
             planner.appended(now: context.now().timeIntervalSince1970)
             logger.debug(

@@ -108,14 +108,14 @@ extension SnowpipeEmulator {
                 status: 400, code: "ERR_INVALID_GRANT_TYPE",
                 message: "grant_type must be urn:ietf:params:oauth:grant-type:jwt-bearer (form-encoded body)")
         }
-        let host = configuration.streamingHostname.lowercased()
-        guard let scope = form["scope"]?.lowercased(),
-            scope == host || scope == host.replacingOccurrences(of: "_", with: "-")
-        else {
+        // The scope is the ingest host with `_` turned into `-`, as the SDK (`replace_underscore_with_dash_in_host`)
+        // and the tutorial use it: a host name with `_` is not a valid DNS name (`reference/fidelity-facts.md`).
+        let host = configuration.streamingHostname.lowercased().replacingOccurrences(of: "_", with: "-")
+        guard let scope = form["scope"]?.lowercased(), scope == host else {
             throw StreamingError(
                 status: 400, code: "ERR_INVALID_SCOPE",
-                message: "scope must be the ingest host name that GET /v2/streaming/hostname returns "
-                    + "(\(configuration.streamingHostname))")
+                message: "scope must be the ingest host name that GET /v2/streaming/hostname returns, with `_` "
+                    + "replaced by `-` (\(host))")
         }
         stats.scopedTokensIssued += 1
         return .text(200, scopedTokens.mint(user: user, pipes: pipes, scope: host, now: now))
@@ -225,7 +225,9 @@ extension SnowpipeEmulator {
             throw .staleContinuationToken
         }
         let rows = try RowsPayload.rows(body: request.body, contentEncoding: request.header("content-encoding"))
-        let offsetToken = request.query["endOffsetToken"] ?? request.query["offsetToken"]
+        let offsetToken =
+            request.query["endOffsetToken"]
+            ?? (configuration.ignoresBareOffsetToken ? nil : request.query["offsetToken"])
         let next = try channels[key]!.append(
             token: token, rows: rows, offsetToken: offsetToken, now: now,
             commitAt: now.addingTimeInterval(configuration.streamingCommitDelaySeconds))
@@ -252,7 +254,8 @@ extension SnowpipeEmulator {
         return .json(200, [:])
     }
 
-    /// `:bulk-channel-status`: names match exactly (case-sensitive); unknown channels are left out.
+    /// `:bulk-channel-status`: names match exactly (case-sensitive); unknown channels are left out. Each answer is
+    /// keyed by the name as requested, or by its canonical upper-case form with `canonicalChannelNames`.
     private func channelStatus(
         _ request: EmulatorRequest, pipe: PipeDefinition
     ) throws(StreamingError) -> EmulatorResponse {
@@ -265,7 +268,8 @@ extension SnowpipeEmulator {
             guard let channel = channels[Self.channelKey(pipe: pipe.name, channel: name)], channel.name == name else {
                 continue
             }
-            statuses[name] = status(of: channel, errorCountKeys: ["rows_error_count", "rows_errors"])
+            statuses[configuration.canonicalChannelNames ? name.uppercased() : name] = status(
+                of: channel, errorCountKeys: ["rows_error_count", "rows_errors"])
         }
         return .json(200, ["channel_statuses": statuses])
     }
