@@ -77,12 +77,17 @@ extension Outbox {
     /// our own earlier attempt, so the file stays `submitted`, flagged, and the reports decide).
     /// - Returns: the files that ended `SKIPPED`.
     @discardableResult
-    public func completeBatch(_ batch: Batch, skippedPaths: Set<String>, now: Date) async throws(OutboxError)
-        -> [FileRecord]
-    {
+    /// A path in `unmatchedPaths` (the pipe's `PATTERN` does not match it) ends `SKIPPED` at once whatever the
+    /// attempt: Snowpipe will never report it.
+    public func completeBatch(
+        _ batch: Batch, skippedPaths: Set<String>, unmatchedPaths: Set<String> = [], now: Date
+    ) async throws(OutboxError) -> [FileRecord] {
         let at = Self.seconds(now)
         let skip = ReportReconciliation.skippedOnInsert(firstAttempt: batch.attempts == 0)
-        let skippedIDs = batch.files.filter { skippedPaths.contains($0.stagePath) }.map(\.id)
+        let unmatchedIDs = batch.files.filter { unmatchedPaths.contains($0.stagePath) }.map(\.id)
+        let skippedIDs = batch.files.filter {
+            skippedPaths.contains($0.stagePath) && unmatchedPaths.contains($0.stagePath) == false
+        }.map(\.id)
         return try await write { db in
             // One statement for the whole batch (the usual case: nothing skipped), then the few skipped files.
             try db.cachedStatement(
@@ -92,6 +97,17 @@ extension Outbox {
                     """
             ).execute(arguments: [at, batch.requestID, batch.id])
             var skipped: [FileRecord] = []
+            for id in unmatchedIDs {
+                let statement = try db.cachedStatement(
+                    sql: """
+                        UPDATE files SET state = 'SKIPPED', finished_at = ?, detail = ?, action_pending = 1
+                        WHERE id = ? AND state = 'submitted'
+                        RETURNING *
+                        """)
+                if let row = try FileRecord.fetchOne(statement, arguments: [at, UnmatchedPatternExplanation.text, id]) {
+                    skipped.append(row)
+                }
+            }
             for id in skippedIDs {
                 if skip == .skipped {
                     let statement = try db.cachedStatement(

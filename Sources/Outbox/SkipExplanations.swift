@@ -11,6 +11,15 @@ public enum SkipExplanation {
         + "the earlier rows twice)."
 }
 
+/// The explanation recorded for a file Snowpipe listed in `unmatchedPatternFiles`: the path does not match the
+/// pipe's `PATTERN`, so Snowpipe skipped it and it will never appear in a report or the load history.
+public enum UnmatchedPatternExplanation {
+    public static let text =
+        "Snowpipe skipped this path: it does not match the pipe's PATTERN (insertFiles listed it in "
+        + "unmatchedPatternFiles), so it will never be loaded under this name. Rename the file to match the PATTERN "
+        + "(see DESC PIPE), or change the pipe's PATTERN, or stop watching such files with the rule's `include`."
+}
+
 /// The explanation recorded for a file version that changed after its path was sent to Snowpipe. It never
 /// advises an action that would load rows twice.
 public enum ChangedAfterSend {

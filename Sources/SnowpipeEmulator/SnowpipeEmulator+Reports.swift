@@ -72,7 +72,7 @@ extension SnowpipeEmulator {
         return .encoded(
             200,
             LoadHistoryScanBody(
-                pipe: pipe.name, completeResult: scan.complete ? "true" : "false", startTimeInclusive: startText,
+                pipe: pipe.name, completeResult: scan.complete, startTimeInclusive: startText,
                 endTimeExclusive: request.query["endTimeExclusive"] ?? Timestamp.format(now),
                 rangeStartTime: scan.entries.first.map { Timestamp.format($0.lastInsertTime) },
                 rangeEndTime: scan.entries.last.map { Timestamp.format($0.lastInsertTime) }, files: scan.entries))
@@ -88,11 +88,13 @@ struct InsertReportBody: Encodable {
     var files: [FileEntry]
 }
 
-/// The loadHistoryScan answer; `completeResult` is a string, as Snowflake sends it, and the range times are
-/// null when no entry matched.
+/// The loadHistoryScan answer; the range times are null when no entry matched. `completeResult` is a JSON Boolean,
+/// as the API page's response example shows it (`snowpipe-rest-api.txt`, loadHistoryScan, "Response Payload"),
+/// although the page's field list calls it a String (`protocol-notes.md` §4.2): the official clients read either
+/// (the Java SDK through Jackson, `protocol-notes.md` §2), and so does the daemon.
 struct LoadHistoryScanBody: Encodable {
     var pipe: String
-    var completeResult: String
+    var completeResult: Bool
     var startTimeInclusive: String
     var endTimeExclusive: String
     var rangeStartTime: String?

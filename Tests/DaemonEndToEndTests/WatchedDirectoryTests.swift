@@ -100,6 +100,19 @@ struct RefusalAndRetryTests {
         }
     }
 
+    @Test func aPathOutsideThePipesPatternEndsSkippedAtOnceWithTheReason() async throws {
+        try await DaemonHarness.withDaemon(pipe: "DB.S.PATTERN_PIPE") { harness in
+            harness.dropCSV("a.csv", firstID: 1, rows: 1)
+            harness.dropCSV("b.txt", firstID: 2, rows: 1)
+            try await DaemonHarness.waitUntil("a.csv LOADED, b.txt SKIPPED", timeout: .seconds(30)) {
+                let counts = try await states(harness)
+                return counts["LOADED"] == 1 && counts["SKIPPED"] == 1
+            }
+            try await harness.waitForLog("does not match the pipe's PATTERN")
+            #expect(await harness.stop() == 0)
+        }
+    }
+
     @Test func retryRequeuesAFailedFileAndWarnsAboutThe14DayRule() async throws {
         try await DaemonHarness.withDaemon { harness in
             _ = FileManager.default.createFile(

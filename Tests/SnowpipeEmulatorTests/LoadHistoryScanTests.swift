@@ -15,14 +15,14 @@ struct LoadHistoryScanTests {
             await fixture.loadHistoryScan(query: ["startTimeInclusive": start, "endTimeExclusive": "x"]).status == 400)
     }
 
-    @Test func entriesInTheRangeComeBackWithStringCompleteResultAndRangeTimes() async {
+    @Test func entriesInTheRangeComeBackWithABooleanCompleteResultAndRangeTimes() async {
         fixture.stage.write("a.csv", "ID,NAME,AMOUNT\n1,a,1\n2,b,2\n")
         _ = await fixture.insertFiles(["a.csv", "gone.csv"])
         await fixture.emulator.advanceClock(by: 10)
         let response = await fixture.loadHistoryScan(query: ["startTimeInclusive": start])
         #expect(response.status == 200)
         let object = response.object
-        #expect(object["completeResult"] as? String == "true")
+        #expect(object["completeResult"] as? Bool == true)
         #expect(object["startTimeInclusive"] as? String == start)
         #expect(object["endTimeExclusive"] is String)
         #expect(object["rangeStartTime"] is String)
@@ -61,7 +61,7 @@ struct LoadHistoryScanTests {
             calls += 1
             #expect(page.files.count <= 10_000)
             for file in page.files { seen.insert(file["path"] as! String) }
-            if page.object["completeResult"] as? String == "true" { break }
+            if page.object["completeResult"] as? Bool == true { break }
             from = page.object["rangeEndTime"] as! String
             if calls > 5 { break }
         }
@@ -85,7 +85,7 @@ struct LoadHistoryScanTests {
             calls += 1
             #expect(page.files.count <= 3)
             for file in page.files { seen.insert(file["path"] as! String) }
-            if page.object["completeResult"] as? String == "true" { break }
+            if page.object["completeResult"] as? Bool == true { break }
             from = page.object["rangeEndTime"] as! String
         }
         #expect(seen == Set(paths), "pages: \(calls)")

@@ -62,7 +62,7 @@ def test_sdk_ingests_files_and_reads_history(setup):
     assert sdk.get_history()["files"] == []
 
     ranged = sdk.get_history_range(iso(started))
-    assert ranged["completeResult"] == "true"
+    assert ranged["completeResult"] is True  # the API page's example: a JSON Boolean
     assert sorted(f["path"] for f in ranged["files"]) == ["orders/a.csv", "orders/b.csv"]
     bounded = sdk.get_history_range(iso(started), iso(datetime.datetime.now(datetime.timezone.utc)
                                                       + datetime.timedelta(seconds=1)))

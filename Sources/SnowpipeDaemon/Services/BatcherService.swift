@@ -83,7 +83,8 @@ final class BatcherService<C: Clock>: Service where C.Duration == Duration {
         do {
             let response = try await context.client.insertFiles(pipe: pipe, files: files, requestID: batch.requestID)
             let skipped = try await context.outbox.completeBatch(
-                batch, skippedPaths: Set(response.skippedFiles ?? []), now: context.now())
+                batch, skippedPaths: Set(response.skippedFiles ?? []),
+                unmatchedPaths: Set(response.unmatchedPatternFiles ?? []), now: context.now())
             health.succeeded(files: batch.files.count, now: context.now())
             if problemShown {
                 try await context.outbox.setSubmitProblem(pipe: pipe, nil, now: context.now())
