@@ -20,17 +20,19 @@ extension Outbox {
         }
     }
 
-    /// Finished rows older than `before` (candidates for pruning), oldest first.
-    public func finished(before: Date, limit: Int) async throws(OutboxError) -> [FileRecord] {
+    /// Finished rows older than `before` (candidates for pruning) in id order, starting after the id `after`
+    /// (keyset paging: `PrunePager`).
+    public func finished(before: Date, after: Int64? = nil, limit: Int) async throws(OutboxError) -> [FileRecord] {
         let limitTime = Self.seconds(before)
         return try await read { db in
             try FileRecord.fetchAll(
                 db,
                 sql: """
-                    SELECT * FROM files WHERE finished_at IS NOT NULL AND finished_at < ? AND action_pending = 0
-                    ORDER BY finished_at LIMIT ?
+                    SELECT * FROM files WHERE id > ? AND finished_at IS NOT NULL AND finished_at < ?
+                    AND action_pending = 0
+                    ORDER BY id LIMIT ?
                     """,
-                arguments: [limitTime, limit])
+                arguments: [after ?? 0, limitTime, limit])
         }
     }
 

@@ -1,8 +1,11 @@
 import Foundation
 import IngestCore
+import Outbox
 import SnowpipeEmulator
 import TestSupport
 import Testing
+
+@testable import SnowpipeDaemon
 
 @Suite("The batcher and reporter on a manual clock: hours of daemon time in milliseconds", .serialized)
 struct ServicesOnAManualClockTests {
@@ -76,5 +79,34 @@ struct ServicesOnAManualClockTests {
         #expect(rig.elapsed == .seconds(120))
         #expect(await rig.fixture.emulator.statistics().insertFilesCalls == 2)
         #expect(rig.log.contains("retrying the same batch in 120.0 s"))
+    }
+}
+
+@Suite("The pruner on the manual clock")
+struct PrunerOnAManualClockTests {
+    @Test func rowsBehind5000KeptFilesArePrunedWhenTheirFilesAreGone() async throws {
+        let rig = try ServiceRig()
+        let directory = TemporaryDirectory("prune")
+        var discovered: [DiscoveredFile] = []
+        for index in 0..<5100 {
+            let path = directory.write("f\(index).csv", "x")
+            var info = stat()
+            #expect(lstat(path, &info) == 0)
+            discovered.append(
+                DiscoveredFile(
+                    pipe: ServiceRig.pipe, localPath: path, stagePath: "f\(index).csv", size: Int64(info.st_size),
+                    mtimeNanoseconds: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
+                    rejection: "finished for the test"))
+        }
+        let rows = try await rig.outbox.record(discovered, now: rig.clock.date)
+        try await rig.outbox.actionDone(ids: rows.map(\.id))
+        // The 100 newest files are deleted from disk; the 5000 oldest stay where they were (after_load: keep).
+        for index in 5000..<5100 { try FileManager.default.removeItem(atPath: directory.path + "/f\(index).csv") }
+        rig.clock.advance(by: .seconds(Int64(rig.configuration.retention.finishedDays * 86_400) + 60))
+        let pruner = PrunerService(context: rig.context, clock: rig.clock)
+        #expect(await pruner.pruneOnce() == 100)
+        #expect(await pruner.pruneOnce() == 0)
+        let left = try await rig.outbox.summary().first?.counts["REJECTED"]
+        #expect(left == 5000)
     }
 }

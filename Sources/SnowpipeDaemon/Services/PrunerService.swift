@@ -1,4 +1,5 @@
 import Foundation
+import IngestCore
 import Logging
 import Outbox
 import ServiceLifecycle
@@ -32,15 +33,17 @@ final class PrunerService<C: Clock>: Service where C.Duration == Duration {
         let cutoff = context.now().addingTimeInterval(-context.configuration.retention.finishedDays * 86_400)
         var deleted = 0
         do {
-            while true {
-                let candidates = try await context.outbox.finished(before: cutoff, limit: 5000)
+            var pager = PrunePager()
+            while pager.done == false {
+                let candidates = try await context.outbox.finished(
+                    before: cutoff, after: pager.after, limit: pager.pageSize)
+                pager.read(candidates.map(\.id))
                 let removable = candidates.filter { file in
                     guard let version = FileVersion(path: file.localPath) else { return true }
                     return version.matches(file) == false
                 }
                 try await context.outbox.delete(ids: removable.map(\.id))
                 deleted += removable.count
-                if candidates.count < 5000 || removable.isEmpty { break }
             }
         } catch {
             if Task.isCancelled == false { context.logger.error("pruning the outbox failed: \(error)") }
