@@ -180,7 +180,8 @@ public struct PipeSummary: Sendable, Equatable, Codable {
     /// Upload rules: why uploads to the pipe's stage are failing now, and since when (nil when they work).
     public var uploadProblem: String? = nil
     public var uploadProblemSince: Date? = nil
-    /// Why the pipe's insertFiles calls are paused now (a pipe-level refusal), and since when (nil when accepted).
+    /// Why the pipe makes no progress now (insertFiles paused on a pipe-level refusal, a stream commit stalled), and
+    /// since when (nil when it progresses).
     public var submitProblem: String? = nil
     public var submitProblemSince: Date? = nil
 }

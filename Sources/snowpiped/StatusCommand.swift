@@ -94,7 +94,7 @@ struct StatusCommand: AsyncParsableCommand {
             }
             if let problem = summary.submitProblem {
                 let since = summary.submitProblemSince.map { " for \(Self.age(of: $0))" } ?? ""
-                print("  submissions paused\(since) (probing again with backoff): \(problem)")
+                print("  stalled\(since): \(problem)")
             }
         }
         if problems.isEmpty == false {

@@ -127,6 +127,26 @@ struct StreamModeTests {
         }
     }
 
+    @Test func aCommitThatStallsIsReportedOnceAndItsRecoveryToo() async throws {
+        try await DaemonHarness.withDaemon(
+            .init(adjust: { $0.streamingCommitDelaySeconds = 8 }), pipe: "DB.S.JSON_PIPE",
+            extra: "  stream_stall_minutes: 0.05", watchExtra: streamRule(format: "ndjson")
+        ) { harness in
+            dropFile(harness, "slow.json", Array(ndjson(0..<5).utf8))
+            try await harness.waitForLog("their rows not committed for")
+            let status = try await ChildProcess.run(
+                ChildProcess.product("snowpiped"), ["status", "--config", harness.configPath])
+            #expect(status.stdout.contains("not committed for"), "\(status.output)")
+            try await harness.waitForLog("commits move again")
+            try await DaemonHarness.waitUntil("slow.json is LOADED") { try await states(harness)["LOADED"] == 1 }
+            let after = try await ChildProcess.run(
+                ChildProcess.product("snowpiped"), ["status", "--config", harness.configPath])
+            #expect(after.stdout.contains("not committed for") == false, "\(after.output)")
+            #expect(harness.log.components(separatedBy: "their rows not committed for").count == 2, "said once")
+            #expect(await harness.stop() == 0)
+        }
+    }
+
     @Test func unusualFolderAndFileNamesStreamOnce() async throws {
         try await DaemonHarness.withDaemon(
             .init(adjust: { $0.streamingCommitDelaySeconds = 0.1 }), pipe: "DB.S.JSON_PIPE",

@@ -63,7 +63,8 @@ public enum ConfigurationLoader {
                 batchingNode["linger_ms"], path: "batching.linger_ms",
                 default: BatchingSettings.defaultLingerMilliseconds, range: 0...600_000))
         let reporterNode = reader.mapping(
-            top["reporter"], path: "reporter", allowed: ["poll_seconds", "deadline_minutes", "stream_poll_seconds"])
+            top["reporter"], path: "reporter",
+            allowed: ["poll_seconds", "deadline_minutes", "stream_poll_seconds", "stream_stall_minutes"])
         var reporter = ReporterSettings(
             pollSeconds: reader.number(
                 reporterNode["poll_seconds"], path: "reporter.poll_seconds",
@@ -75,6 +76,9 @@ public enum ConfigurationLoader {
         reporter.streamPollSeconds = reader.number(
             reporterNode["stream_poll_seconds"], path: "reporter.stream_poll_seconds",
             default: ReporterSettings.defaultStreamPollSeconds, range: 0.05...60)
+        reporter.streamStallMinutes = reader.number(
+            reporterNode["stream_stall_minutes"], path: "reporter.stream_stall_minutes",
+            default: ReporterSettings.defaultStreamStallMinutes, range: 0.01...(24 * 60))
         let scanNode = reader.mapping(top["scan"], path: "scan", allowed: ["periodic_seconds"])
         let scanning = ScanSettings(
             periodicSeconds: reader.number(

@@ -146,6 +146,9 @@ public struct ReporterSettings: Sendable {
     /// Stream mode: the channel status is read this often while appended rows wait for their commit.
     public var streamPollSeconds = defaultStreamPollSeconds
     public static let defaultStreamPollSeconds = 1.0
+    /// Stream mode: appended rows whose commit has not moved for this long are reported (journal, `status`).
+    public var streamStallMinutes = defaultStreamStallMinutes
+    public static let defaultStreamStallMinutes = CommitWatch.defaultStallSeconds / 60
 }
 
 /// The safety-net scans.

@@ -104,7 +104,9 @@ final class BatcherService<C: Clock>: Service where C.Duration == Duration {
             let decision = try await handle(error, batch: batch, planner: &planner)
             switch decision {
             case .pipeRefused, .paused:
-                try await context.outbox.setSubmitProblem(pipe: pipe, "\(error.description)", now: context.now())
+                try await context.outbox.setSubmitProblem(
+                    pipe: pipe, "submissions paused, probing again with backoff: \(error.description)",
+                    now: context.now())
                 problemShown = true
             default: break
             }

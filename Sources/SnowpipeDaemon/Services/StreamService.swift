@@ -33,6 +33,7 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
     /// The outbox key of the channel: the pipe and the channel's name.
     let channelKey: String
     private var planner: ChannelPlanner
+    private var commitWatch: CommitWatch
     private var ledger = ChannelErrorLedger()
     private var continuation: String?
     /// Files to append, in sequence order; the first may be part-way through.
@@ -54,6 +55,7 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
         logger[metadataKey: "snowpipe.channel"] = "\(settings.channel)"
         self.logger = logger
         planner = ChannelPlanner(pollInterval: context.configuration.reporter.streamPollSeconds)
+        commitWatch = CommitWatch(stallAfter: context.configuration.reporter.streamStallMinutes * 60)
     }
 
     func run() async throws {
@@ -248,7 +250,26 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
         let endedIDs = Set(ended)
         appended = appended.filter { endedIDs.contains($0.value.id) == false }
         try await end(ended)
-        planner.polled(now: context.now().timeIntervalSince1970, waiting: appended.isEmpty == false)
+        let now = context.now().timeIntervalSince1970
+        planner.polled(now: now, waiting: appended.isEmpty == false)
+        try await report(commitWatch.observe(committed: committed, waiting: appended.isEmpty == false, now: now))
+    }
+
+    /// Tells the operator when the channel's commit stalls and when it moves again (journal and `status`).
+    private func report(_ event: CommitWatch.Event) async throws {
+        switch event {
+        case .none: return
+        case .stalled(let seconds):
+            let problem =
+                "channel \(settings.channel): \(appended.count) file(s) appended, their rows not committed for "
+                + "\(Int(seconds / 60)) min (committed through \(committed?.description ?? "nothing yet")); Snowflake "
+                + "has not said why: check the pipe's table and SYSTEM$PIPE_STATUS. Nothing is ended for it"
+            logger.warning(Logger.Message(stringLiteral: problem))
+            try await context.outbox.setSubmitProblem(pipe: rule.pipe, problem, now: context.now())
+        case .resumed:
+            logger.notice("channel \(settings.channel): commits move again")
+            try await context.outbox.setSubmitProblem(pipe: rule.pipe, nil, now: context.now())
+        }
     }
 
     /// Drops what this channel session queued and appended and closes the channel: the next open rebuilds it
