@@ -45,14 +45,14 @@ public struct StreamRowReader: Sendable {
     public private(set) var finished = false
 
     /// A reader to be given the file's bytes with `append` and `finish`.
-    public init(format: Format, maximumRowBytes: Int = 4 * 1024 * 1024 - 1024) {
+    public init(format: Format, maximumRowBytes: Int = StreamingLimits.maximumRowBytes) {
         self.format = format
         self.maximumRowBytes = maximumRowBytes
         if case .csv(let delimiter, let quote) = format { csv = CSVReader(delimiter: delimiter, quote: quote) }
     }
 
     /// A reader over a whole file's bytes.
-    public init(bytes: [UInt8], format: Format, maximumRowBytes: Int = 4 * 1024 * 1024 - 1024) {
+    public init(bytes: [UInt8], format: Format, maximumRowBytes: Int = StreamingLimits.maximumRowBytes) {
         self.init(format: format, maximumRowBytes: maximumRowBytes)
         append(bytes)
         finish()

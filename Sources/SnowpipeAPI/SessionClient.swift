@@ -1,4 +1,5 @@
 import Foundation
+import IngestCore
 
 /// The drivers' session protocol, as much as a `PUT` into an internal stage needs (reference/
 /// internal-stage-notes.md §1-§2, §7): a key-pair login (a 60 s JWT in the body), the session token on every
@@ -81,8 +82,7 @@ public actor SessionClient {
     /// Runs `sql` in the session: on 390112 the session is renewed once (a failed renewal logs in again); on
     /// 390114 or 390104 (or 390112 after a renewal) it logs in again once; any other refusal is thrown.
     func query(_ sql: String) async throws(SessionError) -> [String: Any] {
-        var renewed = false
-        var relogged = false
+        var renewal = CredentialRenewal(canStartOver: true)
         while true {
             if session == nil { try await login() }
             sequence += 1
@@ -100,14 +100,18 @@ public actor SessionClient {
                 return data
             }
             let code = answer["code"] as? String ?? "?"
-            switch code {
-            case "390112" where renewed == false:
-                renewed = true
+            let refusal: CredentialRenewal.Refusal? =
+                switch code {
+                case "390112": .expired
+                case "390114", "390104": .gone
+                default: nil
+                }
+            switch refusal.map({ renewal.refused($0) }) ?? .giveUp {
+            case .renew:
                 do { try await renew() } catch { session = nil }
-            case let expired where ["390112", "390114", "390104"].contains(expired) && relogged == false:
-                relogged = true
+            case .startOver:
                 session = nil
-            default:
+            case .giveUp:
                 throw SessionError(.refused(code: code), message: answer["message"] as? String)
             }
         }

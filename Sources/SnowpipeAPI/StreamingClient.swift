@@ -173,7 +173,7 @@ public actor StreamingClient {
         let requestID = UUID().uuidString.lowercased()
         let queryText = (query + [("requestId", requestID)]).map { "\($0.0)=\(SnowflakeEndpoint.percentEncode($0.1))" }
             .joined(separator: "&")
-        var renewed = false
+        var renewal = CredentialRenewal(canStartOver: false)
         while true {
             let (endpoint, token) = try await scopedToken(pipe: pipe)
             var headers: [(name: String, value: String)] = [
@@ -189,8 +189,7 @@ public actor StreamingClient {
             } catch {
                 throw SnowpipeError(kind: .transport(error), operation: operation, pipe: pipe, requestID: requestID)
             }
-            if response.status == 401, renewed == false {
-                renewed = true
+            if response.status == 401, renewal.refused(.expired) == .renew {
                 scoped = nil
                 continue
             }
@@ -200,7 +199,7 @@ public actor StreamingClient {
                     kind: .http(status: response.status), operation: operation, pipe: pipe, requestID: requestID,
                     code: envelope?.code, message: envelope?.message)
                 error.retryAfter = RetryPolicy.parseRetryAfter(response.headers["retry-after"])
-                error.renewedToken = renewed
+                error.renewedToken = renewal.renewed
                 throw error
             }
             if Response.self == EmptyAnswer.self, let empty = EmptyAnswer() as? Response { return empty }

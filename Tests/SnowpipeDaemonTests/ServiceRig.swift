@@ -111,7 +111,7 @@ final class ServiceRig: Sendable {
                     pipe: Self.pipe, localPath: path, stagePath: name, size: Int64(text.utf8.count),
                     mtimeNanoseconds: 1)
             ], now: clock.date)
-        context.batchWake[Self.pipe]?.signal()
+        context.signals(Self.pipe).pending.signal()
         return path
     }
 

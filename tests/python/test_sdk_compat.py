@@ -95,3 +95,19 @@ def test_sdk_sees_skipped_paths_as_success_without_reloading(setup):
     stats = emulator.admin("/admin/stats")
     assert stats["pathsReceived"] == 2 and stats["filesSkipped"] == 1
     assert stats["rowsByTable"][TABLE] == 1
+
+
+def test_sdk_meets_a_stopped_pipe_as_a_400_that_names_no_file_and_loads_once_resumed(setup):
+    emulator, key, workdir = setup
+    sdk = manager(emulator, key)
+    emulator.admin(f"/admin/pipes/{PIPE}/state", {"state": "STOPPED_CLONED"}, method="PUT")
+    with pytest.raises(IngestResponseError) as failure:
+        sdk.ingest_files([StagedFile("orders/a.csv", None)])
+    assert failure.value.http_error_code == 400
+    assert "STOPPED_CLONED" in str(failure.value)
+    assert "orders/a.csv" not in str(failure.value)  # the refusal is the pipe's: it names no file
+    with pytest.raises(IngestResponseError):
+        sdk.get_history()
+    emulator.admin(f"/admin/pipes/{PIPE}/state", {"state": "RUNNING"}, method="PUT")
+    assert sdk.ingest_files([StagedFile("orders/a.csv", None)])["responseCode"] == "SUCCESS"
+    assert emulator.admin("/admin/stats")["filesQueued"] == 1

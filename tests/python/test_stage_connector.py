@@ -72,6 +72,33 @@ def test_the_connectors_put_is_served_and_the_file_loads_through_insert_files(se
     assert sorted(row[0] for row in loaded) == ["1", "2"]
 
 
+def test_the_connectors_put_of_quoted_names_with_spaces_quotes_and_non_ascii_is_parsed_as_snowflake_does(setup):
+    emulator, _, key, workdir = setup
+    folder = workdir / "with space"
+    folder.mkdir()
+    source = folder / "it's ü.csv"
+    source.write_text("ID,ITEM,AMOUNT\n3,plum,1\n")
+    connection = snowflake.connector.connect(
+        account="myorg-myacct", user=USER, host="127.0.0.1", port=emulator.port, protocol="http",
+        authenticator="SNOWFLAKE_JWT", private_key_file=str(key), validate_default_parameters=False,
+        client_telemetry_enabled=False, ocsp_fail_open=True)
+    try:
+        cursor = connection.cursor()
+        # The source with a backslash-escaped quote, the target with a doubled one: both Snowflake literals.
+        escaped = str(source).replace("'", "\\'")
+        cursor.execute(f"PUT 'file://{escaped}' '@{UP_STAGE}/dir with space/o''neil ü日本' AUTO_COMPRESS=TRUE")
+        result = cursor.fetchall()
+        assert [(row[0], row[6]) for row in result] == [("it's ü.csv", "UPLOADED")], result
+    finally:
+        connection.close()
+    sdk = SimpleIngestManager(account=ACCOUNT, user=USER, pipe=UP_PIPE, private_key=key.read_text(),
+                              scheme="http", host="127.0.0.1", port=emulator.port)
+    path = "dir with space/o'neil ü日本/it's ü.csv.gz"
+    assert sdk.ingest_files([StagedFile(path, None)], request_id=uuid.uuid4())["responseCode"] == "SUCCESS"
+    loaded = wait_for(lambda: rows(emulator), timeout=30)
+    assert [row[0] for row in loaded] == ["3"]
+
+
 def test_an_object_snowpiped_uploaded_decrypts_with_the_connectors_routine(setup):
     emulator, moto, key, workdir = setup
     drop, state = workdir / "drop", workdir / "state"

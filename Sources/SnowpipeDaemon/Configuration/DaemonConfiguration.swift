@@ -24,10 +24,10 @@ public struct DaemonConfiguration: Sendable {
         return watches.map(\.pipe).filter { seen.insert($0).inserted }
     }
 
-    /// Distinct pipes of the rules that register files with insertFiles (they get a batcher and a reporter).
     /// The pipes fed by upload rules (their files are batched only once staged and verified).
     public var uploadPipes: Set<String> { Set(watches.filter { $0.upload != nil }.map(\.pipe)) }
 
+    /// Distinct pipes of the rules that register files with insertFiles (they get a batcher and a reporter).
     public var filePipes: [String] {
         var seen = Set<String>()
         return watches.filter { $0.stream == nil }.map(\.pipe).filter { seen.insert($0).inserted }

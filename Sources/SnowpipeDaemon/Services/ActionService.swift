@@ -23,26 +23,18 @@ final class ActionService<C: Clock>: Service where C.Duration == Duration {
     }
 
     private func loop() async {
-        while Task.isCancelled == false {
-            context.heartbeats.beat("actions")
-            do {
-                let due = try await context.outbox.pendingActions(limit: 1000)
-                if due.isEmpty {
-                    await context.actionWake.wait(timeout: context.heartbeats.interval, clock: clock)
-                    continue
-                }
-                var done: [Int64] = []
-                // Deletes, renames and cross-filesystem copies block: off the cooperative pool.
-                await BlockingWork.run {
-                    for file in due { self.perform(file) }
-                }
-                done = due.map(\.id)
-                try await context.outbox.actionDone(ids: done)
-            } catch {
-                if Task.isCancelled { return }  // a clean stop, not an error
-                context.logger.error("after-load actions: \(error); retrying in 1 s")
-                try? await clock.sleep(for: .seconds(1))
+        let loop = ServiceLoop(
+            name: "actions", heartbeats: context.heartbeats, wake: context.actionWake, clock: clock,
+            logger: context.logger)
+        await loop.run { _ in
+            let due = try await context.outbox.pendingActions(limit: 1000)
+            if due.isEmpty { return .wait(context.heartbeats.interval) }
+            // Deletes, renames and cross-filesystem copies block: off the cooperative pool.
+            await BlockingWork.run {
+                for file in due { self.perform(file) }
             }
+            try await context.outbox.actionDone(ids: due.map(\.id))
+            return .again
         }
     }
 

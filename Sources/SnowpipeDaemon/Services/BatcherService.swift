@@ -37,42 +37,33 @@ final class BatcherService<C: Clock>: Service where C.Duration == Duration {
         let batching = context.configuration.batching
         var planner = BatchPlanner(maxFiles: batching.maxFiles, linger: Double(batching.lingerMilliseconds) / 1000)
         let stagedOnly = context.configuration.uploadPipes.contains(pipe)
-        let wake = context.stagedWake[pipe] ?? context.batchWake[pipe]!
-        let beat = context.heartbeats.interval
         var problemShown = false  // a submit problem is in the outbox for `status`
-        while Task.isCancelled == false {
-            context.heartbeats.beat("batcher \(pipe)")
+        let loop = ServiceLoop(
+            name: "batcher \(pipe)", heartbeats: context.heartbeats, wake: context.signals(pipe).filesToSubmit,
+            clock: clock, logger: logger)
+        await loop.run { _ in
             StallHook.stallIfRequested(stateDirectory: context.configuration.stateDirectory)
-            do {
-                let now = context.now()
-                if let notBefore = health.notBefore, notBefore > now.timeIntervalSince1970 {
-                    await wake.wait(timeout: min(.from(now, until: notBefore), beat), clock: clock)
-                    continue
+            let now = context.now()
+            if let notBefore = health.notBefore, notBefore > now.timeIntervalSince1970 {
+                return .wait(.from(now, until: notBefore))
+            }
+            let pending = try await context.outbox.pendingCount(pipe: pipe, stagedOnly: stagedOnly)
+            switch planner.plan(pending: pending, now: context.now().timeIntervalSince1970) {
+            case .idle:
+                return .wait(Self.idleRecheck)
+            case .wait(let until):
+                return .wait(.from(context.now(), until: until))
+            case .send:
+                guard
+                    let batch = try await context.outbox.nextBatch(
+                        pipe: pipe, maxFiles: batching.maxFiles, now: context.now(), stagedOnly: stagedOnly,
+                        preferUntried: health.probing, newRequestID: { UUID().uuidString.lowercased() })
+                else {
+                    planner.sent(count: 0)
+                    return .wait(Self.idleRecheck)
                 }
-                let pending = try await context.outbox.pendingCount(pipe: pipe, stagedOnly: stagedOnly)
-                switch planner.plan(pending: pending, now: context.now().timeIntervalSince1970) {
-                case .idle:
-                    await wake.wait(timeout: min(Self.idleRecheck, beat), clock: clock)
-                case .wait(let until):
-                    await wake.wait(timeout: min(.from(context.now(), until: until), beat), clock: clock)
-                case .send:
-                    guard
-                        let batch = try await context.outbox.nextBatch(
-                            pipe: pipe, maxFiles: batching.maxFiles, now: context.now(), stagedOnly: stagedOnly,
-                            preferUntried: health.probing, newRequestID: { UUID().uuidString.lowercased() })
-                    else {
-                        planner.sent(count: 0)
-                        await wake.wait(timeout: min(Self.idleRecheck, beat), clock: clock)
-                        continue
-                    }
-                    try await send(batch, planner: &planner, problemShown: &problemShown)
-                }
-            } catch is CancellationError {
-                return
-            } catch {
-                if Task.isCancelled { return }  // a clean stop, not an error
-                logger.error("batcher: \(error); retrying in 1 s")
-                try? await clock.sleep(for: .seconds(1))
+                try await send(batch, planner: &planner, problemShown: &problemShown)
+                return .again
             }
         }
     }
@@ -97,7 +88,7 @@ final class BatcherService<C: Clock>: Service where C.Duration == Duration {
                 metadata: ["batch.size": "\(batch.files.count)", "snowpipe.request_id": "\(batch.requestID)"])
             for file in skipped { context.announce(file) }
             if skipped.isEmpty == false { context.actionWake.signal() }
-            context.reportWake[pipe]?.signal()
+            context.signals(pipe).submitted?.signal()
         } catch let error as SnowpipeError {
             // Cancelled mid-call by a stop: the batch stays unsent and is resent (same requestId) at the next start.
             if Task.isCancelled { throw CancellationError() }

@@ -14,17 +14,15 @@ final class DaemonContext: Sendable {
     let logger: Logger
     /// Wall clock (injected for tests).
     let now: @Sendable () -> Date
-    /// Per pipe: new pending files.
-    let batchWake: [String: WakeSignal]
-    /// Per upload pipe: new verified uploads (the batcher of an upload pipe waits on this, not `batchWake`,
-    /// which its uploader takes).
-    let stagedWake: [String: WakeSignal]
-    /// Per pipe: new submitted files.
-    let reportWake: [String: WakeSignal]
+    /// Per pipe: its wake-up signals, built from its mode.
+    private let pipeSignals: [String: PipeSignals]
     /// Finished files whose after-load/after-failure action is due.
     let actionWake = WakeSignal()
     /// Per pipe backoff, shared by the pipe's batcher and reporter.
     let health: [String: PipeHealth]
+    /// Per upload pipe: the uploads' own backoff (0.5 s doubling to 60 s), apart from the pipe's: a failing stage
+    /// does not slow insertFiles of files already staged.
+    let uploadHealth: [String: PipeHealth]
     /// Random numbers in [0, 1) for jitter.
     let random: @Sendable () -> Double
     /// Final statuses logged since start, for the status line.
@@ -51,10 +49,23 @@ final class DaemonContext: Sendable {
         self.logger = logger
         self.now = now
         self.random = random
-        batchWake = Dictionary(uniqueKeysWithValues: configuration.pipes.map { ($0, WakeSignal()) })
-        stagedWake = Dictionary(uniqueKeysWithValues: configuration.uploadPipes.map { ($0, WakeSignal()) })
-        reportWake = Dictionary(uniqueKeysWithValues: configuration.pipes.map { ($0, WakeSignal()) })
+        let streamPipes = Set(configuration.watches.filter { $0.stream != nil }.map(\.pipe))
+        pipeSignals = Dictionary(
+            uniqueKeysWithValues: configuration.pipes.map { pipe in
+                let mode: PipeSignals.Mode =
+                    streamPipes.contains(pipe) ? .stream : configuration.uploadPipes.contains(pipe) ? .upload : .local
+                return (pipe, PipeSignals(mode: mode))
+            })
         health = Dictionary(uniqueKeysWithValues: configuration.pipes.map { ($0, PipeHealth(pipe: $0)) })
+        uploadHealth = Dictionary(
+            uniqueKeysWithValues: configuration.uploadPipes.map {
+                ($0, PipeHealth(pipe: $0, policy: RetryPolicy(base: .milliseconds(500))))
+            })
+    }
+
+    /// The wake-up signals of a pipe the configuration names (a fresh, unconnected set for any other).
+    func signals(_ pipe: String) -> PipeSignals {
+        pipeSignals[pipe] ?? PipeSignals(mode: .local)
     }
 
     /// The logger with the pipe in its metadata.
@@ -102,7 +113,9 @@ final class DaemonContext: Sendable {
         if let earlier = earlierTotals.withLock({ $0 }) {
             line += "; in the outbox " + outcomes { (earlier[$0] ?? 0) + (sinceStart[$0] ?? 0) }
         }
-        let waits = health.values.compactMap { pipe in pipe.waitingFor.map { "\(pipe.pipe): \($0)" } }
+        let waits =
+            health.values.compactMap { pipe in pipe.waitingFor.map { "\(pipe.pipe): \($0)" } }
+            + uploadHealth.values.compactMap { pipe in pipe.waitingFor.map { "\(pipe.pipe) uploads: \($0)" } }
         if waits.isEmpty == false { line += "; backing off: " + waits.sorted().joined(separator: ", ") }
         return line
     }

@@ -30,6 +30,12 @@ final class PipeHealth: Sendable {
         backoff.withLock { _ = $0.record(.success, files: files, now: now.timeIntervalSince1970, random: 0) }
     }
 
+    /// A failure the caller mends by repeating its work later (an upload round): the next attempt is not before
+    /// the returned instant (seconds since 1970), on the same jittered exponential backoff as every other call.
+    func backOff(reason: String, now: Date, random: Double) -> Double {
+        backoff.withLock { $0.backOff(now: now.timeIntervalSince1970, random: random, reason: reason) }
+    }
+
     /// The pipe refused a request without evidence against a file: its next batch should be one not yet tried.
     var probing: Bool { backoff.withLock { $0.refusals.pipeSuspected } }
 

@@ -36,32 +36,27 @@ final class ReporterService<C: Clock>: Service where C.Duration == Duration {
         let settings = context.configuration.reporter
         var tracker = ReportTracker(
             settings: .init(pollInterval: settings.pollSeconds, deadline: settings.deadlineMinutes * 60))
-        let wake = context.reportWake[pipe]!
-        let beat = context.heartbeats.interval
-        while Task.isCancelled == false {
-            context.heartbeats.beat("reporter \(pipe)")
-            do {
-                let awaiting = try await context.outbox.submittedCount(pipe: pipe)
-                let now = context.now()
-                switch tracker.next(awaiting: awaiting, allowedAt: health.notBefore, now: now.timeIntervalSince1970) {
-                case .idle:
-                    if await wake.wait(timeout: beat, clock: clock) { tracker.wake() }
-                case .wait(let until):
-                    if await wake.wait(timeout: min(.from(now, until: until), beat), clock: clock) { tracker.wake() }
-                case .read:
-                    tracker.readBegins(now: now.timeIntervalSince1970)
-                    try await readCycle(&tracker)
-                }
-            } catch is CancellationError {
-                return
-            } catch let error as SnowpipeError {
-                if Task.isCancelled { return }
-                backOff(error)
-            } catch {
-                if Task.isCancelled { return }  // a clean stop, not an error
-                logger.error("reporter: \(error); retrying in 1 s")
-                try? await clock.sleep(for: .seconds(1))
+        let loop = ServiceLoop(
+            name: "reporter \(pipe)", heartbeats: context.heartbeats, wake: context.signals(pipe).submitted,
+            clock: clock, logger: logger)
+        await loop.run { woken in
+            if woken { tracker.wake() }
+            let awaiting = try await context.outbox.submittedCount(pipe: pipe)
+            let now = context.now()
+            switch tracker.next(awaiting: awaiting, allowedAt: health.notBefore, now: now.timeIntervalSince1970) {
+            case .idle:
+                return .wait(context.heartbeats.interval)
+            case .wait(let until):
+                return .wait(.from(now, until: until))
+            case .read:
+                tracker.readBegins(now: now.timeIntervalSince1970)
+                try await readCycle(&tracker)
+                return .again
             }
+        } failed: { error in
+            guard let error = error as? SnowpipeError else { return false }
+            backOff(error)
+            return true
         }
     }
 

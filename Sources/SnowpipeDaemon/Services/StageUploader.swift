@@ -70,7 +70,7 @@ actor StageUploader {
             return .rejected("the file changed while it was read for upload; a new version is taken as a new file")
         }
         let compression = gzipName ? "GZIP" : "AUTO_DETECT"
-        var renewed = false
+        var renewal = CredentialRenewal(canStartOver: false)
         while true {
             let answer: PutAnswer
             do {
@@ -84,12 +84,12 @@ actor StageUploader {
             }
             do {
                 return try await place(prepared, file: file, name: name, answer: answer)
-            } catch let error as S3Error where error.kind == .expiredCredentials && renewed == false {
-                renewed = true
-                answers[directory] = nil
-            } catch let error as S3Error where error.status == 400 && error.code == nil && renewed == false {
+            } catch let error as S3Error
+                where
+                (error.kind == .expiredCredentials
                 // A HEAD has no body: an unexplained 400 may be expired credentials.
-                renewed = true
+                || (error.status == 400 && error.code == nil)) && renewal.refused(.expired) == .renew
+            {
                 answers[directory] = nil
             } catch let error as S3Error {
                 answers[directory] = nil

@@ -17,8 +17,8 @@ import SnowpipeAPI
 /// lost answer whose retry is stale) reopens the channel and resumes from the committed offset token, so no
 /// committed row is appended twice and no uncommitted one is skipped.
 actor StreamService<C: Clock>: Service where C.Duration == Duration {
-    /// Uncompressed rows per append: within Snowpipe Streaming's 4 MB rows payload even if zstd gains nothing.
-    static var chunkBytes: Int { 4 * 1024 * 1024 - 64 * 1024 }
+    /// Uncompressed rows per append (`StreamingLimits.chunkBytes`).
+    static var chunkBytes: Int { StreamingLimits.chunkBytes }
     /// At most this many files start streaming at once (sequence numbers given in one transaction).
     static var startLimit: Int { 1000 }
     /// Recheck for pending files this often even without a wake-up.
@@ -63,41 +63,38 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
     }
 
     private func loop() async {
-        let wake = context.batchWake[rule.pipe]!
-        let beat = context.heartbeats.interval
         // Files an earlier run sent and Snowflake has not confirmed: only an open can say how far they were committed.
         if (try? await context.outbox.streamingFiles(channel: channelKey).isEmpty) == false { planner.closed() }
-        while Task.isCancelled == false {
-            context.heartbeats.beat("stream \(rule.pipe)")
-            do {
-                var pending = try await context.outbox.pendingCount(pipe: rule.pipe)
-                if queue.isEmpty, planner.isOpen, pending > 0 {
-                    try await takePendingFiles()
-                    pending = 0
-                }
-                let now = context.now().timeIntervalSince1970
-                switch planner.next(
-                    now: now, rowsToAppend: queue.isEmpty == false || pending > 0, uncommittedFiles: appended.count)
-                {
-                case .open: try await open()
-                case .append: try await appendChunk()
-                case .poll: try await poll()
-                case .wait(let until):
-                    _ = await wake.wait(timeout: min(.from(context.now(), until: until), beat), clock: clock)
-                case .idle:
-                    _ = await wake.wait(timeout: min(Self.idleRecheck, beat), clock: clock)
-                }
-            } catch let error as SnowpipeError {
-                if Task.isCancelled { return }
-                await handle(error)
-            } catch is CancellationError {
-                return
-            } catch {
-                if Task.isCancelled { return }
-                logger.error("stream sender: \(error); retrying in 1 s")
-                try? await clock.sleep(for: .seconds(1))
-            }
+        let loop = ServiceLoop(
+            name: "stream \(rule.pipe)", heartbeats: context.heartbeats, wake: context.signals(rule.pipe).pending,
+            clock: clock, logger: logger)
+        await loop.run { _ in
+            try await turn()
+        } failed: { error in
+            guard let error = error as? SnowpipeError else { return false }
+            await handle(error)
+            return true
         }
+    }
+
+    /// One step of the channel: take pending files, then open, append, poll or wait as the planner says.
+    private func turn() async throws -> ServiceLoop<C>.Next {
+        var pending = try await context.outbox.pendingCount(pipe: rule.pipe)
+        if queue.isEmpty, planner.isOpen, pending > 0 {
+            try await takePendingFiles()
+            pending = 0
+        }
+        let now = context.now().timeIntervalSince1970
+        switch planner.next(
+            now: now, rowsToAppend: queue.isEmpty == false || pending > 0, uncommittedFiles: appended.count)
+        {
+        case .open: try await open()
+        case .append: try await appendChunk()
+        case .poll: try await poll()
+        case .wait(let until): return .wait(.from(context.now(), until: until))
+        case .idle: return .wait(Self.idleRecheck)
+        }
+        return .again
     }
 
     // MARK: Actions
@@ -137,7 +134,6 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
         let started = try await context.outbox.startStreaming(
             pipe: rule.pipe, channel: channelKey, limit: Self.startLimit, now: context.now())
         queue += started.map { FileCursor(file: $0, fromRow: 1) }
-        if started.isEmpty == false { context.reportWake[rule.pipe]?.signal() }
     }
 
     /// Appends the next chunk: rows from the head of the queue onwards, up to `chunkBytes`.

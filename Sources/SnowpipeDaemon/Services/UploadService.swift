@@ -7,12 +7,12 @@ import SnowpipeAPI
 
 /// One upload pipe's uploader, a thin driver of `StageUploader`: it takes the pipe's pending files that have
 /// no verified upload, uploads up to `concurrency` at a time, commits each verified upload (`staged`) before the
-/// batcher may send it, ends with `REJECTED` a file that can never be uploaded under its name, and backs off
-/// (0.5 s doubling to 60 s, full jitter) while uploads fail. Never gives up while the daemon runs.
+/// batcher may send it, ends with `REJECTED` a file that can never be uploaded under its name, and backs off on the
+/// pipe's upload `PipeHealth` (0.5 s doubling to 60 s, full jitter; shown on the STATUS line) while uploads fail.
+/// Never gives up while the daemon runs.
 final class UploadService<C: Clock>: Service where C.Duration == Duration {
     /// Files taken per round.
     static var roundSize: Int { 64 }
-    static var maximumBackoff: Duration { .seconds(60) }
 
     let context: DaemonContext
     let pipe: String
@@ -50,37 +50,32 @@ final class UploadService<C: Clock>: Service where C.Duration == Duration {
     }
 
     private func loop() async {
-        let wake = context.batchWake[pipe]!
-        let beat = context.heartbeats.interval
-        var failures = 0
-        while Task.isCancelled == false {
-            context.heartbeats.beat("uploader \(pipe)")
-            do {
-                let files = try await context.outbox.filesToStage(pipe: pipe, limit: Self.roundSize)
-                if files.isEmpty {
-                    await wake.wait(timeout: beat, clock: clock)
-                    continue
-                }
-                let failed = await uploadRound(files)
-                if failed == nil {
-                    if failures > 0 { try await context.outbox.setUploadProblem(pipe: pipe, nil, now: context.now()) }
-                    failures = 0
-                    continue
-                }
-                failures += 1
-                try await context.outbox.setUploadProblem(pipe: pipe, failed, now: context.now())
-                let cap = min(Self.maximumBackoff, .milliseconds(500) * (1 << min(failures - 1, 7)))
-                let delay = cap * context.random()
-                logger.warning(
-                    Logger.Message(
-                        stringLiteral:
-                            "upload to the stage failed: \(failed!); retrying in \(Int(delay.components.seconds)) s"))
-                try? await clock.sleep(for: max(delay, .milliseconds(100)))
-            } catch {
-                if Task.isCancelled { return }
-                logger.error("uploader: \(error); retrying in 1 s")
-                try? await clock.sleep(for: .seconds(1))
+        let health = context.uploadHealth[pipe]!
+        var failing = false
+        let loop = ServiceLoop(
+            name: "uploader \(pipe)", heartbeats: context.heartbeats, wake: context.signals(pipe).pending,
+            clock: clock, logger: logger)
+        await loop.run { _ in
+            let files = try await context.outbox.filesToStage(pipe: pipe, limit: Self.roundSize)
+            if files.isEmpty { return .wait(context.heartbeats.interval) }
+            guard let failed = await uploadRound(files) else {
+                health.succeeded(now: context.now())
+                if failing { try await context.outbox.setUploadProblem(pipe: pipe, nil, now: context.now()) }
+                failing = false
+                return .again
             }
+            failing = true
+            try await context.outbox.setUploadProblem(pipe: pipe, failed, now: context.now())
+            let until = health.backOff(
+                reason: "uploads to the stage failing", now: context.now(), random: context.random())
+            let delay = Duration.from(context.now(), until: until)
+            logger.warning(
+                Logger.Message(
+                    stringLiteral:
+                        "upload to the stage failed: \(failed); retrying in \(Int(delay.components.seconds)) s"))
+            // Not woken early by new files: the stage is failing.
+            try? await clock.sleep(for: max(delay, .milliseconds(100)))
+            return .again
         }
     }
 
@@ -89,7 +84,8 @@ final class UploadService<C: Clock>: Service where C.Duration == Duration {
         let concurrency = max(1, rules.map { $0.upload?.concurrency ?? 1 }.max() ?? 1)
         var failure: String?
         var stagedSinceSignal = 0
-        defer { if stagedSinceSignal > 0 { context.stagedWake[pipe]?.signal() } }
+        let staged = context.signals(pipe).staged
+        defer { if stagedSinceSignal > 0 { staged?.signal() } }
         await withTaskGroup(of: (FileRecord, StageUploader.Outcome).self) { group in
             var next = 0
             func start() {
@@ -113,7 +109,7 @@ final class UploadService<C: Clock>: Service where C.Duration == Duration {
                         // The batcher is woken every 16 verified uploads and at the end of the round, not for each
                         // one: each wake costs it a count of the pipe's pending files.
                         if stagedSinceSignal >= 16 {
-                            context.stagedWake[pipe]?.signal()
+                            staged?.signal()
                             stagedSinceSignal = 0
                         }
                         logger.debug(

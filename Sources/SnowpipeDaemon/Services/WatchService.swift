@@ -248,7 +248,7 @@ final class WatchService<C: Clock>: Service where C.Duration == Duration {
                         context.logger.debug(
                             "recorded \(inserted.count) new file(s)", metadata: ["batch.size": "\(inserted.count)"])
                     }
-                    for pipe in pipes { context.batchWake[pipe]?.signal() }
+                    for pipe in pipes { context.signals(pipe).pending.signal() }
                     break
                 } catch {
                     if Task.isCancelled { return }  // a clean stop: the next start's scan finds the files

@@ -11,9 +11,9 @@ import IngestCore
 /// (400, naming the line): nothing is appended and the continuation token stays good.
 enum RowsPayload {
     /// At most this many bytes of rows as sent.
-    static let maximumRowsBytes = 4 * 1024 * 1024
+    static let maximumRowsBytes = StreamingLimits.maximumRowsBytes
     /// At most this many bytes in one request, and in the decompressed rows.
-    static let maximumRequestBytes = 16 * 1024 * 1024
+    static let maximumRequestBytes = StreamingLimits.maximumRequestBytes
 
     /// The JSON texts of `body`, in order.
     /// - Throws: 413 over a limit, 415 for another encoding, 400 for a corrupt stream or a line that is not JSON.
