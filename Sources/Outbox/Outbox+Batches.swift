@@ -3,8 +3,9 @@ import GRDB
 import IngestCore
 
 extension Outbox {
-    /// The pipe's next batch: an unsent batch left from before (a crash or a failed attempt; same requestId,
-    /// same files), or a new one of up to `maxFiles` pending files, committed before it is returned.
+    /// The pipe's next batch: an unsent batch left from before (a crash, a failed attempt or a split; same
+    /// requestId, same files; the newest first), or a new one of up to `maxFiles` pending files, committed before it
+    /// is returned.
     /// - Parameters:
     ///   - stagedOnly: an upload rule's pipe: only files whose upload was verified (a `staged` row).
     ///   - preferUntried: the pipe is probing after a refusal that may be the pipe's or a file's
@@ -18,7 +19,10 @@ extension Outbox {
         let staged = stagedOnly ? " AND EXISTS (SELECT 1 FROM staged WHERE staged.file_id = files.id)" : ""
         let at = Self.seconds(now)
         let requestID = newRequestID()
-        let order = preferUntried ? "attempts, id" : "id"
+        // The newest unsent batch first: after a split, one half is sent before the other pair of a split at the
+        // same depth, so the search for a refused file goes depth-first (~13 calls from 5000 files to one), never
+        // breadth-first (a call for every batch of every level: ~10,000 calls when the pipe refuses everything).
+        let order = preferUntried ? "attempts, id DESC" : "id DESC"
         return try await write { db in
             let unbatched = try db.cachedStatement(
                 sql: "SELECT 1 FROM files WHERE pipe = ? AND state = 'pending' AND batch_id IS NULL\(staged) LIMIT 1")

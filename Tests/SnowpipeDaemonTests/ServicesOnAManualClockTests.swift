@@ -36,6 +36,47 @@ struct ServicesOnAManualClockTests {
         #expect(await rig.fixture.emulator.statistics().insertFilesCalls == 1)
     }
 
+    /// Records `count` one-row CSV files written into the stage, as the watcher would.
+    static func record(_ rig: ServiceRig, _ range: Range<Int>) async throws {
+        var discovered: [DiscoveredFile] = []
+        for index in range {
+            let text = "ID,NAME,AMOUNT\n\(index),n,1.5\n"
+            let path = rig.fixture.stage.write("f\(index).csv", text)
+            discovered.append(
+                DiscoveredFile(
+                    pipe: ServiceRig.pipe, localPath: path, stagePath: "f\(index).csv", size: Int64(text.utf8.count),
+                    mtimeNanoseconds: 1))
+        }
+        _ = try await rig.outbox.record(discovered, now: rig.clock.date)
+        rig.context.signals(ServiceRig.pipe).pending.signal()
+    }
+
+    @Test func aPipeStoppedAndResumedWhile20000FilesFlowRejectsNoneSaysSoAndLoadsEachOnce() async throws {
+        let rig = try ServiceRig(lingerMilliseconds: 200, pollSeconds: 5, loadDelaySeconds: 1)
+        await rig.fixture.emulator.setExecutionState(.stoppedCloned, pipe: ServiceRig.pipe)
+        rig.start()
+        try await Self.record(rig, 0..<10_000)
+        try await rig.run(until: "the pause is in the outbox for status") {
+            try await rig.outbox.summary().first?.submitProblem?.contains("STOPPED_CLONED") == true
+        }
+        #expect(rig.log.contains("is taken as the pipe's"))
+        try await Self.record(rig, 10_000..<20_000)
+        await rig.fixture.emulator.setExecutionState(.running, pipe: ServiceRig.pipe)
+        try await rig.run(until: "every file is LOADED") {
+            try await rig.outbox.summary().first?.counts["LOADED"] == 20_000
+        }
+        await rig.stop()
+        let summary = try #require(try await rig.outbox.summary().first)
+        #expect(summary.counts["REJECTED"] == nil)
+        #expect(summary.submitProblem == nil)
+        let received = await rig.fixture.emulator.receivedPaths(pipe: ServiceRig.pipe)
+        #expect(received.count == 20_000 && received.values.allSatisfy { $0 == 1 })
+        #expect(try await rig.fixture.emulator.rows(of: "DB.S.T").count == 20_000)
+        // Depth-first: from 5000 files to one in about 13 calls, then a probe per backoff; never a call per batch
+        // of every level of the split.
+        #expect(await rig.fixture.emulator.statistics().insertFilesCalls < 200)
+    }
+
     @Test func aTwoHourOutageIsFilledFromTheLoadHistory() async throws {
         let rig = try ServiceRig(pollSeconds: 5, loadDelaySeconds: 30)
         rig.start()

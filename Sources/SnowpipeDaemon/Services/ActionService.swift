@@ -90,20 +90,3 @@ final class ActionService<C: Clock>: Service where C.Duration == Duration {
         return (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
     }
 }
-
-/// Size and modification time of a file on disk, to act only on the version a row describes.
-struct FileVersion {
-    var size: Int64
-    var mtimeNanoseconds: Int64
-
-    init?(path: String) {
-        var info = stat()
-        guard lstat(path, &info) == 0 else { return nil }
-        size = Int64(info.st_size)
-        mtimeNanoseconds = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
-    }
-
-    func matches(_ file: FileRecord) -> Bool {
-        size == file.size && mtimeNanoseconds == file.mtimeNanoseconds
-    }
-}
