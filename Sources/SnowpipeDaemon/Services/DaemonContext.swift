@@ -120,8 +120,8 @@ final class DaemonContext: Sendable {
         return line
     }
 
-    /// The watch rule a finished file belongs to (by pipe and directory).
+    /// The watch rule a finished file belongs to: the deepest of its pipe's rules holding it (`owner(of:)`).
     func rule(for file: FileRecord) -> WatchRule? {
-        configuration.watches.first { $0.pipe == file.pipe && file.localPath.hasPrefix($0.directory + "/") }
+        configuration.watches.owner(of: file.localPath, pipe: file.pipe).map { configuration.watches[$0] }
     }
 }

@@ -15,14 +15,9 @@ struct FileClassifier: Sendable {
         filters = rules.map { GlobFilter(include: $0.include, exclude: $0.exclude) }
     }
 
-    /// The index of the rule with the deepest directory holding `path`, filters not applied.
+    /// The index of the rule with the deepest directory holding `path`, filters not applied (`owner(of:)`).
     static func owner(of path: String, in rules: [WatchRule]) -> Int? {
-        var best: Int?
-        for (index, rule) in rules.enumerated() where path.hasPrefix(rule.directory + "/") {
-            if let current = best, rules[current].directory.count >= rule.directory.count { continue }
-            best = index
-        }
-        return best
+        rules.owner(of: path)
     }
 
     /// The rule index owning `path` (deepest root first), if the path passes its filters.

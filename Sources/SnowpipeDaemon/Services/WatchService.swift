@@ -188,11 +188,7 @@ final class WatchService<C: Clock>: Service where C.Duration == Duration {
         let now = context.now()
         var discovered: [DiscoveredFile] = []
         for directory in directories {
-            guard
-                let rootIndex = context.configuration.watches.firstIndex(where: {
-                    directory == $0.directory || directory.hasPrefix($0.directory + "/")
-                })
-            else { continue }
+            guard let rootIndex = context.configuration.watches.owner(of: directory) else { continue }
             let rule = context.configuration.watches[rootIndex]
             // A directory walk blocks on the file system: off the cooperative pool.
             let filter = classifier.filters[rootIndex]
