@@ -47,6 +47,40 @@ public enum SnowflakeIdentifier {
         return nil
     }
 
+    /// The name as Snowflake stores it, which the REST paths need (the insertFiles page: "case-sensitive,
+    /// fully-qualified pipe name"): each unquoted part upper-cased (`mydb.public.orders_pipe` was created as
+    /// `MYDB.PUBLIC.ORDERS_PIPE`), each double-quoted part kept as written. Call it on a valid name.
+    public static func canonical(_ name: String) -> String {
+        var result = ""
+        var part = ""
+        var quoted = false
+        func flush() {
+            result += part.hasPrefix("\"") ? part : part.uppercased()
+            part = ""
+        }
+        var characters = Array(name)[...]
+        while let character = characters.popFirst() {
+            if quoted {
+                part.append(character)
+                if character == "\"" {
+                    if characters.first == "\"" {
+                        part.append(characters.removeFirst())
+                    } else {
+                        quoted = false
+                    }
+                }
+            } else if character == "." {
+                flush()
+                result.append(".")
+            } else {
+                if character == "\"", part.isEmpty { quoted = true }
+                part.append(character)
+            }
+        }
+        flush()
+        return result
+    }
+
     private static func problemWithPart(_ part: String) -> String? {
         if part.isEmpty { return "has an empty part (two dots in a row, or a leading or trailing dot)" }
         if part.hasPrefix("\"") {

@@ -100,6 +100,17 @@ struct RefusalAndRetryTests {
         }
     }
 
+    @Test func aLowerCaseUnquotedPipeNameReachesThePipeSnowflakeStoredInUpperCase() async throws {
+        // The emulator's pipe paths are case-sensitive, as the API page says: `db.s.csv_pipe` must be sent as
+        // `DB.S.CSV_PIPE`, the name an unquoted CREATE PIPE stores.
+        try await DaemonHarness.withDaemon(pipe: "db.s.csv_pipe") { harness in
+            harness.dropCSV("a.csv", firstID: 1, rows: 1)
+            try await DaemonHarness.waitUntil("a.csv is LOADED") { try await states(harness)["LOADED"] == 1 }
+            try await harness.waitForLog("LOADED a.csv into DB.S.CSV_PIPE")
+            #expect(await harness.stop() == 0)
+        }
+    }
+
     @Test func aPathOutsideThePipesPatternEndsSkippedAtOnceWithTheReason() async throws {
         try await DaemonHarness.withDaemon(pipe: "DB.S.PATTERN_PIPE") { harness in
             harness.dropCSV("a.csv", firstID: 1, rows: 1)

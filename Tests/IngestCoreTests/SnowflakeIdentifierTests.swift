@@ -25,3 +25,19 @@ struct SnowflakeIdentifierTests {
         #expect(problem?.contains(expected) == true, "\(problem ?? "nil")")
     }
 }
+
+@Suite("A pipe name as Snowflake stores it")
+struct CanonicalIdentifierTests {
+    static let cases: [(String, String)] = [
+        ("mydb.public.orders_pipe", "MYDB.PUBLIC.ORDERS_PIPE"),
+        ("MyDb.Public.Orders$1", "MYDB.PUBLIC.ORDERS$1"),
+        (#"mydb."My Schema".pipe"#, #"MYDB."My Schema".PIPE"#),
+        (#""a.b"."c""d".e"#, #""a.b"."c""d".E"#),
+        ("DB.S.P", "DB.S.P"),
+    ]
+
+    @Test(arguments: cases)
+    func unquotedPartsAreUpperCasedAndQuotedOnesKept(written: String, stored: String) {
+        #expect(SnowflakeIdentifier.canonical(written) == stored)
+    }
+}

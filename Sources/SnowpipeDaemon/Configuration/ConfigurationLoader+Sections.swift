@@ -104,15 +104,19 @@ extension ConfigurationLoader {
             if directory.isEmpty == false, directory.hasPrefix("/") == false {
                 reader.problem("\(path).directory", keys["directory"], "must be an absolute path")
             }
-            let pipe = reader.string(keys["pipe"], path: "\(path).pipe", required: true) ?? ""
+            let written = reader.string(keys["pipe"], path: "\(path).pipe", required: true) ?? ""
             let stream = readStream(keys, path: path, directory: directory, reader)
             // Stream mode may name a table's default streaming pipe, `DB.SCHEMA.<TABLE>-STREAMING`.
-            let checkedPipe =
-                stream != nil && pipe.uppercased().hasSuffix("-STREAMING") ? String(pipe.dropLast(10)) : pipe
-            if pipe.isEmpty == false, let problem = SnowflakeIdentifier.problemWithQualifiedName(checkedPipe) {
+            let defaultStreaming = stream != nil && written.uppercased().hasSuffix("-STREAMING")
+            let checkedPipe = defaultStreaming ? String(written.dropLast(10)) : written
+            var pipe = written
+            if written.isEmpty == false, let problem = SnowflakeIdentifier.problemWithQualifiedName(checkedPipe) {
                 reader.problem(
                     "\(path).pipe", keys["pipe"],
                     "\(problem); give the pipe's fully qualified name, e.g. MY_DB.PUBLIC.MY_PIPE")
+            } else if written.isEmpty == false {
+                // The name as Snowflake stores it: the REST paths are case-sensitive.
+                pipe = SnowflakeIdentifier.canonical(checkedPipe) + (defaultStreaming ? "-STREAMING" : "")
             }
             var prefix = reader.string(keys["stage_prefix"], path: "\(path).stage_prefix") ?? ""
             if prefix.hasPrefix("/") { prefix.removeFirst() }
