@@ -64,7 +64,8 @@ class StreamBench(BenchBase):
         config = {
             "account": "BENCH-ACCOUNT",
             "users": [self.bench_user(PIPES.values())],
-            "pipes": [{"name": PIPES[n], "stageDirectory": self.work, "table": TABLES[n], "columns": columns,
+            "pipes": [{"name": PIPES[n], "kind": "STREAMING", "stageDirectory": self.work, "table": TABLES[n],
+                       "columns": columns,
                        "format": {"type": "NDJSON"}} for n in PIPES],
             "streamingCommitDelaySeconds": 0.2,
             "databasePath": os.path.join(self.work, "emulator.sqlite"),

@@ -23,6 +23,17 @@ public struct PipeDefinition: Codable, Sendable {
     public var onError: String
     /// Optional `PATTERN` regular expression; must match the whole path.
     public var pattern: String?
+    /// What the pipe takes: files registered through insertFiles (a classic `COPY INTO … FROM @stage` pipe), or
+    /// rows through Snowpipe Streaming channels (a streaming pipe, `… FROM TABLE(DATA_SOURCE(TYPE =>
+    /// 'STREAMING'))`). Each REST API refuses the other kind. A table's default streaming pipe `<TABLE>-STREAMING`
+    /// needs no definition.
+    public var kind: Kind
+
+    /// The two kinds of pipe (`snowpipe-rest-api.txt` for files, `snowpipe-streaming-rest-api.txt` for rows).
+    public enum Kind: String, Codable, Sendable {
+        case classic = "CLASSIC"
+        case streaming = "STREAMING"
+    }
 
     public init(
         name: String,
@@ -33,8 +44,10 @@ public struct PipeDefinition: Codable, Sendable {
         format: FileFormat = FileFormat(),
         onError: String = "SKIP_FILE",
         pattern: String? = nil,
-        stage: String? = nil
+        stage: String? = nil,
+        kind: Kind = .classic
     ) {
+        self.kind = kind
         self.name = name
         self.stage = stage
         self.stageDirectory = stageDirectory
@@ -57,7 +70,8 @@ public struct PipeDefinition: Codable, Sendable {
             format: try c.decodeIfPresent(FileFormat.self, forKey: .format) ?? FileFormat(),
             onError: try c.decodeIfPresent(String.self, forKey: .onError) ?? "SKIP_FILE",
             pattern: try c.decodeIfPresent(String.self, forKey: .pattern),
-            stage: try c.decodeIfPresent(String.self, forKey: .stage)
+            stage: try c.decodeIfPresent(String.self, forKey: .stage),
+            kind: try c.decodeIfPresent(Kind.self, forKey: .kind) ?? .classic
         )
         if stage == nil, stageDirectory.isEmpty {
             throw DecodingError.dataCorruptedError(

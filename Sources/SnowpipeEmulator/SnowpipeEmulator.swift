@@ -227,6 +227,13 @@ public actor SnowpipeEmulator {
                 message: "Specified object does not exist or not authorized. Pipe not found: \(name)")
         }
         if let refusal = executionStates[name]?.refusal(pipe: name) { return refusal }
+        if pipe.kind == .streaming {
+            // No source gives Snowflake's exact answer; a 400 that names the pipe, never a file.
+            return .snowflakeError(
+                400, code: VendorCode.invalidRequest,
+                message: "Pipe \(name) is a Snowpipe Streaming pipe: it takes rows through channels, not files "
+                    + "through the Snowpipe REST API. Use a pipe defined as COPY INTO <table> FROM @<stage>.")
+        }
         states[name]?.purge(now: now, configuration: configuration)
         forgetAgedOutMemory(now: now)
         switch endpoint {

@@ -170,7 +170,8 @@ struct StreamModeTests {
 
     @Test func csvWithAHeaderBecomesJSONObjectsByColumnName() async throws {
         try await DaemonHarness.withDaemon(
-            .init(adjust: { $0.streamingCommitDelaySeconds = 0.2 }), watchExtra: streamRule(format: "csv")
+            .init(adjust: { $0.streamingCommitDelaySeconds = 0.2 }), pipe: "DB.S.T-STREAMING",
+            watchExtra: streamRule(format: "csv")
         ) { harness in
             dropFile(harness, "orders.csv", Array("ID,NAME,AMOUNT\n1,\"Smith, J\",2.5\r\n2,,3\n3,c,4\n".utf8))
             try await DaemonHarness.waitUntil("orders.csv is LOADED") { try await states(harness)["LOADED"] == 1 }

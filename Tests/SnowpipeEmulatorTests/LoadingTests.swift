@@ -97,13 +97,13 @@ struct LoadingTests {
 
     @Test func ndjsonMatchesColumnsByNameAndReportsBadLines() async throws {
         let entry = await load(
-            "e.json", "{\"id\": 1, \"payload\": {\"k\": [1,2]}}\n\n{\"ID\": 2}\n", pipe: "DB.S.JSON_PIPE")
+            "e.json", "{\"id\": 1, \"payload\": {\"k\": [1,2]}}\n\n{\"ID\": 2}\n", pipe: "DB.S.NDJSON_PIPE")
         #expect(entry["status"] as? String == "LOADED")
         #expect(entry["rowsInserted"] as? Int == 2)
         let rows = try await fixture.emulator.rows(of: "DB.S.EVENTS")
         #expect(rows[0][1] == #"{"k":[1,2]}"#)
         #expect(rows[1][1] == nil)
-        let bad = await load("bad.json", "{\"id\": 1}\n{oops\n", pipe: "DB.S.JSON_PIPE")
+        let bad = await load("bad.json", "{\"id\": 1}\n{oops\n", pipe: "DB.S.NDJSON_PIPE")
         #expect(bad["status"] as? String == "LOAD_FAILED")
         #expect(bad["firstErrorLineNum"] as? Int == 2)
     }

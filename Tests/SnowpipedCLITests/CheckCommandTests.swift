@@ -128,6 +128,24 @@ struct CheckCommandTests {
         #expect(!result.output.contains("pw-for-check"))
     }
 
+    @Test func aRuleOnAPipeOfTheOtherKindFailsTheCheckNamingTheKind() async throws {
+        fixture.clock.followSystemTime()
+        try await LiveEmulator.withServer(fixture.emulator) { base in
+            let port = Int(base.split(separator: ":").last!)!
+            // A stream rule on a classic pipe.
+            let stream = try setup(port: port, pipe: "DB.S.CSV_PIPE")
+            try (String(contentsOfFile: stream, encoding: .utf8) + "\n    mode: stream\n    format: ndjson\n")
+                .write(toFile: stream, atomically: true, encoding: .utf8)
+            let streamed = try await check(stream)
+            #expect(streamed.status != 0, "\(streamed.output)")
+            #expect(streamed.output.contains("is a classic pipe"), "\(streamed.output)")
+            // A file rule on a streaming pipe.
+            let files = try await check(try setup(port: port, pipe: "DB.S.JSON_PIPE"))
+            #expect(files.status != 0, "\(files.output)")
+            #expect(files.output.contains("is a Snowpipe Streaming pipe"), "\(files.output)")
+        }
+    }
+
     @Test func aStreamRuleIsCheckedThroughItsScopedTokenAndChannel() async throws {
         fixture.clock.followSystemTime()
         try await LiveEmulator.withServer(fixture.emulator) { base in

@@ -5,8 +5,9 @@ import SnowpipeEmulator
 /// An in-process emulator with a stage directory, a manual clock and a few pipes, plus helpers to call it.
 ///
 /// Pipes: `DB.S.CSV_PIPE` (CSV, header skipped, SKIP_FILE) into `DB.S.T`, `DB.S.CONT_PIPE` (CONTINUE),
-/// `DB.S.SKIP3_PIPE` (SKIP_FILE_3), `DB.S.ABORT_PIPE` (ABORT_STATEMENT), `DB.S.JSON_PIPE` (NDJSON into
-/// `DB.S.EVENTS`), `DB.S.PATTERN_PIPE` (only `.*[.]csv`) and `DB.S.HIDDEN_PIPE` (not granted to the user).
+/// `DB.S.SKIP3_PIPE` (SKIP_FILE_3), `DB.S.ABORT_PIPE` (ABORT_STATEMENT), `DB.S.JSON_PIPE` (a streaming pipe into
+/// `DB.S.EVENTS`), `DB.S.NDJSON_PIPE` (NDJSON files into `DB.S.EVENTS`), `DB.S.PATTERN_PIPE` (only `.*[.]csv`) and
+/// `DB.S.HIDDEN_PIPE` (not granted to the user).
 public struct EmulatorFixture: Sendable {
     public static let account = "MYORG-MYACCT"
     public static let user = "INGEST_USER"
@@ -27,6 +28,9 @@ public struct EmulatorFixture: Sendable {
             PipeDefinition.Column(name: "AMOUNT", type: .float),
         ]
         let csv = PipeDefinition.FileFormat(type: .csv, skipHeader: 1)
+        let events = [
+            PipeDefinition.Column(name: "ID", type: .integer), PipeDefinition.Column(name: "PAYLOAD", type: .variant),
+        ]
         func pipe(_ name: String, onError: String = "SKIP_FILE", pattern: String? = nil) -> PipeDefinition {
             PipeDefinition(
                 name: name, stageDirectory: stage.path, stageLocation: "s3://bucket/", table: "DB.S.T",
@@ -37,11 +41,10 @@ public struct EmulatorFixture: Sendable {
             pipe("DB.S.SKIP3_PIPE", onError: "SKIP_FILE_3"), pipe("DB.S.ABORT_PIPE", onError: "ABORT_STATEMENT"),
             pipe("DB.S.PATTERN_PIPE", pattern: ".*[.]csv"), pipe("DB.S.HIDDEN_PIPE"),
             PipeDefinition(
-                name: "DB.S.JSON_PIPE", stageDirectory: stage.path, table: "DB.S.EVENTS",
-                columns: [
-                    PipeDefinition.Column(name: "ID", type: .integer),
-                    PipeDefinition.Column(name: "PAYLOAD", type: .variant),
-                ],
+                name: "DB.S.JSON_PIPE", stageDirectory: stage.path, table: "DB.S.EVENTS", columns: events,
+                format: PipeDefinition.FileFormat(type: .ndjson), kind: .streaming),
+            PipeDefinition(
+                name: "DB.S.NDJSON_PIPE", stageDirectory: stage.path, table: "DB.S.EVENTS", columns: events,
                 format: PipeDefinition.FileFormat(type: .ndjson)),
         ]
         var configuration = EmulatorConfiguration(

@@ -80,6 +80,7 @@ class Emulator:
                 "table": STREAM_TABLE,
                 "columns": [{"name": "ID", "type": "NUMBER"}, {"name": "NAME", "type": "VARCHAR"}],
                 "format": {"type": "NDJSON"},
+                "kind": "STREAMING",
             }],
             "loadDelaySeconds": load_delay,
             "streamingCommitDelaySeconds": 0.5,

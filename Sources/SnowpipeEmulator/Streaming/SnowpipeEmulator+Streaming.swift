@@ -129,6 +129,13 @@ extension SnowpipeEmulator {
     ) throws(StreamingError) -> PipeDefinition {
         let wanted = name.description.uppercased()
         var found = pipes.values.first { $0.name.uppercased() == wanted }
+        if let classic = found, classic.kind == .classic, grant.pipes.contains(classic.name) {
+            throw StreamingError(
+                status: 400, code: "ERR_PIPE_KIND_NOT_SUPPORTED",
+                message: "Pipe \(classic.name) is a classic pipe (COPY INTO … FROM @stage): it takes files through "
+                    + "insertFiles, not rows through channels. Use a streaming pipe, or the table's default "
+                    + "streaming pipe <TABLE>-STREAMING. (emulator: no source gives Snowflake's exact answer)")
+        }
         if found == nil, name.pipe.uppercased().hasSuffix("-STREAMING") {
             // The table's default streaming pipe: a pipe of this database and schema into `<TABLE>`.
             let table = String(name.pipe.uppercased().dropLast("-STREAMING".count))
