@@ -8,13 +8,42 @@ public enum SnowflakeIdentifier {
     /// Splits and checks `DATABASE.SCHEMA.OBJECT`.
     /// - Returns: nil when valid, else what is wrong (for a configuration message).
     public static func problemWithQualifiedName(_ name: String) -> String? {
+        let parts: [String]
+        switch split(name) {
+        case .failure(let problem): return problem.message
+        case .success(let value): parts = value
+        }
+        for part in parts {
+            if let problem = problemWithPart(part) { return problem }
+        }
+        guard parts.count == 3 else {
+            return "must be fully qualified as DATABASE.SCHEMA.NAME (found \(parts.count) part(s))"
+        }
+        return nil
+    }
+
+    /// The name as Snowflake stores it, which the REST paths need (the insertFiles page: "case-sensitive,
+    /// fully-qualified pipe name"): each unquoted part upper-cased (`mydb.public.orders_pipe` was created as
+    /// `MYDB.PUBLIC.ORDERS_PIPE`), each double-quoted part kept as written. Call it on a valid name.
+    public static func canonical(_ name: String) -> String {
+        guard case .success(let parts) = split(name) else { return name }
+        return parts.map { $0.hasPrefix("\"") ? $0 : $0.uppercased() }.joined(separator: ".")
+    }
+
+    /// Why a name cannot be split into parts.
+    struct SplitProblem: Error {
+        let message: String
+    }
+
+    /// The dot-separated parts of `name`, quoted parts with their quotes (a dot inside quotes does not split).
+    static func split(_ name: String) -> Result<[String], SplitProblem> {
         var parts: [String] = []
         var current = ""
         var quoted = false
         var characters = Array(name)[...]
         while let character = characters.popFirst() {
             if let code = character.asciiValue, code < 0x20 || code == 0x7f {
-                return "contains a control character (a newline or tab?)"
+                return .failure(SplitProblem(message: "contains a control character (a newline or tab?)"))
             }
             if quoted {
                 current.append(character)
@@ -30,55 +59,17 @@ public enum SnowflakeIdentifier {
                 current = ""
             } else {
                 if character == "\"" {
-                    guard current.isEmpty else { return "has a quote inside an unquoted part (\(current)\")" }
+                    guard current.isEmpty else {
+                        return .failure(SplitProblem(message: "has a quote inside an unquoted part (\(current)\")"))
+                    }
                     quoted = true
                 }
                 current.append(character)
             }
         }
-        if quoted { return "has an unterminated quoted identifier" }
+        if quoted { return .failure(SplitProblem(message: "has an unterminated quoted identifier")) }
         parts.append(current)
-        for part in parts {
-            if let problem = problemWithPart(part) { return problem }
-        }
-        guard parts.count == 3 else {
-            return "must be fully qualified as DATABASE.SCHEMA.NAME (found \(parts.count) part(s))"
-        }
-        return nil
-    }
-
-    /// The name as Snowflake stores it, which the REST paths need (the insertFiles page: "case-sensitive,
-    /// fully-qualified pipe name"): each unquoted part upper-cased (`mydb.public.orders_pipe` was created as
-    /// `MYDB.PUBLIC.ORDERS_PIPE`), each double-quoted part kept as written. Call it on a valid name.
-    public static func canonical(_ name: String) -> String {
-        var result = ""
-        var part = ""
-        var quoted = false
-        func flush() {
-            result += part.hasPrefix("\"") ? part : part.uppercased()
-            part = ""
-        }
-        var characters = Array(name)[...]
-        while let character = characters.popFirst() {
-            if quoted {
-                part.append(character)
-                if character == "\"" {
-                    if characters.first == "\"" {
-                        part.append(characters.removeFirst())
-                    } else {
-                        quoted = false
-                    }
-                }
-            } else if character == "." {
-                flush()
-                result.append(".")
-            } else {
-                if character == "\"", part.isEmpty { quoted = true }
-                part.append(character)
-            }
-        }
-        flush()
-        return result
+        return .success(parts)
     }
 
     private static func problemWithPart(_ part: String) -> String? {

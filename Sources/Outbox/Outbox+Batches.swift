@@ -100,35 +100,27 @@ extension Outbox {
                     WHERE batch_id = ? AND state = 'pending'
                     """
             ).execute(arguments: [at, batch.requestID, batch.id])
-            var skipped: [FileRecord] = []
-            for id in unmatchedIDs {
-                let statement = try db.cachedStatement(
-                    sql: """
-                        UPDATE files SET state = 'SKIPPED', finished_at = ?, detail = ?, action_pending = 1
-                        WHERE id = ? AND state = 'submitted'
-                        RETURNING *
-                        """)
-                if let row = try FileRecord.fetchOne(statement, arguments: [at, UnmatchedPatternExplanation.text, id]) {
-                    skipped.append(row)
-                }
-            }
+            // Each (file, reason) that ends SKIPPED now: a PATTERN mismatch always, the 14-day rule on a first attempt.
+            var ending = unmatchedIDs.map { ($0, UnmatchedPatternExplanation.text) }
             for id in skippedIDs {
                 if skip == .skipped {
-                    let statement = try db.cachedStatement(
-                        sql: """
-                            UPDATE files SET state = 'SKIPPED', finished_at = ?, detail = ?, action_pending = 1
-                            WHERE id = ? AND state = 'submitted'
-                            RETURNING *
-                            """)
-                    if let row = try FileRecord.fetchOne(statement, arguments: [at, SkipExplanation.text, id]) {
-                        skipped.append(row)
-                    }
+                    ending.append((id, SkipExplanation.text))
                 } else {
                     try db.cachedStatement(
                         sql: "UPDATE files SET maybe_skipped = 1 WHERE id = ? AND state = 'submitted'"
                     )
                     .execute(arguments: [id])
                 }
+            }
+            var skipped: [FileRecord] = []
+            for (id, reason) in ending {
+                let statement = try db.cachedStatement(
+                    sql: """
+                        UPDATE files SET state = 'SKIPPED', finished_at = ?, detail = ?, action_pending = 1
+                        WHERE id = ? AND state = 'submitted'
+                        RETURNING *
+                        """)
+                if let row = try FileRecord.fetchOne(statement, arguments: [at, reason, id]) { skipped.append(row) }
             }
             try db.cachedStatement(sql: "UPDATE batches SET sent_at = ? WHERE id = ?").execute(arguments: [
                 at, batch.id,

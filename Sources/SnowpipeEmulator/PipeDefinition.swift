@@ -3,6 +3,12 @@ import Foundation
 /// A Snowpipe pipe as the emulator models it: `COPY INTO <table> FROM @<stage> FILE_FORMAT=... ON_ERROR=...
 /// PATTERN=...`, with the stage being a local directory.
 public struct PipeDefinition: Codable, Sendable {
+    /// The key prefix of the pipe's location inside its stage: `stagePath/`, or "" for the stage root.
+    var locationPrefix: String {
+        let trimmed = (stagePath ?? "").split(separator: "/").joined(separator: "/")
+        return trimmed.isEmpty ? "" : trimmed + "/"
+    }
+
     /// Fully qualified, case-sensitive name as used in URLs, e.g. `MYDB.MYSCHEMA.MYPIPE`.
     public var name: String
     /// Local directory standing in for the stage; insertFiles paths are relative to it. Empty when `stage` is set.
@@ -12,6 +18,10 @@ public struct PipeDefinition: Codable, Sendable {
     public var stage: String?
     /// What `stageLocation` reports, e.g. `s3://mybucket/data/`. Defaults to the directory as a file URL.
     public var stageLocation: String?
+    /// With `stage`: the path after the stage in the pipe's COPY (`COPY INTO t FROM @STAGE/landing` → `landing`);
+    /// insertFiles paths are relative to it (`snowpipe-rest-api.txt`, insertFiles: the path is relative to the
+    /// stage location of the pipe).
+    public var stagePath: String?
     /// Target table name (one SQLite table per distinct name).
     public var table: String
     /// Target columns in order.
@@ -45,9 +55,11 @@ public struct PipeDefinition: Codable, Sendable {
         onError: String = "SKIP_FILE",
         pattern: String? = nil,
         stage: String? = nil,
-        kind: Kind = .classic
+        kind: Kind = .classic,
+        stagePath: String? = nil
     ) {
         self.kind = kind
+        self.stagePath = stagePath
         self.name = name
         self.stage = stage
         self.stageDirectory = stageDirectory
@@ -71,7 +83,8 @@ public struct PipeDefinition: Codable, Sendable {
             onError: try c.decodeIfPresent(String.self, forKey: .onError) ?? "SKIP_FILE",
             pattern: try c.decodeIfPresent(String.self, forKey: .pattern),
             stage: try c.decodeIfPresent(String.self, forKey: .stage),
-            kind: try c.decodeIfPresent(Kind.self, forKey: .kind) ?? .classic
+            kind: try c.decodeIfPresent(Kind.self, forKey: .kind) ?? .classic,
+            stagePath: try c.decodeIfPresent(String.self, forKey: .stagePath)
         )
         if stage == nil, stageDirectory.isEmpty {
             throw DecodingError.dataCorruptedError(

@@ -14,7 +14,7 @@ import Testing
 func withStageUpload(
     encryption: StageDefinition.Encryption = .full, tableStage: Bool = false, extraRule: String = "",
     start: Bool = true,
-    putThresholdBytes: Int = SnowpipeEmulator.defaultPutThresholdBytes,
+    putThresholdBytes: Int = SnowpipeEmulator.defaultPutThresholdBytes, pipeStagePath: String? = nil,
     prepare: @escaping @Sendable (DaemonHarness, MotoS3) async throws -> Void = { _, _ in },
     _ body: @Sendable (DaemonHarness, MotoS3) async throws -> Void
 ) async throws {
@@ -37,7 +37,8 @@ func withStageUpload(
                             .init(name: "ID", type: .number), .init(name: "NAME", type: .varchar),
                             .init(name: "AMOUNT", type: .float),
                         ],
-                        format: .init(type: .csv, skipHeader: 1), stage: tableStage ? "DB.S.%T" : "DB.S.UP_STAGE"))
+                        format: .init(type: .csv, skipHeader: 1), stage: tableStage ? "DB.S.%T" : "DB.S.UP_STAGE",
+                        stagePath: pipeStagePath))
                 configuration.users[0].pipes.append("DB.S.UP_PIPE")
                 configuration.loadDelaySeconds = 0.2
                 configuration.putThresholdBytes = putThresholdBytes
@@ -111,6 +112,23 @@ struct StageUploadTests {
                     try await moto.requestLog().allSatisfy { $0.path.hasPrefix("/\(moto.bucket)/ext/landing/landing/") }
                 )
             }
+        }
+    }
+
+    /// `COPY INTO T FROM @DB.S.UP_STAGE/incoming`: insertFiles paths are relative to `incoming/`, and the rule's
+    /// `pipe_location` puts the objects there.
+    @Test(arguments: [StageDefinition.Encryption.full, .none])
+    func aPipeCopyingFromASubPathOfTheStageLoadsTheFilesUploadedUnderIt(
+        encryption: StageDefinition.Encryption
+    ) async throws {
+        try await withStageUpload(
+            encryption: encryption, extraRule: "      pipe_location: incoming", pipeStagePath: "incoming"
+        ) { harness, moto in
+            harness.dropCSV("a.csv", firstID: 1, rows: 2, renameIn: true)
+            try await harness.waitForLog("LOADED a.csv", timeout: .seconds(30))
+            #expect(try await loadedIDs(harness) == [1: 1, 2: 1])
+            let keys = try await moto.requestLog().filter { $0.method == "PUT" }.map(\.path)
+            #expect(keys.contains { $0.contains("/incoming/landing/") }, "\(keys)")
         }
     }
 

@@ -43,6 +43,14 @@ def setup(monkeypatch):
             moto.stop()
 
 
+def connect(emulator, key):
+    """The official connector, logged in with the key pair to the emulator on loopback."""
+    return snowflake.connector.connect(
+        account="myorg-myacct", user=USER, host="127.0.0.1", port=emulator.port, protocol="http",
+        authenticator="SNOWFLAKE_JWT", private_key_file=str(key), validate_default_parameters=False,
+        client_telemetry_enabled=False, ocsp_fail_open=True)
+
+
 def rows(emulator):
     return emulator.admin(f"/admin/rows?table={TABLE}")["rows"]
 
@@ -51,10 +59,7 @@ def test_the_connectors_put_is_served_and_the_file_loads_through_insert_files(se
     emulator, _, key, workdir = setup
     source = workdir / "orders.csv"
     source.write_text("ID,ITEM,AMOUNT\n1,apple,1.5\n2,pear,2\n")
-    connection = snowflake.connector.connect(
-        account="myorg-myacct", user=USER, host="127.0.0.1", port=emulator.port, protocol="http",
-        authenticator="SNOWFLAKE_JWT", private_key_file=str(key), validate_default_parameters=False,
-        client_telemetry_enabled=False, ocsp_fail_open=True)
+    connection = connect(emulator, key)
     try:
         cursor = connection.cursor()
         cursor.execute(f"PUT file://{source} @{UP_STAGE}/in AUTO_COMPRESS=TRUE")
@@ -78,10 +83,7 @@ def test_the_connectors_put_of_quoted_names_with_spaces_quotes_and_non_ascii_is_
     folder.mkdir()
     source = folder / "it's ü.csv"
     source.write_text("ID,ITEM,AMOUNT\n3,plum,1\n")
-    connection = snowflake.connector.connect(
-        account="myorg-myacct", user=USER, host="127.0.0.1", port=emulator.port, protocol="http",
-        authenticator="SNOWFLAKE_JWT", private_key_file=str(key), validate_default_parameters=False,
-        client_telemetry_enabled=False, ocsp_fail_open=True)
+    connection = connect(emulator, key)
     try:
         cursor = connection.cursor()
         # The source with a backslash-escaped quote, the target with a doubled one: both Snowflake literals.

@@ -183,7 +183,10 @@ extension ConfigurationLoader {
         guard let node, node.isNull == false else { return nil }
         let keys = reader.mapping(
             node, path: path,
-            allowed: ["kind", "name", "path", "endpoint", "concurrency", "bucket", "prefix", "region", "credentials"])
+            allowed: [
+                "kind", "name", "path", "pipe_location", "endpoint", "concurrency", "bucket", "prefix", "region",
+                "credentials",
+            ])
         let kind = reader.string(keys["kind"], path: "\(path).kind") ?? "local"
         switch kind {
         case "local":
@@ -215,6 +218,8 @@ extension ConfigurationLoader {
         // What both kinds share: the sub-path inside the stage, an endpoint override, the uploads in flight.
         let subPath = (reader.string(keys["path"], path: "\(path).path") ?? "").split(separator: "/").joined(
             separator: "/")
+        let pipeLocation = (reader.string(keys["pipe_location"], path: "\(path).pipe_location") ?? "")
+            .split(separator: "/").joined(separator: "/")
         let endpoint = reader.string(keys["endpoint"], path: "\(path).endpoint")
         checkEndpoint(endpoint, node: keys["endpoint"], path: path, reader)
         let concurrency = Int(
@@ -222,7 +227,7 @@ extension ConfigurationLoader {
         if kind == "s3" {
             return UploadSettings(
                 stage: "", path: subPath, endpoint: endpoint, concurrency: concurrency,
-                external: readExternalS3(keys, path: path, reader))
+                external: readExternalS3(keys, path: path, reader), pipeLocation: pipeLocation)
         }
         let name = reader.string(keys["name"], path: "\(path).name", required: true) ?? ""
         let checked = name.replacingOccurrences(of: ".%", with: ".")
@@ -235,7 +240,8 @@ extension ConfigurationLoader {
         if subPath.contains("'") || subPath.contains(" ") {
             reader.problem("\(path).path", keys["path"], "must not contain quotes or spaces")
         }
-        return UploadSettings(stage: name, path: subPath, endpoint: endpoint, concurrency: concurrency)
+        return UploadSettings(
+            stage: name, path: subPath, endpoint: endpoint, concurrency: concurrency, pipeLocation: pipeLocation)
     }
 
     /// The bucket, prefix, region and credentials of `stage: {kind: s3, …}`.

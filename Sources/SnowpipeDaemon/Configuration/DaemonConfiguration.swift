@@ -194,8 +194,12 @@ public struct UploadSettings: Sendable, Equatable {
     public var stage: String
     /// `kind: s3`: the external stage's bucket, written to directly with the rule's own credentials.
     public var external: ExternalS3? = nil
-    /// The sub-path inside the stage ("" for its root); the pipe must copy from the stage root or above it.
+    /// The sub-path inside the pipe's location where objects go ("" for that location's root).
     public var path: String
+    /// The path after the stage in the pipe's `COPY INTO … FROM @stage/<pipe location>` ("" when it copies from
+    /// the stage root). Objects are uploaded under it, and the paths sent to insertFiles are relative to it, as
+    /// Snowpipe resolves them (`snowpipe-rest-api.txt`, insertFiles: "path … relative to the stage location").
+    public var pipeLocation: String = ""
     /// An S3 endpoint to use instead of AWS's (path-style; plain http only on loopback): an S3-compatible
     /// server or the test harness's.
     public var endpoint: String?
@@ -203,8 +207,10 @@ public struct UploadSettings: Sendable, Equatable {
     public var concurrency: Int
 
     public init(
-        stage: String, path: String = "", endpoint: String? = nil, concurrency: Int = 4, external: ExternalS3? = nil
+        stage: String, path: String = "", endpoint: String? = nil, concurrency: Int = 4, external: ExternalS3? = nil,
+        pipeLocation: String = ""
     ) {
+        self.pipeLocation = pipeLocation
         self.stage = stage
         self.external = external
         self.path = path

@@ -304,9 +304,13 @@ actor StageUploader {
 
     /// Where and how to upload into `directory` of the rule's stage: the PUT statement's answer for an internal
     /// stage, the configuration for an external one.
+    /// `directory` is relative to the pipe's location (as the insertFiles path is); the answer is for that
+    /// directory under `pipe_location` in the stage.
     static func answer(
-        settings: UploadSettings, session: SessionClient, directory: String, source: String, compression: String
+        settings: UploadSettings, session: SessionClient, directory relative: String, source: String,
+        compression: String
     ) async throws(SessionError) -> PutAnswer {
+        let directory = [settings.pipeLocation, relative].filter { $0.isEmpty == false }.joined(separator: "/")
         if let external = settings.external { return try externalAnswer(external, directory: directory) }
         return try await session.put(
             source: source, stage: settings.stage, path: directory, sourceCompression: compression)

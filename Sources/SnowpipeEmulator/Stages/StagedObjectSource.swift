@@ -15,8 +15,8 @@ struct StagedObjectSource: Sendable {
         guard let name = pipe.stage, let stage = stages[name.uppercased()], let storage else {
             return .failure(.system("pipe \(pipe.name) has no stage storage"))
         }
-        let key = stage.keyPrefix + path
-        let location = "s3://\(storage.bucket)/\(stage.keyPrefix)"
+        let key = stage.keyPrefix + pipe.locationPrefix + path
+        let location = "s3://\(storage.bucket)/\(stage.keyPrefix)\(pipe.locationPrefix)"
         let object: (body: [UInt8], info: S3ObjectInfo)
         do {
             object = try await SnowpipeEmulator.stageS3(storage).get(
@@ -58,7 +58,7 @@ extension SnowpipeEmulator {
     func stageLocation(of pipe: PipeDefinition) -> String {
         if let location = pipe.stageLocation { return location }
         if let name = pipe.stage, let stage = stages[name.uppercased()], let storage = configuration.stageStorage {
-            return "s3://\(storage.bucket)/\(stage.keyPrefix)"
+            return "s3://\(storage.bucket)/\(stage.keyPrefix)\(pipe.locationPrefix)"
         }
         return URL(fileURLWithPath: pipe.stageDirectory).absoluteString
     }
