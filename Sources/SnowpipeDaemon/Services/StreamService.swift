@@ -38,9 +38,8 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
     private var continuation: String?
     /// Files to append, in sequence order; the first may be part-way through.
     private var queue: [FileCursor] = []
-    /// Files with rows appended in this channel session and not ended, by sequence.
-    private var appended: [Int64: ChannelProgress.OpenFile] = [:]
-    private var committed: StreamOffset?
+    /// The committed token and the files appended and not ended in this channel session, with its rules.
+    private var session = ChannelSession()
     /// An append is on its way: whatever fails now (the token exchange included) fails the append.
     private var appending = false
 
@@ -86,7 +85,7 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
         }
         let now = context.now().timeIntervalSince1970
         switch planner.next(
-            now: now, rowsToAppend: queue.isEmpty == false || pending > 0, uncommittedFiles: appended.count)
+            now: now, rowsToAppend: queue.isEmpty == false || pending > 0, uncommittedFiles: session.appended.count)
         {
         case .open: try await open()
         case .append: try await appendChunk()
@@ -105,7 +104,7 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
         let response = try await client.openChannel(pipe: rule.pipe, channel: settings.channel)
         continuation = response.nextContinuationToken
         let status = response.channelStatus
-        committed = status.lastCommittedOffsetToken.flatMap(StreamOffset.init)
+        let committed = status.lastCommittedOffsetToken.flatMap(StreamOffset.init)
         if let token = status.lastCommittedOffsetToken, committed == nil {
             logger.warning(
                 Logger.Message(
@@ -115,13 +114,12 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
         }
         ledger.opened(errorCount: status.rowsErrorCount, committed: committed)
         let files = try await context.outbox.streamingFiles(channel: channelKey)
-        let verdict = ChannelProgress.judge(committed: committed, files: files.map(\.open))
+        let verdict = session.opened(committed: committed, files: files.map(\.open))
         try await end(verdict.committed)
         let byID = Dictionary(uniqueKeysWithValues: files.map { ($0.file.id, $0) })
         queue = verdict.resume.compactMap { resume in
             byID[resume.id].map { FileCursor(file: $0, fromRow: resume.fromRow) }
         }
-        appended = [:]
         planner.opened(now: context.now().timeIntervalSince1970)
         logger.info(
             Logger.Message(
@@ -173,8 +171,9 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
                 metadata: ["stream.files": "\(queue[..<min(index + 1, queue.count)].map(\.file.sequence))"])
             for position in queue.indices where queue[position].consumedInChunk > 0 {
                 queue[position].chunkSent()
-                appended[queue[position].file.sequence] = ChannelProgress.OpenFile(
-                    id: queue[position].file.file.id, sequence: queue[position].file.sequence, lastRow: nil)
+                session.appending(
+                    ChannelProgress.OpenFile(
+                        id: queue[position].file.file.id, sequence: queue[position].file.sequence, lastRow: nil))
             }
         }
         // Files whose every row is consumed (when nothing was sent, their remaining rows were all refused).
@@ -193,37 +192,27 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
                     fileID: $0.file.file.id, lastRow: $0.lastSentRow, totalRows: $0.lastConsumedRow,
                     refused: $0.refused, firstError: $0.firstError)
             })
-        let consumed = files.map {
-            ChannelProgress.OpenFile(id: $0.file.file.id, sequence: $0.file.sequence, lastRow: $0.lastSentRow)
-        }
-        let covered = Set(ChannelProgress.ended(by: committed, files: consumed))
-        var endNow: [Int64] = []
-        for file in consumed {
-            if file.lastRow == 0 || covered.contains(file.id) {
-                appended[file.sequence] = nil
-                endNow.append(file.id)
-            } else {
-                appended[file.sequence] = file
-            }
-        }
-        try await end(endNow)
+        try await end(
+            session.consumed(
+                files.map {
+                    ChannelProgress.OpenFile(id: $0.file.file.id, sequence: $0.file.sequence, lastRow: $0.lastSentRow)
+                }))
     }
 
     /// Reads the channel status: ends the files the committed offset token covers, attributes rejected rows.
     private func poll() async throws {
-        guard let status = try await client.channelStatus(pipe: rule.pipe, channel: settings.channel) else {
-            // The channel is gone (dropped by someone): reopen it and resend what was not committed.
+        let read = try await client.channelStatus(pipe: rule.pipe, channel: settings.channel)
+        let newCommitted = read?.lastCommittedOffsetToken.flatMap(StreamOffset.init)
+        let verdict = session.observe(
+            read.map { .status(code: $0.statusCode, committed: newCommitted) } ?? .missing)
+        guard case .ended(let ended) = verdict, let status = read else {
+            // Rows in flight are gone: reopen and resend from the committed offset token.
+            if case .reopen(let reason) = verdict {
+                logger.warning("channel \(settings.channel): \(reason); reopening it")
+            }
             forgetSession()
-            logger.warning("channel \(settings.channel) no longer exists; reopening it")
             return
         }
-        if let code = status.statusCode, code != "SUCCESS", code != "ACTIVE" {
-            // Invalidated by Snowflake: rows in flight are gone; reopen and resend from the committed offset token.
-            forgetSession()
-            logger.warning("channel \(settings.channel) reports \(code); reopening it")
-            return
-        }
-        let newCommitted = status.lastCommittedOffsetToken.flatMap(StreamOffset.init)
         if let attribution = ledger.observe(
             errorCount: status.rowsErrorCount,
             lastErrorOffset: status.lastErrorOffsetUpperBound.flatMap(StreamOffset.init),
@@ -241,14 +230,10 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
                             + "marked with all of them. Check the table's error log for the others"))
             }
         }
-        if let newCommitted { committed = max(committed ?? newCommitted, newCommitted) }
-        let ended = ChannelProgress.ended(by: committed, files: Array(appended.values))
-        let endedIDs = Set(ended)
-        appended = appended.filter { endedIDs.contains($0.value.id) == false }
         try await end(ended)
         let now = context.now().timeIntervalSince1970
-        planner.polled(now: now, waiting: appended.isEmpty == false)
-        try await report(commitWatch.observe(committed: committed, waiting: appended.isEmpty == false, now: now))
+        planner.polled(now: now, waiting: session.waiting)
+        try await report(commitWatch.observe(committed: session.committed, waiting: session.waiting, now: now))
     }
 
     /// Tells the operator when the channel's commit stalls and when it moves again (journal and `status`).
@@ -257,8 +242,9 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
         case .none: return
         case .stalled(let seconds):
             let problem =
-                "channel \(settings.channel): \(appended.count) file(s) appended, their rows not committed for "
-                + "\(Int(seconds / 60)) min (committed through \(committed?.description ?? "nothing yet")); Snowflake "
+                "channel \(settings.channel): \(session.appended.count) file(s) appended, their rows not committed for "
+                + "\(Int(seconds / 60)) min (committed through \(session.committed?.description ?? "nothing yet")); "
+                + "Snowflake "
                 + "has not said why: check the pipe's table and SYSTEM$PIPE_STATUS. Nothing is ended for it"
             logger.warning(Logger.Message(stringLiteral: problem))
             try await context.outbox.setSubmitProblem(pipe: rule.pipe, problem, now: context.now())
@@ -273,7 +259,7 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
     private func forgetSession() {
         planner.closed()
         queue = []
-        appended = [:]
+        session.forget()
     }
 
     // MARK: Outcomes
@@ -286,10 +272,9 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
     }
 
     private func abandon(_ cursor: FileCursor, reason: String) async throws {
-        // Only the file the committed token points into can be part-way in the table (earlier ones have ended).
-        let committedRows = committed.map { $0.file == cursor.file.sequence ? $0.row : 0 } ?? 0
         let files = try await context.outbox.streamAbandoned(
-            fileID: cursor.file.file.id, committedRows: committedRows, reason: reason, now: context.now())
+            fileID: cursor.file.file.id, committedRows: session.committedRows(ofFile: cursor.file.sequence),
+            reason: reason, now: context.now())
         for file in files { context.announce(file) }
         context.actionWake.signal()
     }
