@@ -121,21 +121,6 @@ struct DeliveryTests {
             #expect(await harness.stop() == 0)
         }
     }
-
-    @Test func anIdleDaemonMakesNoRequests() async throws {
-        try await DaemonHarness.withDaemon { harness in
-            try await DaemonHarness.waitUntil("the daemon is ready") { harness.log.contains("ready") }
-            // Observe a window of several poll intervals: nothing may be sent.
-            try await Task.sleep(for: .seconds(2))
-            #expect(await harness.fixture.emulator.statistics().apiRequests == 0)
-            harness.dropCSV("one.csv", firstID: 1, rows: 1)
-            try await DaemonHarness.waitUntil("one.csv is LOADED") { try await states(harness)["LOADED"] == 1 }
-            let afterWork = await harness.fixture.emulator.statistics().apiRequests
-            try await Task.sleep(for: .seconds(2))
-            #expect(await harness.fixture.emulator.statistics().apiRequests == afterWork)
-            #expect(await harness.stop() == 0)
-        }
-    }
 }
 
 @Suite("After-load and after-failure actions", .serialized)

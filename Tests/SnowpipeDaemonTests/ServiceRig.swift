@@ -70,7 +70,9 @@ final class ServiceRig: Sendable {
         logger.logLevel = .info
         context = DaemonContext(
             configuration: configuration, outbox: outbox, client: client, logger: logger, now: { clock.date },
-            random: { 0.5 })
+            random: { 0.5 },
+            // No watchdog here: a long heartbeat lets idle services sleep long stretches of virtual time.
+            heartbeatInterval: .seconds(3600))
     }
 
     /// How many services sleep when all are idle.

@@ -77,6 +77,24 @@ struct ServicesOnAManualClockTests {
         #expect(await rig.fixture.emulator.statistics().insertFilesCalls < 200)
     }
 
+    @Test func anIdleDaemonMakesNoRequestIn24VirtualHoursBeforeOrAfterWork() async throws {
+        let rig = try ServiceRig(lingerMilliseconds: 200, pollSeconds: 5)
+        rig.start()
+        try await rig.run(until: "a virtual day passed", limit: .seconds(100_000)) { rig.elapsed >= .seconds(86_400) }
+        #expect(await rig.fixture.emulator.statistics().apiRequests == 0)
+        let path = try await rig.drop("one.csv", rows: 1)
+        try await rig.run(until: "one.csv is LOADED", limit: .seconds(200_000)) {
+            try await rig.state(of: path) == .loaded
+        }
+        let afterWork = await rig.fixture.emulator.statistics().apiRequests
+        let loadedAt = rig.elapsed
+        try await rig.run(until: "another virtual day passed", limit: .seconds(300_000)) {
+            rig.elapsed >= loadedAt + .seconds(86_400)
+        }
+        await rig.stop()
+        #expect(await rig.fixture.emulator.statistics().apiRequests == afterWork)
+    }
+
     @Test func aTwoHourOutageIsFilledFromTheLoadHistory() async throws {
         let rig = try ServiceRig(pollSeconds: 5, loadDelaySeconds: 30)
         rig.start()
