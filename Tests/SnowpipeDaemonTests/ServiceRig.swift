@@ -2,6 +2,7 @@ import Foundation
 import IngestCore
 import Logging
 import Outbox
+import ServiceLifecycle
 import SnowflakeAuth
 import SnowpipeAPI
 import SnowpipeEmulator
@@ -27,9 +28,10 @@ final class ServiceRig: Sendable {
     private let running = Mutex<Task<Void, Never>?>(nil)
 
     /// The arguments are the configuration's `batching` and `reporter` settings and the emulator's load delay.
+    /// `ruleExtra` adds keys to the watch rule (each line indented by four spaces).
     init(
         lingerMilliseconds: Int = 100, maxFiles: Int = 5000, pollSeconds: Double = 5, deadlineMinutes: Double = 60,
-        loadDelaySeconds: Double = 1
+        loadDelaySeconds: Double = 1, ruleExtra: String = ""
     ) throws {
         fixture = try EmulatorFixture { $0.loadDelaySeconds = loadDelaySeconds }
         clock = ManualClock(start: EmulatorFixture.start)
@@ -48,6 +50,7 @@ final class ServiceRig: Sendable {
             watch:
               - directory: \(fixture.stage.path)
                 pipe: \(Self.pipe)
+            \(ruleExtra)
             batching:
               max_files: \(maxFiles)
               linger_ms: \(lingerMilliseconds)
@@ -75,17 +78,24 @@ final class ServiceRig: Sendable {
             heartbeatInterval: .seconds(3600))
     }
 
-    /// How many services sleep when all are idle.
-    let serviceCount = 2
+    private let started = Mutex(2)
 
-    /// Starts the batcher and the reporter (a restarted daemon: same outbox, fresh services).
-    func start() {
-        let batcher = BatcherService(context: context, pipe: Self.pipe, clock: clock)
-        let reporter = ReporterService(context: context, pipe: Self.pipe, clock: clock)
+    /// How many services sleep when all are idle.
+    var serviceCount: Int { started.withLock { $0 } }
+
+    /// Starts the batcher and the reporter, and with `actions` the after-load actions too (a restarted daemon: same
+    /// outbox, fresh services).
+    func start(actions: Bool = false) {
+        var services: [any Service] = [
+            BatcherService(context: context, pipe: Self.pipe, clock: clock),
+            ReporterService(context: context, pipe: Self.pipe, clock: clock),
+        ]
+        if actions { services.append(ActionService(context: context, clock: clock)) }
+        started.withLock { $0 = services.count }
+        let all = services
         let task = Task {
             await withTaskGroup(of: Void.self) { group in
-                group.addTask { try? await batcher.run() }
-                group.addTask { try? await reporter.run() }
+                for service in all { group.addTask { try? await service.run() } }
             }
         }
         running.withLock { $0 = task }
@@ -107,11 +117,13 @@ final class ServiceRig: Sendable {
         var text = "ID,NAME,AMOUNT\n"
         for id in firstID..<(firstID + rows) { text += "\(id),n\(id),\(id).5\n" }
         let path = fixture.stage.write(name, text)
+        var info = stat()
+        lstat(path, &info)
         _ = try await outbox.record(
             [
                 DiscoveredFile(
                     pipe: Self.pipe, localPath: path, stagePath: name, size: Int64(text.utf8.count),
-                    mtimeNanoseconds: 1)
+                    mtimeNanoseconds: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
             ], now: clock.date)
         context.signals(Self.pipe).pending.signal()
         return path

@@ -141,6 +141,40 @@ struct ServicesOnAManualClockTests {
     }
 }
 
+@Suite("After-load actions on the manual clock")
+struct ActionsOnAManualClockTests {
+    @Test func aLoadedFileIsDeletedAndAFailedOneQuarantinedWithItsSidecar() async throws {
+        let quarantine = TemporaryDirectory("quarantine")
+        let rig = try ServiceRig(
+            ruleExtra: """
+                    after_load: delete
+                    after_failure: quarantine
+                    quarantine_directory: \(quarantine.path)
+                """)
+        rig.start(actions: true)
+        let good = try await rig.drop("good.csv", rows: 2)
+        let badText = "ID,NAME,AMOUNT\n1,a,lots\n"
+        let bad = rig.fixture.stage.write("bad.csv", badText)
+        var info = stat()
+        lstat(bad, &info)
+        _ = try await rig.outbox.record(
+            [
+                DiscoveredFile(
+                    pipe: ServiceRig.pipe, localPath: bad, stagePath: "bad.csv", size: Int64(badText.utf8.count),
+                    mtimeNanoseconds: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
+            ], now: rig.clock.date)
+        try await rig.run(until: "both files are acted on") {
+            FileManager.default.fileExists(atPath: good) == false
+                && FileManager.default.fileExists(atPath: quarantine.path + "/bad.csv")
+        }
+        await rig.stop()
+        #expect(try await rig.state(of: good) == .loaded)
+        #expect(try await rig.state(of: bad) == .loadFailed)
+        #expect(FileManager.default.fileExists(atPath: quarantine.path + "/bad.csv.error.json"))
+        #expect(try await rig.outbox.pendingActions().isEmpty)
+    }
+}
+
 @Suite("The pruner on the manual clock")
 struct PrunerOnAManualClockTests {
     @Test func rowsBehind5000KeptFilesArePrunedWhenTheirFilesAreGone() async throws {

@@ -241,11 +241,13 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
         switch event {
         case .none: return
         case .stalled(let seconds):
+            let through = session.committed?.description ?? "nothing yet"
+            let files = session.appended.count
+            let minutes = Int(seconds / 60)
             let problem =
-                "channel \(settings.channel): \(session.appended.count) file(s) appended, their rows not committed for "
-                + "\(Int(seconds / 60)) min (committed through \(session.committed?.description ?? "nothing yet")); "
-                + "Snowflake "
-                + "has not said why: check the pipe's table and SYSTEM$PIPE_STATUS. Nothing is ended for it"
+                "channel \(settings.channel): \(files) file(s) appended, their rows not committed for \(minutes) min "
+                + "(committed through \(through)); Snowflake has not said why: check the pipe's table and "
+                + "SYSTEM$PIPE_STATUS. Nothing is ended for it"
             logger.warning(Logger.Message(stringLiteral: problem))
             try await context.outbox.setSubmitProblem(pipe: rule.pipe, problem, now: context.now())
         case .resumed:
