@@ -58,8 +58,14 @@ let package = Package(
         // Pure core: domain types and decisions, stdlib only.
         .target(name: "IngestCore", swiftSettings: swiftSettings),
 
-        // Wire types, URL building, the typed client and its transport seam (no NIO).
-        .target(name: "SnowpipeAPI", dependencies: ["IngestCore"], swiftSettings: swiftSettings),
+        // The HTTP seam every client talks through (requests, answers, transport errors; no NIO), and percent-encoding.
+        .target(name: "HTTPSeam", swiftSettings: swiftSettings),
+
+        // SHA-256, MD5 and HMAC-SHA256 through OpenSSL's EVP interface, and its error queue.
+        .target(name: "OpenSSLSupport", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
+
+        // Wire types, URL building and the typed Snowflake clients over the HTTP seam (no NIO).
+        .target(name: "SnowpipeAPI", dependencies: ["IngestCore", "HTTPSeam"], swiftSettings: swiftSettings),
 
         // The production transport: AsyncHTTPClient.
         .target(
@@ -78,14 +84,14 @@ let package = Package(
         // RSA keys, fingerprints and RS256 JWTs through OpenSSL 3 (EVP only).
         .target(
             name: "SnowflakeAuth",
-            dependencies: ["COpenSSL"],
+            dependencies: ["COpenSSL", "OpenSSLSupport"],
             swiftSettings: swiftSettings
         ),
 
         // Stage storage for upload rules: the AWS SigV4 signer and the S3 object client (no AWS SDK builds here).
         .target(
             name: "StageStorage",
-            dependencies: ["COpenSSL", "SnowflakeAuth", "SnowpipeAPI"],
+            dependencies: ["COpenSSL", "OpenSSLSupport", "HTTPSeam"],
             swiftSettings: swiftSettings
         ),
 
@@ -104,7 +110,7 @@ let package = Package(
         ),
 
         // inotify watching and directory scanning.
-        .target(name: "FileWatching", dependencies: ["IngestCore"], swiftSettings: swiftSettings),
+        .target(name: "FileWatching", swiftSettings: swiftSettings),
 
         // The daemon: configuration, services, wiring.
         .target(
@@ -164,6 +170,7 @@ let package = Package(
             dependencies: [
                 "CMalloc",
                 "IngestCore",
+                "Outbox",
                 "SnowflakeAuth",
                 "SnowpipeAPI",
                 "SnowpipeDaemon",

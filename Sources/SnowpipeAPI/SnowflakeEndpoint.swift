@@ -65,17 +65,6 @@ public struct SnowflakeEndpoint: Sendable, Equatable {
     /// `DB.SCH.%22My%20Pipe%22`, `2024-01-01T00:00:00+01:00` -> `2024-01-01T00%3A00%3A00%2B01%3A00`. A `/`
     /// in a quoted pipe name is encoded too, so it cannot split the path.
     public static func percentEncode(_ text: String) -> String {
-        var result = ""
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-                UInt8(ascii: "~"):
-                result.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                result += String(format: "%%%02X", byte)
-            }
-        }
-        return result
+        PercentEncoding.encode(text)
     }
 }

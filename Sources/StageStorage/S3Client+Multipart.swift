@@ -1,6 +1,6 @@
 import Foundation
-import SnowflakeAuth
-import SnowpipeAPI
+import HTTPSeam
+import OpenSSLSupport
 
 /// One multipart upload in progress: what its later steps need.
 public struct S3MultipartUpload: Sendable {

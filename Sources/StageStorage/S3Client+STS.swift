@@ -1,6 +1,6 @@
 import Foundation
-import SnowflakeAuth
-import SnowpipeAPI
+import HTTPSeam
+import OpenSSLSupport
 
 /// AWS STS `AssumeRole` on the same endpoint and signer as the S3 calls (service `sts`): temporary credentials
 /// for a role. The emulator mints a Snowflake PUT's stage credentials with it, against the same server (moto)

@@ -1,6 +1,6 @@
 import Foundation
-import SnowflakeAuth
-import SnowpipeAPI
+import HTTPSeam
+import OpenSSLSupport
 
 /// Where a bucket is reached: AWS's virtual-host endpoints in production, or a path-style endpoint (an
 /// S3-compatible server, or moto on loopback in tests).

@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
-import SnowflakeAuth
-import SnowpipeAPI
+import HTTPSeam
+import OpenSSLSupport
 
 /// AWS Signature Version 4 for S3, written here because no Swift AWS SDK builds in this project's environment.
 /// Pure: the caller gives the instant. S3 rules: the path is encoded once (never normalised, never
@@ -101,12 +101,12 @@ public enum SigV4 {
         return (text, signed)
     }
 
-    /// RFC 3986 percent-encoding of UTF-8 (`SnowflakeEndpoint.percentEncode`: only `A-Z a-z 0-9 - . _ ~` stay
+    /// RFC 3986 percent-encoding of UTF-8 (`PercentEncoding.encode`: only `A-Z a-z 0-9 - . _ ~` stay
     /// as they are), per path segment when `keepingSlashes`.
     public static func encode(_ text: String, keepingSlashes: Bool = false) -> String {
-        guard keepingSlashes else { return SnowflakeEndpoint.percentEncode(text) }
+        guard keepingSlashes else { return PercentEncoding.encode(text) }
         return text.split(separator: "/", omittingEmptySubsequences: false)
-            .map { SnowflakeEndpoint.percentEncode(String($0)) }.joined(separator: "/")
+            .map { PercentEncoding.encode(String($0)) }.joined(separator: "/")
     }
 
     /// A header value with surrounding spaces removed and inner runs of spaces collapsed to one.

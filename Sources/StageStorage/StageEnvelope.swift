@@ -1,6 +1,6 @@
 import COpenSSL
 import Foundation
-import SnowflakeAuth
+import OpenSSLSupport
 
 /// The per-query key a Snowflake `PUT` hands out for a client-side encrypted (SNOWFLAKE_FULL) stage.
 public struct StageEncryptionMaterial: Sendable, Equatable, CustomStringConvertible {

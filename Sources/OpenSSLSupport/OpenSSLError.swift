@@ -3,14 +3,14 @@ import COpenSSL
 /// Reads and clears OpenSSL's thread-local error queue.
 public enum OpenSSLErrorQueue {
     /// One entry of the queue: the library and reason codes plus OpenSSL's own text.
-    struct Entry: Sendable {
-        let library: Int32
-        let reason: Int32
-        let text: String
+    public struct Entry: Sendable {
+        public let library: Int32
+        public let reason: Int32
+        public let text: String
     }
 
     /// Drains the queue, oldest entry first.
-    static func drain() -> [Entry] {
+    public static func drain() -> [Entry] {
         var entries: [Entry] = []
         while true {
             let code = ERR_get_error()
