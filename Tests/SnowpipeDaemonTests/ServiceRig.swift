@@ -28,12 +28,23 @@ final class ServiceRig: Sendable {
     private let running = Mutex<Task<Void, Never>?>(nil)
 
     /// The arguments are the configuration's `batching` and `reporter` settings and the emulator's load delay.
-    /// `ruleExtra` adds keys to the watch rule (each line indented by four spaces).
+    /// The streaming pipe of a stream-mode rig (`streaming: true`).
+    static let streamPipe = "DB.S.JSON_PIPE"
+
+    /// A streaming client over the in-process emulator, for a stream-mode rig.
+    let streamingClient: StreamingClient
+
+    /// `ruleExtra` adds keys to the watch rule (each line indented by four spaces); `streaming` makes the rule a
+    /// stream-mode one on `streamPipe` (NDJSON), driven by the stream sender instead of the batcher and reporter.
     init(
         lingerMilliseconds: Int = 100, maxFiles: Int = 5000, pollSeconds: Double = 5, deadlineMinutes: Double = 60,
-        loadDelaySeconds: Double = 1, ruleExtra: String = ""
+        loadDelaySeconds: Double = 1, ruleExtra: String = "", streaming: Bool = false
     ) throws {
-        fixture = try EmulatorFixture { $0.loadDelaySeconds = loadDelaySeconds }
+        fixture = try EmulatorFixture {
+            $0.loadDelaySeconds = loadDelaySeconds
+            $0.streamingCommitDelaySeconds = 1
+        }
+        let rule = streaming ? "    mode: stream\n    format: ndjson\n" + ruleExtra : ruleExtra
         clock = ManualClock(start: EmulatorFixture.start)
         let keyPath = state.write("key.p8", try TestKeys.primary.pkcs8PEM())
         configuration = try ConfigurationLoader.parse(
@@ -49,8 +60,8 @@ final class ServiceRig: Sendable {
             state_directory: \(state.path)/state
             watch:
               - directory: \(fixture.stage.path)
-                pipe: \(Self.pipe)
-            \(ruleExtra)
+                pipe: \(streaming ? Self.streamPipe : Self.pipe)
+            \(rule)
             batching:
               max_files: \(maxFiles)
               linger_ms: \(lingerMilliseconds)
@@ -68,6 +79,11 @@ final class ServiceRig: Sendable {
             transport: EmulatorTransport(fixture.emulator),
             tokens: TokenSource(current: { try await tokens.token() }, renew: { try await tokens.renew() }),
             retrying: .init(maximumAttempts: 1), version: "0.0.0-test")
+        streamingClient = StreamingClient(
+            account: SnowflakeEndpoint(scheme: "http", host: "127.0.0.1", port: 1),
+            transport: EmulatorTransport(fixture.emulator),
+            jwt: TokenSource(current: { try await tokens.token() }, renew: { try await tokens.renew() }),
+            version: "0.0.0-test", now: { clock.date })
         let log = self.log
         var logger = Logger(label: "rig") { _ in log }
         logger.logLevel = .info
@@ -86,10 +102,17 @@ final class ServiceRig: Sendable {
     /// Starts the batcher and the reporter, and with `actions` the after-load actions too (a restarted daemon: same
     /// outbox, fresh services).
     func start(actions: Bool = false) {
-        var services: [any Service] = [
-            BatcherService(context: context, pipe: Self.pipe, clock: clock),
-            ReporterService(context: context, pipe: Self.pipe, clock: clock),
-        ]
+        var services: [any Service] = []
+        for rule in configuration.watches {
+            if let stream = rule.stream {
+                services.append(
+                    StreamService(context: context, rule: rule, settings: stream, client: streamingClient, clock: clock)
+                )
+            } else {
+                services.append(BatcherService(context: context, pipe: rule.pipe, clock: clock))
+                services.append(ReporterService(context: context, pipe: rule.pipe, clock: clock))
+            }
+        }
         if actions { services.append(ActionService(context: context, clock: clock)) }
         started.withLock { $0 = services.count }
         let all = services

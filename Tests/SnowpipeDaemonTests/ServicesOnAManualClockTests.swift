@@ -141,6 +141,62 @@ struct ServicesOnAManualClockTests {
     }
 }
 
+@Suite("The stream sender on the manual clock")
+struct StreamSenderOnAManualClockTests {
+    /// Records an NDJSON file of rows `ids` in the stage, as the watcher would.
+    static func drop(_ rig: ServiceRig, _ name: String, _ ids: Range<Int>) async throws -> String {
+        let text = ids.map { #"{"ID":\#($0),"PAYLOAD":{}}"# + "\n" }.joined()
+        let path = rig.fixture.stage.write(name, text)
+        var info = stat()
+        lstat(path, &info)
+        _ = try await rig.outbox.record(
+            [
+                DiscoveredFile(
+                    pipe: ServiceRig.streamPipe, localPath: path, stagePath: name, size: Int64(text.utf8.count),
+                    mtimeNanoseconds: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
+            ], now: rig.clock.date)
+        rig.context.signals(ServiceRig.streamPipe).pending.signal()
+        return path
+    }
+
+    @Test func filesStreamAndEndAtTheirCommitAndAnIdleChannelSendsNothingForADay() async throws {
+        let rig = try ServiceRig(streaming: true)
+        rig.start()
+        let a = try await Self.drop(rig, "a.json", 0..<5)
+        let b = try await Self.drop(rig, "b.json", 5..<8)
+        try await rig.run(until: "both files are LOADED") {
+            let first = try await rig.state(of: a)
+            let second = try await rig.state(of: b)
+            return first == .loaded && second == .loaded
+        }
+        // The commit comes 1 s after the append, read on the next 1 s status poll: seconds, not real time.
+        #expect(rig.elapsed <= .seconds(5))
+        let requests = await rig.fixture.emulator.statistics().apiRequests
+        let loadedAt = rig.elapsed
+        try await rig.run(until: "a virtual day passed", limit: .seconds(200_000)) {
+            rig.elapsed >= loadedAt + .seconds(86_400)
+        }
+        await rig.stop()
+        #expect(await rig.fixture.emulator.statistics().apiRequests == requests)
+        let ids = try await rig.fixture.emulator.rows(of: "DB.S.EVENTS").compactMap { $0[0].flatMap { Int($0) } }
+        #expect(ids.sorted() == Array(0..<8))
+    }
+
+    @Test func aRefusedAppendReopensAfterItsBackoffWithNothingNewArriving() async throws {
+        let rig = try ServiceRig(streaming: true)
+        await rig.fixture.emulator.setFaults(
+            FaultPlan(script: [.status(400, code: "ERR_CHANNEL_MUST_BE_REOPENED")]), for: .appendRows)
+        rig.start()
+        let a = try await Self.drop(rig, "a.json", 0..<3)
+        try await rig.run(until: "a.json is LOADED after a reopen") { try await rig.state(of: a) == .loaded }
+        await rig.stop()
+        #expect(rig.log.contains("no file is ended for a channel's refusal"))
+        #expect(rig.elapsed <= .seconds(10))
+        let ids = try await rig.fixture.emulator.rows(of: "DB.S.EVENTS").compactMap { $0[0].flatMap { Int($0) } }
+        #expect(ids.sorted() == [0, 1, 2])
+    }
+}
+
 @Suite("After-load actions on the manual clock")
 struct ActionsOnAManualClockTests {
     @Test func aLoadedFileIsDeletedAndAFailedOneQuarantinedWithItsSidecar() async throws {
