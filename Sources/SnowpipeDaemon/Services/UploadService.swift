@@ -56,6 +56,10 @@ final class UploadService<C: Clock>: Service where C.Duration == Duration {
             name: "uploader \(pipe)", heartbeats: context.heartbeats, wake: context.signals(pipe).pending,
             clock: clock, logger: logger)
         await loop.run { _ in
+            // Backing off: wait (beating the heartbeat; a new file only makes the loop check again).
+            if let notBefore = health.notBefore, notBefore > context.now().timeIntervalSince1970 {
+                return .wait(.from(context.now(), until: notBefore))
+            }
             let files = try await context.outbox.filesToStage(pipe: pipe, limit: Self.roundSize)
             if files.isEmpty { return .wait(context.heartbeats.interval) }
             guard let failed = await uploadRound(files) else {
@@ -73,8 +77,6 @@ final class UploadService<C: Clock>: Service where C.Duration == Duration {
                 Logger.Message(
                     stringLiteral:
                         "upload to the stage failed: \(failed); retrying in \(Int(delay.components.seconds)) s"))
-            // Not woken early by new files: the stage is failing.
-            try? await clock.sleep(for: max(delay, .milliseconds(100)))
             return .again
         }
     }
