@@ -155,3 +155,29 @@ struct StreamingPayloadTests {
         #expect(await fixture.emulator.channelSummaries().first?.statusCode == "ERR_CHANNEL_MUST_BE_REOPENED")
     }
 }
+
+@Suite("Content-Encoding on every Snowpipe Streaming endpoint")
+struct StreamingContentEncodingTests {
+    let fixture = try! EmulatorFixture()
+
+    @Test func anOpenAndABulkStatusWithACompressedBodyAreDecodedAndAnUnknownEncodingIsRefused() async throws {
+        let token = await fixture.scopedToken()
+        let open = await fixture.ingest(
+            "PUT", EmulatorFixture.channelPath(pipe: "DB.S.JSON_PIPE", channel: "C1"),
+            headers: ["Content-Type": "application/json", "Content-Encoding": "gzip"],
+            body: try Compression.gzip(Array(#"{"offset_token":"seeded"}"#.utf8)), scopedToken: token)
+        #expect(open.status == 200, "\(open.text)")
+        let status = await fixture.ingest(
+            "POST", EmulatorFixture.pipePath(pipe: "DB.S.JSON_PIPE", operation: ":bulk-channel-status"),
+            headers: ["Content-Type": "application/json", "Content-Encoding": "zstd"],
+            body: Compression.zstd(Array(#"{"channel_names":["C1"]}"#.utf8)), scopedToken: token)
+        #expect(status.status == 200, "\(status.text)")
+        let statuses = status.object["channel_statuses"] as? [String: [String: Any]]
+        #expect(statuses?["C1"]?["last_committed_offset_token"] as? String == "seeded")
+        let unknown = await fixture.ingest(
+            "POST", EmulatorFixture.pipePath(pipe: "DB.S.JSON_PIPE", operation: ":bulk-channel-status"),
+            headers: ["Content-Type": "application/json", "Content-Encoding": "br"],
+            body: Array(#"{"channel_names":["C1"]}"#.utf8), scopedToken: token)
+        #expect(unknown.status == 415)
+    }
+}

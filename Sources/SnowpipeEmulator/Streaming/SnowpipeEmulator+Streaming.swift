@@ -181,7 +181,7 @@ extension SnowpipeEmulator {
     private func openChannel(
         _ request: EmulatorRequest, pipe: PipeDefinition, channel name: String, now: Date
     ) throws(StreamingError) -> EmulatorResponse {
-        let body = try Self.jsonObject(request.body, allowEmpty: true)
+        let body = try Self.jsonObject(request, allowEmpty: true)
         var offsetToken: String?
         switch body["offset_token"] {
         case .string(let token)?: offsetToken = token
@@ -248,7 +248,7 @@ extension SnowpipeEmulator {
     ) throws(StreamingError) -> EmulatorResponse {
         let key = Self.channelKey(pipe: pipe.name, channel: name)
         guard let channel = channels[key] else { throw .channelNotFound(name, pipe: pipe.name) }
-        let body = try Self.jsonObject(request.body, allowEmpty: true)
+        let body = try Self.jsonObject(request, allowEmpty: true)
         if case .bool(true)? = body["fail_on_uncommitted_rows"], channel.inFlight.isEmpty == false {
             throw .uncommittedData
         }
@@ -266,7 +266,7 @@ extension SnowpipeEmulator {
     private func channelStatus(
         _ request: EmulatorRequest, pipe: PipeDefinition
     ) throws(StreamingError) -> EmulatorResponse {
-        let body = try Self.jsonObject(request.body, allowEmpty: false)
+        let body = try Self.jsonObject(request, allowEmpty: false)
         guard case .array(let names)? = body["channel_names"] else {
             throw .invalidRequest("The body must be {\"channel_names\": [\"name\", ...]}")
         }
@@ -307,7 +307,10 @@ extension SnowpipeEmulator {
         return (parts[0], parts[1], parts[2], parts[0] + "." + parts[1])
     }
 
-    static func jsonObject(_ body: [UInt8], allowEmpty: Bool) throws(StreamingError) -> [String: JSONValue] {
+    /// The request's JSON object body, decoded first according to its `Content-Encoding`, which the API page lists
+    /// among the headers of every endpoint ("Request headers": gzip, zstd), not only the append.
+    static func jsonObject(_ request: EmulatorRequest, allowEmpty: Bool) throws(StreamingError) -> [String: JSONValue] {
+        let body = try RowsPayload.decode(request.body, encoding: request.header("content-encoding"))
         if body.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }) {
             if allowEmpty { return [:] }
             throw .invalidRequest("The request needs a JSON body")
