@@ -1,4 +1,5 @@
 import Foundation
+import IngestCore
 
 /// The answer to a `PUT` through `query-request`: where to upload and with what (reference/
 /// internal-stage-notes.md §2.2). Only what the upload uses is decoded.
@@ -64,6 +65,6 @@ public struct PutAnswer: Sendable, Equatable {
             awsKeyID: creds["AWS_KEY_ID"] as? String ?? "", awsSecretKey: creds["AWS_SECRET_KEY"] as? String ?? "",
             awsToken: creds["AWS_TOKEN"] as? String ?? "", masterKey: material?["queryStageMasterKey"] as? String,
             materialQueryID: material?["queryId"] as? String, smkID: (material?["smkId"] as? NSNumber)?.int64Value,
-            threshold: (data["threshold"] as? NSNumber)?.intValue ?? 209_715_200)
+            threshold: (data["threshold"] as? NSNumber)?.intValue ?? StageLimits.defaultMultipartThreshold)
     }
 }

@@ -78,3 +78,19 @@ struct StageObjectNameVersionTests {
         #expect(StageObjectName.isVersioned("cafe-babe/orders.csv"))
     }
 }
+
+@Suite("The numbers of a stage upload")
+struct StageLimitsTests {
+    static let cases: [(Int64, Int)] = [
+        (1, 8 << 20),
+        (80 << 30, 9 << 20),  // 80 GiB in at most 10,000 parts: 8.2 MiB, rounded up to whole MiB
+        (Int64(10_000) * Int64(8 << 20), 8 << 20),
+        (Int64(10_000) * Int64(8 << 20) + 1, 9 << 20),
+    ]
+
+    @Test(arguments: cases)
+    func partsAreEightMiBOrWholeMiBWithinTenThousandParts(size: Int64, part: Int) {
+        #expect(StageLimits.partBytes(for: size) == part)
+        #expect((size + Int64(part) - 1) / Int64(part) <= Int64(StageLimits.maximumParts))
+    }
+}

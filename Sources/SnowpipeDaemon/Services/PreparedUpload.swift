@@ -1,6 +1,7 @@
 import Codecs
 import Foundation
 import Glibc
+import IngestCore
 import Outbox
 import SnowflakeAuth
 
@@ -13,7 +14,7 @@ import SnowflakeAuth
 /// uploaded. Blocking: prepare and read on `BlockingWork`. One owner at a time.
 final class PreparedUpload: @unchecked Sendable {
     /// Files up to this size are prepared in memory.
-    static let inMemoryLimit = 16 << 20
+    static let inMemoryLimit = StageLimits.inMemoryBytes
     static let pieceSize = 1 << 20
 
     /// Where the prepared bytes are.

@@ -24,7 +24,7 @@ actor StageUploader {
     }
 
     /// A PUT answer is reused for this long (its temporary credentials last longer; an `ExpiredToken` renews it).
-    static let answerLifetime: TimeInterval = 600
+    static let answerLifetime: TimeInterval = StageLimits.answerLifetimeSeconds
 
     let session: SessionClient
     let transport: any HTTPTransport
@@ -330,7 +330,7 @@ actor StageUploader {
             queryID: "", locationType: "S3", location: external.bucket + "/" + (path.isEmpty ? "" : path + "/"),
             region: external.region, endPoint: nil, clientSideEncrypted: false, awsKeyID: credentials.accessKeyID,
             awsSecretKey: credentials.secretAccessKey, awsToken: credentials.sessionToken ?? "", masterKey: nil,
-            materialQueryID: nil, smkID: nil, threshold: 64 * 1024 * 1024)
+            materialQueryID: nil, smkID: nil, threshold: StageLimits.externalMultipartThreshold)
     }
 
     /// What to do about an S3 failure, for the journal.

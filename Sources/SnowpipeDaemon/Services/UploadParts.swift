@@ -1,4 +1,5 @@
 import Foundation
+import IngestCore
 import SnowflakeAuth
 import StageStorage
 
@@ -8,11 +9,7 @@ import StageStorage
 /// memory. Blocking: `next()` runs on `BlockingWork`. One owner at a time.
 final class UploadParts: @unchecked Sendable {
     /// S3's limits: at most 10,000 parts; our parts are 8 MiB unless the object needs larger ones.
-    static func partSize(for size: Int64) -> Int {
-        let minimum = 8 << 20
-        let needed = (size + 9_999) / 10_000
-        return max(minimum, Int((needed + Int64(1 << 20) - 1) / Int64(1 << 20)) << 20)
-    }
+    static func partSize(for size: Int64) -> Int { StageLimits.partBytes(for: size) }
 
     let prepared: PreparedUpload
     let partSize: Int

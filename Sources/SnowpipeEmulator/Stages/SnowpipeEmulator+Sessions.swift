@@ -1,5 +1,6 @@
 import Codecs
 import Foundation
+import IngestCore
 import Logging
 import SnowflakeAuth
 import SnowpipeHTTPClient
@@ -12,7 +13,7 @@ import StageStorage
 /// HTTP 200 with `success: false` and Snowflake's code, as the drivers expect.
 extension SnowpipeEmulator {
     /// Default multipart threshold handed to PUT clients (`data.threshold`), Snowflake's 200 MiB.
-    public static let defaultPutThresholdBytes = 209_715_200
+    public static let defaultPutThresholdBytes = StageLimits.defaultMultipartThreshold
 
     func handleSession(_ request: EmulatorRequest) async -> EmulatorResponse {
         var body = request.body
