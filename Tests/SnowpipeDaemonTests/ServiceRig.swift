@@ -139,16 +139,21 @@ final class ServiceRig: Sendable {
     func drop(_ name: String, rows: Int, firstID: Int = 1) async throws -> String {
         var text = "ID,NAME,AMOUNT\n"
         for id in firstID..<(firstID + rows) { text += "\(id),n\(id),\(id).5\n" }
-        let path = fixture.stage.write(name, text)
+        return try await record(fixture.stage.write(name, text), as: name)
+    }
+
+    /// Records a file already in the stage with its real size and mtime, as the watcher would, and wakes the pipe.
+    @discardableResult
+    func record(_ path: String, as stagePath: String, pipe: String = ServiceRig.pipe) async throws -> String {
         var info = stat()
         lstat(path, &info)
         _ = try await outbox.record(
             [
                 DiscoveredFile(
-                    pipe: Self.pipe, localPath: path, stagePath: name, size: Int64(text.utf8.count),
+                    pipe: pipe, localPath: path, stagePath: stagePath, size: Int64(info.st_size),
                     mtimeNanoseconds: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
             ], now: clock.date)
-        context.signals(Self.pipe).pending.signal()
+        context.signals(pipe).pending.signal()
         return path
     }
 

@@ -146,17 +146,7 @@ struct StreamSenderOnAManualClockTests {
     /// Records an NDJSON file of rows `ids` in the stage, as the watcher would.
     static func drop(_ rig: ServiceRig, _ name: String, _ ids: Range<Int>) async throws -> String {
         let text = ids.map { #"{"ID":\#($0),"PAYLOAD":{}}"# + "\n" }.joined()
-        let path = rig.fixture.stage.write(name, text)
-        var info = stat()
-        lstat(path, &info)
-        _ = try await rig.outbox.record(
-            [
-                DiscoveredFile(
-                    pipe: ServiceRig.streamPipe, localPath: path, stagePath: name, size: Int64(text.utf8.count),
-                    mtimeNanoseconds: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
-            ], now: rig.clock.date)
-        rig.context.signals(ServiceRig.streamPipe).pending.signal()
-        return path
+        return try await rig.record(rig.fixture.stage.write(name, text), as: name, pipe: ServiceRig.streamPipe)
     }
 
     @Test func filesStreamAndEndAtTheirCommitAndAnIdleChannelSendsNothingForADay() async throws {
@@ -209,16 +199,8 @@ struct ActionsOnAManualClockTests {
                 """)
         rig.start(actions: true)
         let good = try await rig.drop("good.csv", rows: 2)
-        let badText = "ID,NAME,AMOUNT\n1,a,lots\n"
-        let bad = rig.fixture.stage.write("bad.csv", badText)
-        var info = stat()
-        lstat(bad, &info)
-        _ = try await rig.outbox.record(
-            [
-                DiscoveredFile(
-                    pipe: ServiceRig.pipe, localPath: bad, stagePath: "bad.csv", size: Int64(badText.utf8.count),
-                    mtimeNanoseconds: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
-            ], now: rig.clock.date)
+        let bad = try await rig.record(
+            rig.fixture.stage.write("bad.csv", "ID,NAME,AMOUNT\n1,a,lots\n"), as: "bad.csv")
         try await rig.run(until: "both files are acted on") {
             FileManager.default.fileExists(atPath: good) == false
                 && FileManager.default.fileExists(atPath: quarantine.path + "/bad.csv")
