@@ -157,6 +157,14 @@ final class ServiceRig: Sendable {
         return path
     }
 
+    /// Runs the services for `duration` of virtual time; returns how many requests the emulator got meanwhile.
+    func requests(during duration: Duration) async throws -> Int {
+        let before = await fixture.emulator.statistics().apiRequests
+        let end = elapsed + duration
+        try await run(until: "\(duration) of virtual time passed", limit: end + .seconds(60)) { elapsed >= end }
+        return await fixture.emulator.statistics().apiRequests - before
+    }
+
     /// The virtual time passed since the start.
     var elapsed: Duration { clock.now.offset }
 
