@@ -181,9 +181,14 @@ final class ServiceRig: Sendable {
     ) async throws {
         let real = ContinuousClock()
         let deadline = real.now + .seconds(30)
+        // All services asleep on three checks in a row (1 ms apart): a service just woken by a signal may still count
+        // as a sleeper for an instant (its timeout sleep not cancelled yet), and jumping then would skip its work.
+        var quiet = 0
         while try await condition() == false {
             guard real.now < deadline else { throw RigError("\(what): still not true after 30 s of real time") }
-            if clock.sleeperCount >= serviceCount, let next = clock.nextDeadline {
+            quiet = clock.sleeperCount >= serviceCount ? quiet + 1 : 0
+            if quiet >= 3, let next = clock.nextDeadline {
+                quiet = 0
                 guard next.offset <= limit else {
                     throw RigError("\(what): not true within \(limit) of virtual time (next wake at \(next.offset))")
                 }

@@ -190,8 +190,9 @@ struct ActionsOnAManualClockTests {
         let good = try await rig.drop("good.csv", rows: 2)
         let bad = try await rig.record(
             rig.fixture.stage.write("bad.csv", "ID,NAME,AMOUNT\n1,a,lots\n"), as: "bad.csv")
-        try await rig.run(until: "both files are acted on") {
-            FileManager.default.fileExists(atPath: good) == false
+        try await rig.run(until: "both files are acted on and their actions recorded") {
+            let recorded = try await rig.outbox.pendingActions().isEmpty
+            return recorded && FileManager.default.fileExists(atPath: good) == false
                 && FileManager.default.fileExists(atPath: quarantine.path + "/bad.csv")
         }
         await rig.stop()
