@@ -38,10 +38,8 @@ public struct RefusalEvidence: Sendable, Equatable {
 
     /// Judges a 400 for a batch of `files` files at `now`.
     public mutating func refused(files: Int, now: Double) -> Verdict {
-        if let last = lastRefusal, now - last > window {
-            acceptedSinceRefusal = false
-        }
-        if lastRefusal == nil { acceptedSinceRefusal = false }
+        // A new search (none open, or the last one older than the window) starts with no evidence.
+        if lastRefusal.map({ now - $0 > window }) ?? true { acceptedSinceRefusal = false }
         lastRefusal = now
         if pipeSuspected { return .pipeRefused }
         if files > 1 { return .split }

@@ -79,10 +79,10 @@ extension Outbox {
     /// Records a 2xx: the batch's files become `submitted`, except those Snowpipe listed as skipped, which end
     /// as `ReportReconciliation.skippedOnInsert` says (`SKIPPED` on a first attempt; on a retry the path may be
     /// our own earlier attempt, so the file stays `submitted`, flagged, and the reports decide).
-    /// - Returns: the files that ended `SKIPPED`.
-    @discardableResult
     /// A path in `unmatchedPaths` (the pipe's `PATTERN` does not match it) ends `SKIPPED` at once whatever the
     /// attempt: Snowpipe will never report it.
+    /// - Returns: the files that ended `SKIPPED`.
+    @discardableResult
     public func completeBatch(
         _ batch: Batch, skippedPaths: Set<String>, unmatchedPaths: Set<String> = [], now: Date
     ) async throws(OutboxError) -> [FileRecord] {

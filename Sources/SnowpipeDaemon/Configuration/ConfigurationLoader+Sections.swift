@@ -216,10 +216,11 @@ extension ConfigurationLoader {
             return nil
         }
         // What both kinds share: the sub-path inside the stage, an endpoint override, the uploads in flight.
-        let subPath = (reader.string(keys["path"], path: "\(path).path") ?? "").split(separator: "/").joined(
-            separator: "/")
-        let pipeLocation = (reader.string(keys["pipe_location"], path: "\(path).pipe_location") ?? "")
-            .split(separator: "/").joined(separator: "/")
+        func stagePath(_ key: String) -> String {
+            (reader.string(keys[key], path: "\(path).\(key)") ?? "").split(separator: "/").joined(separator: "/")
+        }
+        let subPath = stagePath("path")
+        let pipeLocation = stagePath("pipe_location")
         let endpoint = reader.string(keys["endpoint"], path: "\(path).endpoint")
         checkEndpoint(endpoint, node: keys["endpoint"], path: path, reader)
         let concurrency = Int(

@@ -92,22 +92,14 @@ final class BatcherService<C: Clock>: Service where C.Duration == Duration {
         } catch let error as SnowpipeError {
             // Cancelled mid-call by a stop: the batch stays unsent and is resent (same requestId) at the next start.
             if Task.isCancelled { throw CancellationError() }
-            let decision = try await handle(error, batch: batch, planner: &planner)
-            switch decision {
-            case .pipeRefused, .paused:
-                try await context.outbox.setSubmitProblem(
-                    pipe: pipe, "submissions paused, probing again with backoff: \(error.description)",
-                    now: context.now())
-                problemShown = true
-            default: break
-            }
+            try await handle(error, batch: batch, planner: &planner, problemShown: &problemShown)
         }
     }
 
-    /// Performs what the pipe's backoff decided about a failed insertFiles.
-    private func handle(_ error: SnowpipeError, batch: Batch, planner: inout BatchPlanner) async throws
-        -> PipeBackoff.Decision
-    {
+    /// Performs what the pipe's backoff decided about a failed insertFiles; a pause is recorded for `status`.
+    private func handle(
+        _ error: SnowpipeError, batch: Batch, planner: inout BatchPlanner, problemShown: inout Bool
+    ) async throws {
         let now = context.now()
         let decision = health.record(error, files: batch.files.count, now: now, random: context.random())
         switch decision {
@@ -139,12 +131,14 @@ final class BatcherService<C: Clock>: Service where C.Duration == Duration {
                         + "this batch's: no file is rejected; submissions pause and probe again in "
                         + "\(Int((until - now.timeIntervalSince1970).rounded(.up))) s"),
                 metadata: ["snowpipe.request_id": "\(batch.requestID)", "batch.size": "\(batch.files.count)"])
+            try await showPause(error, problemShown: &problemShown)
         case .paused(let until):
             planner.batchFormed()
             logger.critical(
                 Logger.Message(
                     stringLiteral: "\(error.description); submissions to this pipe are paused for "
                         + "\(Int(until - now.timeIntervalSince1970)) s, other pipes continue"))
+            try await showPause(error, problemShown: &problemShown)
         case .retry(let at), .refused(let at):
             planner.batchFormed()
             logger.warning(
@@ -154,6 +148,12 @@ final class BatcherService<C: Clock>: Service where C.Duration == Duration {
             // The client renews the token itself before a 401 reaches here; resend at once.
             planner.batchFormed()
         }
-        return decision
+    }
+
+    /// Records why submissions are paused, for `snowpiped status` (cleared by the next accepted batch).
+    private func showPause(_ error: SnowpipeError, problemShown: inout Bool) async throws {
+        try await context.outbox.setSubmitProblem(
+            pipe: pipe, "submissions paused, probing again with backoff: \(error.description)", now: context.now())
+        problemShown = true
     }
 }

@@ -15,14 +15,9 @@ struct FileClassifier: Sendable {
         filters = rules.map { GlobFilter(include: $0.include, exclude: $0.exclude) }
     }
 
-    /// The index of the rule with the deepest directory holding `path`, filters not applied (`owner(of:)`).
-    static func owner(of path: String, in rules: [WatchRule]) -> Int? {
-        rules.owner(of: path)
-    }
-
     /// The rule index owning `path` (deepest root first), if the path passes its filters.
     func rule(for path: String) -> Int? {
-        guard let index = Self.owner(of: path, in: rules) else { return nil }
+        guard let index = rules.owner(of: path) else { return nil }
         let relative = path.dropFirst(rules[index].directory.count + 1)
         let components = relative.split(separator: "/", omittingEmptySubsequences: false)
         guard let name = components.last, filters[index].accepts(fileName: String(name)) else { return nil }

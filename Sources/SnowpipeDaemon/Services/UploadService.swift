@@ -40,7 +40,7 @@ final class UploadService<C: Clock>: Service where C.Duration == Duration {
 
     /// The uploader of the deepest rule whose directory holds `path`.
     private func uploader(for path: String) -> StageUploader? {
-        FileClassifier.owner(of: path, in: rules).map { uploaders[$0] }
+        rules.owner(of: path).map { uploaders[$0] }
     }
 
     /// Why a file found earlier can no longer be uploaded: no upload rule of its pipe watches its directory.
