@@ -39,13 +39,23 @@ func streamRule(format: String) -> String {
     """
 }
 
+/// Runs `body` with the daemon streaming its folder as NDJSON into `DB.S.JSON_PIPE`, the emulator committing each
+/// append `commitDelay` seconds after it; `adjust` changes the emulator further, `extra` adds `reporter` keys.
+func withNDJSONStream(
+    commitDelay: Double, adjust: @escaping (inout EmulatorConfiguration) -> Void = { _ in }, extra: String = "",
+    _ body: @Sendable (DaemonHarness) async throws -> Void
+) async throws {
+    try await DaemonHarness.withDaemon(
+        .init(adjust: {
+            $0.streamingCommitDelaySeconds = commitDelay
+            adjust(&$0)
+        }), pipe: "DB.S.JSON_PIPE", extra: extra, watchExtra: streamRule(format: "ndjson"), body)
+}
+
 @Suite("Stream mode: a folder's rows appended to a Snowpipe Streaming channel, exactly once", .serialized)
 struct StreamModeTests {
     @Test func filesOfEverySizeAndFormatLandRowForRowExactlyOnce() async throws {
-        try await DaemonHarness.withDaemon(
-            .init(adjust: { $0.streamingCommitDelaySeconds = 0.2 }), pipe: "DB.S.JSON_PIPE",
-            watchExtra: streamRule(format: "ndjson")
-        ) { harness in
+        try await withNDJSONStream(commitDelay: 0.2) { harness in
             var expected = 0..<0
             func add(_ name: String, _ ids: Range<Int>, padding: Int = 0, gzip: Bool = false) throws {
                 var bytes = Array(ndjson(ids, padding: padding).utf8)
@@ -77,10 +87,7 @@ struct StreamModeTests {
     }
 
     @Test func channelRefusalsOfEveryKindReopenAndNoGoodFileFails() async throws {
-        try await DaemonHarness.withDaemon(
-            .init(adjust: { $0.streamingCommitDelaySeconds = 0.1 }), pipe: "DB.S.JSON_PIPE",
-            watchExtra: streamRule(format: "ndjson")
-        ) { harness in
+        try await withNDJSONStream(commitDelay: 0.1) { harness in
             // Codes the official SDK knows, codes other clients use, and one nobody knows: all the channel's.
             let refusals: [Fault] = [
                 .status(400, code: "STALE_CONTINUATION_TOKEN_SEQUENCER"),
@@ -112,13 +119,11 @@ struct StreamModeTests {
     }
 
     @Test func aServiceReadingOnlyTheSDKsOffsetParametersAndKeyingStatusInUpperCaseStillEndsEveryFile() async throws {
-        try await DaemonHarness.withDaemon(
-            .init(adjust: {
-                $0.streamingCommitDelaySeconds = 0.1
-                $0.ignoresBareOffsetToken = true
-                $0.canonicalChannelNames = true
-            }), pipe: "DB.S.JSON_PIPE", watchExtra: streamRule(format: "ndjson")
-        ) { harness in
+        let sdkOnly: (inout EmulatorConfiguration) -> Void = {
+            $0.ignoresBareOffsetToken = true
+            $0.canonicalChannelNames = true
+        }
+        try await withNDJSONStream(commitDelay: 0.1, adjust: sdkOnly) { harness in
             for index in 0..<3 { dropFile(harness, "f\(index).json", Array(ndjson(index * 5..<index * 5 + 5).utf8)) }
             try await DaemonHarness.waitUntil("every file is LOADED") { try await states(harness)["LOADED"] == 3 }
             let counts = try await idCounts(harness, table: "DB.S.EVENTS")
@@ -128,10 +133,7 @@ struct StreamModeTests {
     }
 
     @Test func aCommitThatStallsIsReportedOnceAndItsRecoveryToo() async throws {
-        try await DaemonHarness.withDaemon(
-            .init(adjust: { $0.streamingCommitDelaySeconds = 8 }), pipe: "DB.S.JSON_PIPE",
-            extra: "  stream_stall_minutes: 0.05", watchExtra: streamRule(format: "ndjson")
-        ) { harness in
+        try await withNDJSONStream(commitDelay: 8, extra: "  stream_stall_minutes: 0.05") { harness in
             dropFile(harness, "slow.json", Array(ndjson(0..<5).utf8))
             try await harness.waitForLog("their rows not committed for")
             let status = try await ChildProcess.run(
@@ -148,10 +150,7 @@ struct StreamModeTests {
     }
 
     @Test func unusualFolderAndFileNamesStreamOnce() async throws {
-        try await DaemonHarness.withDaemon(
-            .init(adjust: { $0.streamingCommitDelaySeconds = 0.1 }), pipe: "DB.S.JSON_PIPE",
-            watchExtra: streamRule(format: "ndjson")
-        ) { harness in
+        try await withNDJSONStream(commitDelay: 0.1) { harness in
             let names = [
                 "dir with space/b.json", "it's/c.json", "x/o'neil.json", "semi;colon/d.json", "pct%20/e.json",
                 "ü日本/f.json", "quote\"d.json", "back\\slash.json", "new\nline.json", "emoji-🧊.json",
@@ -185,10 +184,7 @@ struct StreamModeTests {
     }
 
     @Test func badRowsMakeAFilePartiallyLoadedWithTheReason() async throws {
-        try await DaemonHarness.withDaemon(
-            .init(adjust: { $0.streamingCommitDelaySeconds = 0.2 }), pipe: "DB.S.JSON_PIPE",
-            watchExtra: streamRule(format: "ndjson")
-        ) { harness in
+        try await withNDJSONStream(commitDelay: 0.2) { harness in
             // Line 2 is not JSON (refused before sending); line 3's ID does not fit the column (rejected by Snowflake).
             let text = #"{"ID":1}"# + "\n" + #"{"ID":2,}"# + "\n" + #"{"ID":"three"}"# + "\n" + #"{"ID":4}"# + "\n"
             dropFile(harness, "mixed.json", Array(text.utf8))
