@@ -2,7 +2,6 @@ import Codecs
 import Foundation
 import IngestCore
 import Logging
-import SnowflakeAuth
 import SnowpipeHTTPClient
 import StageStorage
 
@@ -80,12 +79,12 @@ extension SnowpipeEmulator {
         case .success(let value): principal = value
         }
         guard let accountName = data["ACCOUNT_NAME"] as? String, accountName.contains(".") == false,
-            accountName.uppercased() == AccountIdentifier.jwtAccount(configuration.account)
+            accountName.uppercased() == authenticator.account
         else {
             return Self.failure(
                 "390100",
                 "Incorrect username or password was specified. (emulator: ACCOUNT_NAME must be the account name cut "
-                    + "at its first dot, \(AccountIdentifier.jwtAccount(configuration.account)), not "
+                    + "at its first dot, \(authenticator.account), not "
                     + "\(String(describing: data["ACCOUNT_NAME"] ?? "nothing")))")
         }
         guard let appID = data["CLIENT_APP_ID"] as? String, Self.knownClientAppIDs.contains(appID) else {
