@@ -76,6 +76,13 @@ extension Outbox {
         }
     }
 
+    /// Records that Snowflake answered the latest attempt with a 4xx: that attempt registered nothing.
+    public func attemptRefused(batchID: Int64) async throws(OutboxError) {
+        try await write { db in
+            try db.execute(sql: "UPDATE batches SET refusals = refusals + 1 WHERE id = ?", arguments: [batchID])
+        }
+    }
+
     /// Records a 2xx: the batch's files become `submitted`, except those Snowpipe listed as skipped, which end
     /// as `ReportReconciliation.skippedOnInsert` says (`SKIPPED` on a first attempt; on a retry the path may be
     /// our own earlier attempt, so the file stays `submitted`, flagged, and the reports decide).

@@ -11,7 +11,13 @@ extension Outbox {
     /// - Returns: the rows newly inserted or replaced (pending, rejected and skipped).
     @discardableResult
     public func record(_ files: [DiscoveredFile], now: Date) async throws(OutboxError) -> [FileRecord] {
-        guard files.isEmpty == false else { return [] }
+        try await recordDiscovered(files, now: now).inserted
+    }
+
+    /// `record(_:now:)`, also saying which files were not recorded because another pipe already has this exact
+    /// version (`Recording.heldElsewhere`).
+    public func recordDiscovered(_ files: [DiscoveredFile], now: Date) async throws(OutboxError) -> Recording {
+        guard files.isEmpty == false else { return Recording() }
         let at = Self.seconds(now)
         return try await write { db in
             // No RETURNING: the new row is built from what was inserted (reading rows back costs more than the
@@ -41,11 +47,27 @@ extension Outbox {
                 sql: """
                     UPDATE OR IGNORE files SET local_path = ?, size = ?, mtime_ns = ?, discovered_at = ? WHERE id = ?
                     """)
+            // This exact version under another pipe, unless it ended REJECTED (never sent).
+            let elsewhere = try db.cachedStatement(
+                sql: """
+                    SELECT pipe FROM files
+                    WHERE local_path = ? AND size = ? AND mtime_ns = ? AND pipe != ? AND state != 'REJECTED'
+                    LIMIT 1
+                    """)
             let stamp = Date(timeIntervalSince1970: at)
             var inserted: [FileRecord] = []
+            var held: [String: [String]] = [:]
             for file in files {
                 let row = try Row.fetchOne(newest, arguments: [file.pipe, file.stagePath])
                 if let row, row[4] == file.localPath, row[5] == file.size, row[6] == file.mtimeNanoseconds {
+                    continue
+                }
+                // A rule's pipe changed: what the old pipe had (or may have had) is not sent again by itself.
+                if row == nil, file.rejection == nil,
+                    let other = try String.fetchOne(
+                        elsewhere, arguments: [file.localPath, file.size, file.mtimeNanoseconds, file.pipe])
+                {
+                    held[other, default: []].append(file.localPath)
                     continue
                 }
                 var state: FileState = file.rejection != nil ? .rejected : .pending
@@ -85,7 +107,16 @@ extension Outbox {
                         size: file.size, mtimeNanoseconds: file.mtimeNanoseconds, state: state, discoveredAt: stamp,
                         finishedAt: finished ? stamp : nil, detail: detail))
             }
-            return inserted
+            return Recording(inserted: inserted, heldElsewhere: held)
         }
     }
+}
+
+/// What `Outbox.recordDiscovered(_:now:)` did.
+public struct Recording: Sendable {
+    /// The rows newly inserted or replaced (pending, rejected and skipped).
+    public var inserted: [FileRecord] = []
+    /// Local paths not recorded because this exact version belongs to another pipe's history (sent, loaded or
+    /// finished there), by that pipe: a changed `pipe:` does not send files again by itself.
+    public var heldElsewhere: [String: [String]] = [:]
 }

@@ -8,6 +8,8 @@ import GRDB
 /// - a row is `submitted` only after a 2xx for the batch that carried it (`batch_id`);
 /// - a batch row and its `request_id` exist (committed) before its first HTTP attempt, and `attempts` is
 ///   incremented (committed) before each attempt, so a restart knows whether it may have reached Snowflake;
+///   `refusals` counts the attempts answered with a 4xx (committed after the answer), so `attempts > refusals`
+///   means "may have reached the pipe";
 /// - stream mode: a file is `submitted` once it has a `streamed` row, whose sequence number (unique in its
 ///   channel) is committed before the file's first append; `last_row` (the last row a sent chunk covered) is
 ///   set only once every row was consumed; the file ends only when the channel's committed offset token reaches
@@ -18,7 +20,7 @@ import GRDB
 ///   after a HEAD verified the object's size and digest); only such files are batched for insertFiles.
 enum OutboxSchema {
     /// The version this build writes.
-    static let currentVersion = 4
+    static let currentVersion = 5
 
     static func migrate(_ db: Database) throws {
         let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
@@ -115,6 +117,15 @@ enum OutboxSchema {
                     ALTER TABLE pipes ADD COLUMN submit_problem TEXT;
                     ALTER TABLE pipes ADD COLUMN submit_problem_since REAL;
                     PRAGMA user_version = 4;
+                    """)
+        }
+        if version < 5 {
+            // How many of a batch's attempts Snowflake answered with a 4xx (which registers nothing): a batch with
+            // `attempts > refusals` may have reached its pipe (`RetiredPipeRule`).
+            try db.execute(
+                sql: """
+                    ALTER TABLE batches ADD COLUMN refusals INTEGER NOT NULL DEFAULT 0;
+                    PRAGMA user_version = 5;
                     """)
         }
     }

@@ -53,6 +53,16 @@ public struct SnowpipeError: Error, Sendable, CustomStringConvertible {
         return nil
     }
 
+    /// Snowflake cannot have acted on the request: it answered with a 4xx, or no request was sent (no token).
+    /// A 5xx or no answer at all may come after the request took effect.
+    public var registeredNothing: Bool {
+        switch kind {
+        case .http(let status): return (400..<500).contains(status)
+        case .authentication: return true
+        case .transport, .malformedResponse: return false
+        }
+    }
+
     /// The answer as the retry rules (`PipeBackoff`) see it: the one mapping from errors to outcomes.
     public var outcome: AttemptOutcome {
         switch kind {

@@ -29,12 +29,15 @@ public enum Daemon {
         let lock = try StateDirectoryLock(stateDirectory: configuration.stateDirectory)
         defer { withExtendedLifetime(lock) {} }
         let outbox = try Outbox(path: configuration.databasePath)
+        let retirement = try await retirePipes(configuration: configuration, outbox: outbox, logger: logger)
         let connection = try SnowflakeConnection(settings: configuration.snowflake)
         let client = connection.client(retrying: .init(maximumAttempts: 1), version: version)
         // Loops beat at least every 10 s, or more often when the systemd watchdog is tighter.
         let beat = ServiceNotifier().watchdogInterval.map { min($0 / 4, .seconds(10)) } ?? .seconds(10)
         let context = DaemonContext(
-            configuration: configuration, outbox: outbox, client: client, logger: logger, heartbeatInterval: beat)
+            configuration: configuration, outbox: outbox, client: client, logger: logger,
+            followedPipes: retirement.followed, heartbeatInterval: beat)
+        for file in retirement.ended { context.announce(file) }
         logger.notice(
             Logger.Message(
                 stringLiteral:
@@ -48,6 +51,9 @@ public enum Daemon {
         for pipe in configuration.filePipes {
             services.append(ReporterService(context: context, pipe: pipe, clock: clock))
             services.append(BatcherService(context: context, pipe: pipe, clock: clock))
+        }
+        for pipe in retirement.followed {
+            services.append(ReporterService(context: context, pipe: pipe, clock: clock))
         }
         let session = connection.sessionClient(version: version)
         for pipe in configuration.uploadPipes.sorted() {
@@ -89,6 +95,47 @@ public enum Daemon {
         await session.close()
         await connection.shutdown()
         logger.notice("snowpiped stopped")
+    }
+}
+
+extension Daemon {
+    /// Settles the rows of pipes the configuration no longer names (`RetiredPipeRule`), before the first scan, and
+    /// says what it did. Throws only when the outbox cannot be written.
+    static func retirePipes(
+        configuration: DaemonConfiguration, outbox: Outbox, logger: Logger
+    ) async throws -> Retirement {
+        let classifier = FileClassifier(rules: configuration.watches)
+        let retirement: Retirement
+        do {
+            retirement = try await outbox.retire(
+                pipesOtherThan: Set(configuration.pipes), covered: { classifier.rule(for: $0) != nil }, now: Date())
+        } catch {
+            throw SetupError(error)
+        }
+        for (pipe, count) in retirement.released.sorted(by: { $0.key < $1.key }) {
+            logger.notice(
+                Logger.Message(
+                    stringLiteral:
+                        "pipe \(pipe) is no longer named by any watch rule: \(count) file(s) never sent to it go to "
+                        + "the rule that covers them now"),
+                metadata: [FileOutcomeLog.Key.pipe: "\(pipe)"])
+        }
+        for pipe in retirement.followed {
+            logger.notice(
+                Logger.Message(
+                    stringLiteral:
+                        "pipe \(pipe) is no longer named by any watch rule: its files already submitted are followed "
+                        + "to their final status; nothing new is sent to it"),
+                metadata: [FileOutcomeLog.Key.pipe: "\(pipe)"])
+        }
+        if retirement.ended.isEmpty == false {
+            logger.warning(
+                Logger.Message(
+                    stringLiteral:
+                        "\(retirement.ended.count) file(s) of pipe(s) no watch rule names any more ended now, each "
+                        + "with its reason below"))
+        }
+        return retirement
     }
 }
 

@@ -73,6 +73,36 @@ struct OperatorSafetyTests {
         }
     }
 
+    @Test func aPipeChangedToATypoAndBackSendsNothingTwiceAndLeavesNothingPending() async throws {
+        try await DaemonHarness.withDaemon { harness in
+            for index in 0..<3 { harness.dropCSV("old\(index).csv", firstID: index, rows: 1, renameIn: true) }
+            try await DaemonHarness.waitUntil("the first files are LOADED") {
+                try await states(harness)["LOADED"] == 3
+            }
+            #expect(await harness.stop() == 0)
+            // A one-letter typo in `pipe:`: the loaded files are not queued for it; a new file is, and waits.
+            try harness.configure(port: harness.port, pipe: "DB.S.CSV_PIPX")
+            try await harness.startAndWaitUntilReady()
+            try await harness.waitForLog(
+                "not queued for pipe DB.S.CSV_PIPX: the outbox has them from pipe DB.S.CSV_PIPE")
+            harness.dropCSV("new.csv", firstID: 10, rows: 1, renameIn: true)
+            try await harness.waitForLog("HTTP 404")
+            #expect(await harness.stop() == 0)
+            // The typo fixed: the waiting file goes to the right pipe, nothing is left pending for the typo.
+            try harness.configure(port: harness.port)
+            try await harness.startAndWaitUntilReady()
+            try await DaemonHarness.waitUntil("new.csv is LOADED") { try await states(harness)["LOADED"] == 4 }
+            #expect(
+                harness.log.contains("pipe DB.S.CSV_PIPX is no longer named by any watch rule: 1 file(s) never sent"))
+            let received = await harness.fixture.emulator.receivedPaths(pipe: "DB.S.CSV_PIPE")
+            #expect(received == ["old0.csv": 1, "old1.csv": 1, "old2.csv": 1, "new.csv": 1])
+            let summaries = try await Outbox(path: harness.stateDirectory + "/outbox.sqlite", readOnly: true).summary()
+            let typo = summaries.first { $0.pipe == "DB.S.CSV_PIPX" }
+            #expect(typo?.counts["pending"] == nil && typo?.submitProblem == nil, "\(String(describing: typo))")
+            #expect(await harness.stop() == 0)
+        }
+    }
+
     @Test func retryRefusesLoadedAndPartiallyLoadedWithoutForce() async throws {
         let harness = try DaemonHarness()
         try harness.configure(port: 9)

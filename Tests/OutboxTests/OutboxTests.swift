@@ -256,3 +256,67 @@ struct OutboxTests {
         #expect(try await reopened.files(inStates: [.pending]).count == 1)
     }
 }
+
+@Suite("A changed pipe never sends a file twice and leaves nothing waiting for a pipe no rule names")
+struct OutboxRetirementTests {
+    let directory = TemporaryDirectory("outbox-retire")
+    let now = Date(timeIntervalSince1970: 1_800_000_000)
+
+    func file(_ name: String, pipe: String) -> DiscoveredFile {
+        DiscoveredFile(pipe: pipe, localPath: "/drop/\(name)", stagePath: name, size: 10, mtimeNanoseconds: 1)
+    }
+
+    @Test func filesFinishedUnderTheOldPipeAreHeldAndOnlyNewOnesAreQueued() async throws {
+        let outbox = try Outbox(path: directory.path + "/outbox.sqlite")
+        try await outbox.record([file("a.csv", pipe: "OLD"), file("b.csv", pipe: "OLD")], now: now)
+        let batch = try #require(try await outbox.nextBatch(pipe: "OLD", maxFiles: 10, now: now) { "r" })
+        try await outbox.beginAttempt(batchID: batch.id)
+        try await outbox.completeBatch(batch, skippedPaths: [], now: now)
+        let recording = try await outbox.recordDiscovered(
+            [file("a.csv", pipe: "NEW"), file("b.csv", pipe: "NEW"), file("c.csv", pipe: "NEW")], now: now)
+        #expect(recording.inserted.map(\.localPath) == ["/drop/c.csv"])
+        #expect(recording.heldElsewhere == ["OLD": ["/drop/a.csv", "/drop/b.csv"]])
+        // The old pipe's submitted files are followed, not ended.
+        let retirement = try await outbox.retire(pipesOtherThan: ["NEW"], covered: { _ in true }, now: now)
+        #expect(retirement.followed == ["OLD"])
+        #expect(retirement.ended.isEmpty && retirement.released.isEmpty)
+    }
+
+    @Test func aTypoPipesUnsentFilesAreReleasedToTheFixedRuleAndItsStalledNoteCleared() async throws {
+        let outbox = try Outbox(path: directory.path + "/outbox.sqlite")
+        try await outbox.record([file("new.csv", pipe: "TYPO"), file("gone.csv", pipe: "TYPO")], now: now)
+        // The typo pipe answered 404 to every attempt: nothing registered.
+        let batch = try #require(try await outbox.nextBatch(pipe: "TYPO", maxFiles: 10, now: now) { "r" })
+        for _ in 0..<3 {
+            try await outbox.beginAttempt(batchID: batch.id)
+            try await outbox.attemptRefused(batchID: batch.id)
+        }
+        try await outbox.setSubmitProblem(pipe: "TYPO", "HTTP 404", now: now)
+        let retirement = try await outbox.retire(
+            pipesOtherThan: ["FIXED"], covered: { $0 == "/drop/new.csv" }, now: now)
+        #expect(retirement.released == ["TYPO": 1])
+        #expect(retirement.ended.map(\.localPath) == ["/drop/gone.csv"])
+        #expect(retirement.ended.first?.state == .rejected)
+        #expect(retirement.followed.isEmpty)
+        let typo = try await outbox.summary().first { $0.pipe == "TYPO" }
+        #expect(typo?.counts["pending"] == nil, "nothing left pending for the typo")
+        #expect(typo?.submitProblem == nil)
+        // The fixed rule's scan records the released file for its own pipe.
+        let again = try await outbox.record([file("new.csv", pipe: "FIXED")], now: now)
+        #expect(again.map(\.state) == [.pending])
+    }
+
+    @Test func aFileWhoseCallGotNoAnswerEndsNamingTheOldPipeInsteadOfMoving() async throws {
+        let outbox = try Outbox(path: directory.path + "/outbox.sqlite")
+        try await outbox.record([file("maybe.csv", pipe: "OLD")], now: now)
+        let batch = try #require(try await outbox.nextBatch(pipe: "OLD", maxFiles: 10, now: now) { "r" })
+        try await outbox.beginAttempt(batchID: batch.id)  // then a timeout: no answer
+        let retirement = try await outbox.retire(pipesOtherThan: ["NEW"], covered: { _ in true }, now: now)
+        #expect(retirement.ended.map(\.state) == [.notReported])
+        #expect(retirement.ended.first?.detail?.contains("may have loaded there") == true)
+        // And the new rule does not queue it: the old pipe's history holds it.
+        let recording = try await outbox.recordDiscovered([file("maybe.csv", pipe: "NEW")], now: now)
+        #expect(recording.inserted.isEmpty)
+        #expect(recording.heldElsewhere["OLD"] == ["/drop/maybe.csv"])
+    }
+}

@@ -14,6 +14,9 @@ public final class DaemonHarness: Sendable {
     public var configPath: String { root.path + "/snowpiped.yaml" }
     public var logPath: String { root.path + "/snowpiped.log" }
     private let process = Mutex<Process?>(nil)
+    private let configuredPort = Mutex<Int>(0)
+    /// The emulator port of the last `configure` (to write the configuration again with another rule).
+    public var port: Int { configuredPort.withLock { $0 } }
 
     public init(adjust: (inout EmulatorConfiguration) -> Void = { _ in }) throws {
         fixture = try EmulatorFixture {
@@ -30,6 +33,7 @@ public final class DaemonHarness: Sendable {
         port: Int, pipe: String = "DB.S.CSV_PIPE", extra: String = "", watchExtra: String = "",
         settleSeconds: Double = 0.5, requestTimeoutSeconds: Double = 60
     ) throws {
+        configuredPort.withLock { $0 = port }
         let keyPath = root.path + "/key.p8"
         try TestKeys.primary.pkcs8PEM().write(toFile: keyPath, atomically: true, encoding: .utf8)
         chmod(keyPath, 0o600)

@@ -100,6 +100,7 @@ final class BatcherService<C: Clock>: Service where C.Duration == Duration {
     private func handle(
         _ error: SnowpipeError, batch: Batch, planner: inout BatchPlanner, problemShown: inout Bool
     ) async throws {
+        if error.registeredNothing { try await context.outbox.attemptRefused(batchID: batch.id) }
         let now = context.now()
         let decision = health.record(error, files: batch.files.count, now: now, random: context.random())
         switch decision {

@@ -18,6 +18,8 @@ final class DaemonContext: Sendable {
     private let pipeSignals: [String: PipeSignals]
     /// Finished files whose after-load/after-failure action is due.
     let actionWake = WakeSignal()
+    /// Pipes no rule names any more whose submitted files are still followed by a reporter (`RetiredPipeRule`).
+    let followedPipes: [String]
     /// Per pipe backoff, shared by the pipe's batcher and reporter.
     let health: [String: PipeHealth]
     /// Per upload pipe: the uploads' own backoff (0.5 s doubling to 60 s), apart from the pipe's: a failing stage
@@ -38,6 +40,7 @@ final class DaemonContext: Sendable {
         outbox: Outbox,
         client: SnowpipeClient,
         logger: Logger,
+        followedPipes: [String] = [],
         now: @escaping @Sendable () -> Date = { Date() },
         random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
         heartbeatInterval: Duration = .seconds(10)
@@ -56,7 +59,9 @@ final class DaemonContext: Sendable {
                     streamPipes.contains(pipe) ? .stream : configuration.uploadPipes.contains(pipe) ? .upload : .local
                 return (pipe, PipeSignals(mode: mode))
             })
-        health = Dictionary(uniqueKeysWithValues: configuration.pipes.map { ($0, PipeHealth(pipe: $0)) })
+        self.followedPipes = followedPipes
+        health = Dictionary(
+            uniqueKeysWithValues: (configuration.pipes + followedPipes).map { ($0, PipeHealth(pipe: $0)) })
         uploadHealth = Dictionary(
             uniqueKeysWithValues: configuration.uploadPipes.map {
                 ($0, PipeHealth(pipe: $0, policy: RetryPolicy(base: .milliseconds(500))))
@@ -88,7 +93,7 @@ final class DaemonContext: Sendable {
     func statusLine() async -> String {
         var pending = 0
         var submitted = 0
-        for pipe in configuration.pipes {
+        for pipe in configuration.pipes + followedPipes {
             pending += (try? await outbox.pendingCount(pipe: pipe)) ?? 0
             submitted += (try? await outbox.submittedCount(pipe: pipe)) ?? 0
         }

@@ -24,6 +24,8 @@ final class WatchService<C: Clock>: Service where C.Duration == Duration {
     let classifier: FileClassifier
     /// Called once every root is armed or known missing and the startup scan is committed (READY).
     let onReady: @Sendable () -> Void
+    /// Paths already reported as held by another pipe's history (rescans find them again; one warning is enough).
+    private let heldReported = Mutex<Set<String>>([])
 
     init(context: DaemonContext, clock: C, onReady: @escaping @Sendable () -> Void = {}) {
         self.context = context
@@ -224,13 +226,35 @@ final class WatchService<C: Clock>: Service where C.Duration == Duration {
         await commit(discovered)
     }
 
+    /// Warns once per path about files another pipe's history holds: a rule's `pipe:` changed, and its files
+    /// are not sent again by themselves.
+    private func reportHeld(_ held: [String: [String]], _ files: [DiscoveredFile]) {
+        guard held.isEmpty == false else { return }
+        let newPipe = Dictionary(files.map { ($0.localPath, $0.pipe) }, uniquingKeysWith: { first, _ in first })
+        for (oldPipe, paths) in held.sorted(by: { $0.key < $1.key }) {
+            let fresh = heldReported.withLock { reported in paths.filter { reported.insert($0).inserted } }
+            guard let example = fresh.first else { continue }
+            let pipe = newPipe[example] ?? "?"
+            context.logger(forPipe: pipe).warning(
+                Logger.Message(
+                    stringLiteral:
+                        "\(fresh.count) file(s), e.g. \(example), not queued for pipe \(pipe): the outbox has them from "
+                        + "pipe \(oldPipe) (sent, loaded or finished there), so its rule's pipe changed. A changed "
+                        + "pipe does not send files again by itself (that could load them twice); to load them through "
+                        + "\(pipe) as well, run `snowpiped backfill --pipe \(pipe) <directory>`"),
+                metadata: ["snowpipe.previous_pipe": "\(oldPipe)", "file.count": "\(fresh.count)"])
+        }
+    }
+
     private func commit(_ files: [DiscoveredFile]) async {
         guard files.isEmpty == false else { return }
         for chunk in stride(from: 0, to: files.count, by: 20_000) {
             let part = Array(files[chunk..<min(chunk + 20_000, files.count)])
             while true {
                 do {
-                    let inserted = try await context.outbox.record(part, now: context.now())
+                    let recording = try await context.outbox.recordDiscovered(part, now: context.now())
+                    reportHeld(recording.heldElsewhere, part)
+                    let inserted = recording.inserted
                     var pipes = Set<String>()
                     for file in inserted {
                         if file.state.isTerminal {
