@@ -16,7 +16,10 @@ extension Outbox {
 
     /// `record(_:now:)`, also saying which files were not recorded because another pipe already has this exact
     /// version (`Recording.heldElsewhere`).
-    public func recordDiscovered(_ files: [DiscoveredFile], now: Date) async throws(OutboxError) -> Recording {
+    /// - Parameter holdOtherPipes: false for a backfill, which registers files another pipe's history holds.
+    public func recordDiscovered(
+        _ files: [DiscoveredFile], now: Date, holdOtherPipes: Bool = true
+    ) async throws(OutboxError) -> Recording {
         guard files.isEmpty == false else { return Recording() }
         let at = Self.seconds(now)
         return try await write { db in
@@ -63,7 +66,7 @@ extension Outbox {
                     continue
                 }
                 // A rule's pipe changed: what the old pipe had (or may have had) is not sent again by itself.
-                if row == nil, file.rejection == nil,
+                if holdOtherPipes, row == nil, file.rejection == nil,
                     let other = try String.fetchOne(
                         elsewhere, arguments: [file.localPath, file.size, file.mtimeNanoseconds, file.pipe])
                 {
@@ -112,7 +115,17 @@ extension Outbox {
     }
 }
 
-/// What `Outbox.recordDiscovered(_:now:)` did.
+extension Outbox {
+    /// The stage paths among `stagePaths` that have a row for `pipe`, in any state.
+    public func knownStagePaths(pipe: String, among stagePaths: [String]) async throws(OutboxError) -> Set<String> {
+        try await read { db in
+            let statement = try db.cachedStatement(sql: "SELECT 1 FROM files WHERE pipe = ? AND stage_path = ? LIMIT 1")
+            return Set(try stagePaths.filter { try Bool.fetchOne(statement, arguments: [pipe, $0]) != nil })
+        }
+    }
+}
+
+/// What `Outbox.recordDiscovered(_:now:holdOtherPipes:)` did.
 public struct Recording: Sendable {
     /// The rows newly inserted or replaced (pending, rejected and skipped).
     public var inserted: [FileRecord] = []

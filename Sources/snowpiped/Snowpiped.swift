@@ -11,7 +11,10 @@ struct Snowpiped: AsyncParsableCommand {
         commandName: "snowpiped",
         abstract: "Turns a directory into a reliable entry point to Snowflake (Snowpipe REST API).",
         version: version,
-        subcommands: [RunCommand.self, StatusCommand.self, RetryCommand.self, CheckCommand.self, KeygenCommand.self]
+        subcommands: [
+            RunCommand.self, StatusCommand.self, RetryCommand.self, BackfillCommand.self, CheckCommand.self,
+            KeygenCommand.self,
+        ]
     )
 
     /// Loads and validates the configuration, or fails with every problem listed (exit status 78, EX_CONFIG:
