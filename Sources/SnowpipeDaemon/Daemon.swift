@@ -28,6 +28,7 @@ public enum Daemon {
         }
         let lock = try StateDirectoryLock(stateDirectory: configuration.stateDirectory)
         defer { withExtendedLifetime(lock) {} }
+        let freshOutbox = FileManager.default.fileExists(atPath: configuration.databasePath) == false
         let outbox = try Outbox(path: configuration.databasePath)
         let retirement = try await retirePipes(configuration: configuration, outbox: outbox, logger: logger)
         let connection = try SnowflakeConnection(settings: configuration.snowflake)
@@ -36,7 +37,7 @@ public enum Daemon {
         let beat = ServiceNotifier().watchdogInterval.map { min($0 / 4, .seconds(10)) } ?? .seconds(10)
         let context = DaemonContext(
             configuration: configuration, outbox: outbox, client: client, logger: logger,
-            followedPipes: retirement.followed, heartbeatInterval: beat)
+            followedPipes: retirement.followed, freshOutbox: freshOutbox, heartbeatInterval: beat)
         for file in retirement.ended { context.announce(file) }
         logger.notice(
             Logger.Message(

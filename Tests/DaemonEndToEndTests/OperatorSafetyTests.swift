@@ -103,6 +103,21 @@ struct OperatorSafetyTests {
         }
     }
 
+    @Test func aNewOutboxOverFilesAlreadyThereSaysWhatItSubmitsOnce() async throws {
+        let setup = DaemonHarness.Setup(prepare: { harness in
+            harness.dropCSV("before.csv", firstID: 1, rows: 1)
+        })
+        try await DaemonHarness.withDaemon(setup) { harness in
+            let warning = "a new outbox: the 1 file(s) already in the watched directories are submitted"
+            #expect(harness.log.contains(warning), "\(harness.log)")
+            try await DaemonHarness.waitUntil("before.csv is LOADED") { try await states(harness)["LOADED"] == 1 }
+            #expect(await harness.stop() == 0)
+            try await harness.startAndWaitUntilReady()
+            #expect(harness.log.components(separatedBy: warning).count == 2, "said once, not at every start")
+            #expect(await harness.stop() == 0)
+        }
+    }
+
     @Test func retryRefusesLoadedAndPartiallyLoadedWithoutForce() async throws {
         let harness = try DaemonHarness()
         try harness.configure(port: 9)

@@ -20,6 +20,8 @@ final class DaemonContext: Sendable {
     let actionWake = WakeSignal()
     /// Pipes no rule names any more whose submitted files are still followed by a reporter (`RetiredPipeRule`).
     let followedPipes: [String]
+    /// The outbox was created by this start (nothing was known before: every file found is new to it).
+    let freshOutbox: Bool
     /// Per pipe backoff, shared by the pipe's batcher and reporter.
     let health: [String: PipeHealth]
     /// Per upload pipe: the uploads' own backoff (0.5 s doubling to 60 s), apart from the pipe's: a failing stage
@@ -41,6 +43,7 @@ final class DaemonContext: Sendable {
         client: SnowpipeClient,
         logger: Logger,
         followedPipes: [String] = [],
+        freshOutbox: Bool = false,
         now: @escaping @Sendable () -> Date = { Date() },
         random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
         heartbeatInterval: Duration = .seconds(10)
@@ -60,6 +63,7 @@ final class DaemonContext: Sendable {
                 return (pipe, PipeSignals(mode: mode))
             })
         self.followedPipes = followedPipes
+        self.freshOutbox = freshOutbox
         health = Dictionary(
             uniqueKeysWithValues: (configuration.pipes + followedPipes).map { ($0, PipeHealth(pipe: $0)) })
         uploadHealth = Dictionary(

@@ -78,8 +78,16 @@ final class WatchService<C: Clock>: Service where C.Duration == Duration {
                     metadata: ["snowpipe.pipe": "\(rules[index].pipe)"])
             }
         }
-        await scan(
+        let found = await scan(
             rules.indices.filter { !schedule.lost.contains($0) }.map { rules[$0].directory }, settling: &settling)
+        if context.freshOutbox, found > 0 {
+            context.logger.warning(
+                Logger.Message(
+                    stringLiteral:
+                        "a new outbox: the \(found) file(s) already in the watched directories are submitted. If they "
+                        + "were loaded before (an outbox deleted or purged), Snowpipe skips the paths it received in "
+                        + "the last 14 days (they end SKIPPED) but loads older ones again: move those away first"))
+        }
         onReady()
         var lastCommit = clock.now.advanced(by: .zero - Self.commitInterval)
         while Task.isCancelled == false {
@@ -186,9 +194,12 @@ final class WatchService<C: Clock>: Service where C.Duration == Duration {
     }
 
     /// Scans directories; quiet files are recorded, recent ones wait to settle.
-    private func scan(_ directories: [String], settling: inout SettleSchedule) async {
+    /// - Returns: how many files of the rules it found (recorded now, or settling).
+    @discardableResult
+    private func scan(_ directories: [String], settling: inout SettleSchedule) async -> Int {
         let now = context.now()
         var discovered: [DiscoveredFile] = []
+        var found = 0
         for directory in directories {
             guard let rootIndex = context.configuration.watches.owner(of: directory) else { continue }
             let rule = context.configuration.watches[rootIndex]
@@ -201,6 +212,7 @@ final class WatchService<C: Clock>: Service where C.Duration == Duration {
                 guard let index = classifier.rule(for: file.path), settling.contains(file.path) == false else {
                     continue
                 }
+                found += 1
                 let settled = settling.observeScanned(
                     file.path, size: file.size, mtimeNanoseconds: file.mtimeNanoseconds,
                     unsubmittableName: file.invalidName, now: now.timeIntervalSince1970,
@@ -209,6 +221,7 @@ final class WatchService<C: Clock>: Service where C.Duration == Duration {
             }
         }
         await commit(discovered)
+        return found
     }
 
     /// Records files whose quiet period has passed without change; changed ones wait again.
@@ -246,8 +259,11 @@ final class WatchService<C: Clock>: Service where C.Duration == Duration {
         }
     }
 
-    private func commit(_ files: [DiscoveredFile]) async {
-        guard files.isEmpty == false else { return }
+    /// - Returns: how many rows were recorded (0 when cancelled).
+    @discardableResult
+    private func commit(_ files: [DiscoveredFile]) async -> Int {
+        guard files.isEmpty == false else { return 0 }
+        var recorded = 0
         for chunk in stride(from: 0, to: files.count, by: 20_000) {
             let part = Array(files[chunk..<min(chunk + 20_000, files.count)])
             while true {
@@ -255,6 +271,7 @@ final class WatchService<C: Clock>: Service where C.Duration == Duration {
                     let recording = try await context.outbox.recordDiscovered(part, now: context.now())
                     reportHeld(recording.heldElsewhere, part)
                     let inserted = recording.inserted
+                    recorded += inserted.count
                     var pipes = Set<String>()
                     for file in inserted {
                         if file.state.isTerminal {
@@ -271,13 +288,14 @@ final class WatchService<C: Clock>: Service where C.Duration == Duration {
                     for pipe in pipes { context.signals(pipe).pending.signal() }
                     break
                 } catch {
-                    if Task.isCancelled { return }  // a clean stop: the next start's scan finds the files
+                    if Task.isCancelled { return recorded }  // a clean stop: the next start's scan finds the files
                     // Nothing is lost: the files are still on disk and the next scan finds them; keep trying.
                     context.logger.error("cannot record discovered files in the outbox: \(error); retrying")
                     try? await clock.sleep(for: .seconds(1))
-                    if Task.isCancelled { return }
+                    if Task.isCancelled { return recorded }
                 }
             }
         }
+        return recorded
     }
 }
