@@ -1,6 +1,7 @@
 import Foundation
 import IngestCore
 import Outbox
+import SnowflakeAuth
 import SnowpipeEmulator
 import TestSupport
 import Testing
@@ -114,6 +115,30 @@ struct OperatorSafetyTests {
             #expect(await harness.stop() == 0)
             try await harness.startAndWaitUntilReady()
             #expect(harness.log.components(separatedBy: warning).count == 2, "said once, not at every start")
+            #expect(await harness.stop() == 0)
+        }
+    }
+
+    @Test func aKeySnowflakeRefusesIsAnErrorOnceThenWarningsUntilItWorksAgain() async throws {
+        try await DaemonHarness.withDaemon { harness in
+            // The user's registered key changes under the running daemon (a rotation done wrong).
+            try await harness.fixture.emulator.setPublicKeys(
+                user: EmulatorFixture.user, keys: [TestKeys.secondary.publicKey.pem])
+            harness.dropCSV("a.csv", firstID: 1, rows: 1, renameIn: true)
+            let advice = "Snowflake refuses this daemon's key pair"
+            try await DaemonHarness.waitUntil("the refusal is repeated twice") {
+                harness.log.components(separatedBy: "still: \(advice)").count >= 3
+            }
+            let lines = harness.log.split(separator: "\n").filter { $0.contains(advice) }
+            let errors = lines.filter { $0.contains(" error ") }
+            #expect(errors.count == 1, "\(lines)")
+            #expect(errors.first?.contains("HTTP 401") == true)
+            #expect(lines.filter { $0.contains(" warning ") }.count == lines.count - 1)
+            try await harness.fixture.emulator.setPublicKeys(
+                user: EmulatorFixture.user, keys: [TestKeys.primary.publicKey.pem])
+            try await DaemonHarness.waitUntil("a.csv is LOADED once the key is registered again") {
+                try await states(harness)["LOADED"] == 1
+            }
             #expect(await harness.stop() == 0)
         }
     }

@@ -135,15 +135,22 @@ final class BatcherService<C: Clock>: Service where C.Duration == Duration {
             try await showPause(error, problemShown: &problemShown)
         case .paused(let until):
             planner.batchFormed()
-            logger.critical(
+            let (level, advice) = health.alert(error)
+            logger.log(
+                level: level,
                 Logger.Message(
                     stringLiteral: "\(error.description); submissions to this pipe are paused for "
-                        + "\(Int(until - now.timeIntervalSince1970)) s, other pipes continue"))
+                        + "\(Int(until - now.timeIntervalSince1970)) s, other pipes continue. \(advice)"))
             try await showPause(error, problemShown: &problemShown)
         case .retry(let at), .refused(let at):
             planner.batchFormed()
-            logger.warning(
-                "insertFiles failed (\(error.description)); retrying the same batch in \(String(format: "%.1f", at - now.timeIntervalSince1970)) s",
+            let (level, advice) = health.alert(error)
+            logger.log(
+                level: level,
+                Logger.Message(
+                    stringLiteral: "insertFiles failed (\(error.description)); retrying the same batch in "
+                        + String(format: "%.1f", at - now.timeIntervalSince1970) + " s"
+                        + (advice.isEmpty ? "" : ". \(advice)")),
                 metadata: ["snowpipe.request_id": "\(batch.requestID)", "batch.size": "\(batch.files.count)"])
         case .renewTokenAndRetry, .done:
             // The client renews the token itself before a 401 reaches here; resend at once.

@@ -1,5 +1,6 @@
 import Foundation
 import IngestCore
+import Logging
 import SnowpipeAPI
 import Synchronization
 
@@ -9,6 +10,7 @@ import Synchronization
 final class PipeHealth: Sendable {
     let pipe: String
     private let backoff: Mutex<PipeBackoff>
+    private let alerts = Mutex(AlertLatch())
 
     init(pipe: String, policy: RetryPolicy = RetryPolicy()) {
         self.pipe = pipe
@@ -28,6 +30,30 @@ final class PipeHealth: Sendable {
     /// pipe takes requests), nil for report calls.
     func succeeded(files: Int? = nil, now: Date) {
         backoff.withLock { _ = $0.record(.success, files: files, now: now.timeIntervalSince1970, random: 0) }
+        alerts.withLock { $0.clear() }
+    }
+
+    /// How to log a failed call (`AlertLatch`): a problem that needs an operator is an error the first time since
+    /// the pipe last succeeded (with `advice` appended), a warning after; any other failure is a warning.
+    func alert(_ error: SnowpipeError) -> (level: Logger.Level, advice: String) {
+        guard let problem = AlertLatch.problem(status: error.status, tokenRenewed: error.renewedToken) else {
+            return (.warning, "")
+        }
+        let first = alerts.withLock { $0.raise(problem) }
+        let advice: String
+        switch problem {
+        case .keyRefused:
+            advice =
+                "Snowflake refuses this daemon's key pair (the key, the user or the account is wrong, or the public "
+                + "key is not registered with ALTER USER … SET RSA_PUBLIC_KEY): `snowpiped check` says which"
+        case .pipeUnavailable:
+            advice =
+                "the pipe does not exist under this name (names are case-sensitive, fully qualified) or the user's "
+                + "default role lacks OPERATE and MONITOR on it: `snowpiped check` says which"
+        }
+        return first
+            ? (.error, advice + "; logged as an error once, then as warnings until a call succeeds")
+            : (.warning, "still: " + advice)
     }
 
     /// A failure the caller mends by repeating its work later (an upload round): the next attempt is not before

@@ -136,8 +136,13 @@ final class ReporterService<C: Clock>: Service where C.Duration == Duration {
         case .retry(let at), .refused(let at), .paused(let at), .pipeRefused(let at): until = at
         case .renewTokenAndRetry, .done, .splitBatch, .rejectFile: until = now.timeIntervalSince1970
         }
-        logger.warning(
-            "\(error.description); retrying in \(String(format: "%.1f", until - now.timeIntervalSince1970)) s")
+        let (level, advice) = health.alert(error)
+        logger.log(
+            level: level,
+            Logger.Message(
+                stringLiteral: "\(error.description); retrying in "
+                    + String(format: "%.1f", until - now.timeIntervalSince1970) + " s"
+                    + (advice.isEmpty ? "" : ". \(advice)")))
     }
 
     static func loadReport(_ entry: FileLoadReport) -> LoadReport {

@@ -30,6 +30,8 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
     let client: StreamingClient
     let clock: C
     let logger: Logger
+    /// The pipe's shared health: here only for `alert` (how loud a refusal is), the channel planner backs off.
+    let health: PipeHealth
     /// The outbox key of the channel: the pipe and the channel's name.
     let channelKey: String
     private var planner: ChannelPlanner
@@ -53,6 +55,7 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
         var logger = context.logger(forPipe: rule.pipe)
         logger[metadataKey: "snowpipe.channel"] = "\(settings.channel)"
         self.logger = logger
+        health = context.health[rule.pipe]!
         planner = ChannelPlanner(pollInterval: context.configuration.reporter.streamPollSeconds)
         commitWatch = CommitWatch(stallAfter: context.configuration.reporter.streamStallMinutes * 60)
     }
@@ -121,6 +124,7 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
             byID[resume.id].map { FileCursor(file: $0, fromRow: resume.fromRow) }
         }
         planner.opened(now: context.now().timeIntervalSince1970)
+        health.succeeded(now: context.now())
         logger.info(
             Logger.Message(
                 stringLiteral: "channel \(settings.channel) open: committed through "
@@ -302,9 +306,19 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
         case .renewToken:
             _ = try? await client.exchange(pipe: rule.pipe)
         case .retry(let at):
-            logger.warning("\(error.description); retrying in \(String(format: "%.1f", at - now)) s")
+            let (level, advice) = health.alert(error)
+            logger.log(
+                level: level,
+                Logger.Message(
+                    stringLiteral: "\(error.description); retrying in \(String(format: "%.1f", at - now)) s"
+                        + (advice.isEmpty ? "" : ". \(advice)")))
         case .paused(let until):
-            logger.critical("\(error.description); streaming to this pipe is paused for \(Int(until - now)) s")
+            let (level, advice) = health.alert(error)
+            logger.log(
+                level: level,
+                Logger.Message(
+                    stringLiteral: "\(error.description); streaming to this pipe is paused for \(Int(until - now)) s. "
+                        + advice))
         }
     }
 }
