@@ -6,7 +6,8 @@
 /// Rules:
 /// - reports are read only while files await one (an idle daemon sends nothing): every `pollInterval`, at once
 ///   after a wake-up (new files submitted), never while the pipe's backoff holds;
-/// - reports are complete up to `since`: the last complete read, or (never read) the oldest submission. When
+/// - reports are complete up to `since`: the later of the last complete read and the oldest submission awaiting a
+///   report (events of a file cannot predate it, so a pipe quiet for an hour lost nothing). When
 ///   more than the report retention (10 minutes) less `gapMargin` passed since then — the daemon was down, or
 ///   a backoff kept it from reading — or the report says `completeResult=false`, the window from `since` less
 ///   `gapMargin` (clock differences) is read with loadHistoryScan;
@@ -100,7 +101,15 @@ public struct ReportTracker: Sendable, Equatable {
         woken = false
     }
 
-    /// The gap an insertReport answer leaves, if any.
+    /// Whether `gap` needs the oldest submission awaiting a report: reports never read completely, or read too
+    /// long ago (the later of the two instants decides).
+    public func needsOldestSubmission(reportedThrough: Double?, requestTime: Double) -> Bool {
+        guard let reportedThrough else { return true }
+        return requestTime - reportedThrough > settings.retention - settings.gapMargin
+    }
+
+    /// The gap an insertReport answer leaves, if any: from the later of the last complete read and the oldest
+    /// submission awaiting a report.
     /// - Parameters:
     ///   - reportedThrough: the persisted instant reports are complete up to (nil: never read completely).
     ///   - oldestSubmission: the oldest submission still awaiting a report.
@@ -108,7 +117,9 @@ public struct ReportTracker: Sendable, Equatable {
     public func gap(reportedThrough: Double?, oldestSubmission: Double?, requestTime: Double, completeResult: Bool)
         -> Gap?
     {
-        let since = reportedThrough ?? oldestSubmission
+        // Events of the files awaited cannot predate their submission: a quiet pipe (nothing awaited for a while)
+        // has lost nothing that matters.
+        let since = [reportedThrough, oldestSubmission].compactMap { $0 }.max()
         let unread = since.map { requestTime - $0 > settings.retention - settings.gapMargin } ?? false
         guard unread || completeResult == false else { return nil }
         let start = (since ?? requestTime) - settings.gapMargin

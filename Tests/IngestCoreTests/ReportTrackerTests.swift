@@ -38,6 +38,10 @@ struct ReportTrackerTests {
         (-541, nil, true, .unreadTooLong, -601),
         // The daemon was down for two hours.
         (-7200, -7300, true, .unreadTooLong, -7260),
+        // A pipe quiet for 15 minutes, then one file submitted 20 s ago: nothing it awaits can have been missed.
+        (-900, -20, true, nil, nil),
+        // Quiet, then a file submitted 700 s ago whose reports were not read since (a backoff): from its submission.
+        (-900, -700, true, .unreadTooLong, -760),
         // Never read completely: the oldest submission decides.
         (nil, -30, true, nil, nil),
         (nil, -3600, true, .unreadTooLong, -3660),

@@ -106,6 +106,21 @@ struct ServicesOnAManualClockTests {
         #expect(try await rig.fixture.emulator.rows(of: "DB.S.T").count == 4)
     }
 
+    @Test func aFileAfterAQuietQuarterHourReadsNoHistoryAndWarnsOfNoGap() async throws {
+        let rig = try ServiceRig(pollSeconds: 5, loadDelaySeconds: 1)
+        rig.start()
+        let first = try await rig.drop("first.csv", rows: 1)
+        try await rig.run(until: "first.csv is LOADED") { try await rig.state(of: first) == .loaded }
+        // Nothing awaited for 15 minutes: reports were not read, and nothing that matters was missed.
+        await rig.fixture.emulator.advanceClock(by: 900)
+        rig.clock.advance(by: .seconds(900))
+        let second = try await rig.drop("second.csv", rows: 1, firstID: 2)
+        try await rig.run(until: "second.csv is LOADED") { try await rig.state(of: second) == .loaded }
+        await rig.stop()
+        #expect(rig.log.contains("may have missed events") == false, "\(rig.log.messages)")
+        #expect(await rig.fixture.emulator.statistics().loadHistoryScanCalls == 0)
+    }
+
     @Test func aFileWithNoReportEndsNotReportedAtTheDeadline() async throws {
         // Snowflake never loads it: no report, no history.
         let rig = try ServiceRig(pollSeconds: 30, deadlineMinutes: 60, loadDelaySeconds: 1_000_000)

@@ -65,7 +65,11 @@ final class ReporterService<C: Clock>: Service where C.Duration == Duration {
         let outbox = context.outbox
         let cursor = try await outbox.reportCursor(pipe: pipe)
         let requestTime = context.now()
-        let oldest = cursor.reportedThrough == nil ? try await outbox.oldestSubmission(pipe: pipe) : nil
+        let oldest =
+            tracker.needsOldestSubmission(
+                reportedThrough: cursor.reportedThrough?.timeIntervalSince1970,
+                requestTime: requestTime.timeIntervalSince1970)
+            ? try await outbox.oldestSubmission(pipe: pipe) : nil
         let report = try await context.client.insertReport(pipe: pipe, beginMark: cursor.beginMark)
         health.succeeded(now: context.now())
         if let gap = tracker.gap(
