@@ -22,6 +22,20 @@ struct StatusCommand: AsyncParsableCommand {
     @Argument(help: "A file (local path or stage path) to show the history of.")
     var path: String?
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "With PATH: wait up to this many seconds for the file's final status (exit 1 if it has none by then).",
+            valueName: "seconds"))
+    var wait: Double?
+
+    func validate() throws {
+        if wait != nil, path == nil { throw ValidationError("--wait needs a PATH: the file to wait for") }
+        if let wait, wait < 0 || wait.isFinite == false {
+            throw ValidationError("--wait \(wait): give a number of seconds, 0 or more")
+        }
+    }
+
     func run() async throws {
         let settings = try Snowpiped.loadConfiguration(config)
         var info = stat()
@@ -42,7 +56,9 @@ struct StatusCommand: AsyncParsableCommand {
             var walInfo = stat()
             let walEmpty = stat(settings.databasePath + "-wal", &walInfo) != 0 || walInfo.st_size == 0
             let stopped = StateDirectoryLock.runningDaemon(stateDirectory: settings.stateDirectory) == nil
-            outbox = try Outbox(path: settings.databasePath, readOnly: true, immutable: stopped && walEmpty)
+            // Waiting watches a daemon's writes: never immutable then.
+            outbox = try Outbox(
+                path: settings.databasePath, readOnly: true, immutable: stopped && walEmpty && wait == nil)
         } catch {
             throw CheckFailure("\(error) (is \(settings.databasePath) readable by you? see README: status access)")
         }
@@ -107,8 +123,23 @@ struct StatusCommand: AsyncParsableCommand {
 
     private func showFile(_ path: String, outbox: Outbox) async throws {
         let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-        var records = try await outbox.history(path: absolute)
-        if records.isEmpty { records = try await outbox.history(path: path) }
+        func read() async throws -> [FileRecord] {
+            let records = try await outbox.history(path: absolute)
+            return records.isEmpty ? try await outbox.history(path: path) : records
+        }
+        var records = try await read()
+        if let wait {
+            // The newest version decides; a file still settling has no row yet.
+            let deadline = ContinuousClock.now + .milliseconds(Int64(wait * 1000))
+            while records.last?.state.isTerminal != true, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(200))
+                records = try await read()
+            }
+            if records.last?.state.isTerminal != true {
+                let state = records.last.map { "still \($0.state.rawValue)" } ?? "not recorded yet (settling?)"
+                throw CheckFailure("\(path): \(state) after \(wait.formatted()) s")
+            }
+        }
         if json {
             print(try Self.jsonText(["path": path, "versions": records.map(Self.fileObject)]))
             return

@@ -97,7 +97,18 @@ struct DeliveryTests {
         try await DaemonHarness.withDaemon { harness in
             _ = FileManager.default.createFile(
                 atPath: harness.drop + "/bad.csv", contents: Data("ID,NAME,AMOUNT\n1,a,1\n2,b,oops\n".utf8))
-            try await DaemonHarness.waitUntil("bad.csv failed") { try await states(harness)["LOAD_FAILED"] == 1 }
+            // `status --wait` returns once the file has its final status, which it shows.
+            let waited = try await ChildProcess.run(
+                ChildProcess.product("snowpiped"),
+                ["status", "--config", harness.configPath, "--wait", "60", harness.drop + "/bad.csv"])
+            #expect(waited.status == 0, "\(waited.output)")
+            #expect(waited.stdout.contains("state: LOAD_FAILED"), "\(waited.output)")
+            #expect(try await states(harness)["LOAD_FAILED"] == 1)
+            let never = try await ChildProcess.run(
+                ChildProcess.product("snowpiped"),
+                ["status", "--config", harness.configPath, "--wait", "0.3", harness.drop + "/never.csv"])
+            #expect(never.status == 1)
+            #expect(never.output.contains("never.csv: not recorded yet (settling?) after 0.3 s"), "\(never.output)")
             let status = try await ChildProcess.run(
                 ChildProcess.product("snowpiped"),
                 ["status", "--config", harness.configPath, "--json", harness.drop + "/bad.csv"])

@@ -34,6 +34,8 @@ final class DaemonContext: Sendable {
     /// Final states in the outbox before this start: read once (a count over every row at each status tick would
     /// cost an idle daemon with a million finished files real CPU), then the totals are these plus `outcomes`.
     private let earlierTotals = Mutex<[FileState: Int]?>(nil)
+    /// Files the watcher saw that wait to settle (not in the outbox yet), as of its last turn.
+    let settling = Mutex(0)
     /// Liveness of the loops, for the systemd watchdog.
     let heartbeats: Heartbeats
 
@@ -107,7 +109,10 @@ final class DaemonContext: Sendable {
                 + "\(count(.skipped)) skipped"
         }
         let sinceStart = outcomeCounts
-        var line = "\(pending) pending, \(submitted) awaiting report; since start " + outcomes { sinceStart[$0] ?? 0 }
+        let settling = settling.withLock { $0 }
+        var line =
+            (settling > 0 ? "\(settling) settling, " : "") + "\(pending) pending, \(submitted) awaiting report; "
+            + "since start " + outcomes { sinceStart[$0] ?? 0 }
         // Totals survive restarts: the outbox's counts when first asked (minus what this run had ended by then),
         // plus what this run ended since.
         if earlierTotals.withLock({ $0 }) == nil, let summaries = try? await outbox.summary() {

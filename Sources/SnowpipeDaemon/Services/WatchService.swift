@@ -92,6 +92,7 @@ final class WatchService<C: Clock>: Service where C.Duration == Duration {
         var lastCommit = clock.now.advanced(by: .zero - Self.commitInterval)
         while Task.isCancelled == false {
             context.heartbeats.beat("watcher")
+            context.settling.withLock { $0 = settling.count }
             let now = context.now()
             let deadline = schedule.nextDeadline(
                 settling: settling.nextDeadline,
