@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # gcc and libc6-dev build the benchmark's C creator and probe (make bench); sudo: the container test walks the
-# README's service section as printed, as a user with sudo rights.
-APT_PACKAGES=(libssl-dev libsystemd-dev libsqlite3-dev zlib1g-dev libzstd-dev pkg-config openssl gzip python3-venv systemd sqlite3 systemd-container lintian gcc libc6-dev sudo)
+# README's service section as printed, as a user with sudo rights; prometheus: its promtool checks the metrics endpoint.
+APT_PACKAGES=(libssl-dev libsystemd-dev libsqlite3-dev zlib1g-dev libzstd-dev pkg-config openssl gzip python3-venv systemd sqlite3 systemd-container lintian gcc libc6-dev sudo prometheus)
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do

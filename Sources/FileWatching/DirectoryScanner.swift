@@ -71,6 +71,13 @@ public enum DirectoryScanner {
             isRegular: type == S_IFREG, invalidName: false)
     }
 
+    /// Stats an open descriptor (the version a reader holds); nil when `fstat` fails.
+    public static func inspect(descriptor: Int32) -> (size: Int64, mtimeNanoseconds: Int64)? {
+        var info = Glibc.stat()
+        guard fstat(descriptor, &info) == 0 else { return nil }
+        return (Int64(info.st_size), Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
+    }
+
     /// True when `path` is an existing directory.
     public static func isDirectory(_ path: String) -> Bool {
         var info = Glibc.stat()

@@ -68,6 +68,9 @@ public enum Daemon {
             services.append(
                 StreamService(context: context, rule: rule, settings: stream, client: streamingClient, clock: clock))
         }
+        if let settings = configuration.metrics {
+            services.append(MetricsEndpoint.service(settings: settings, context: context, logger: logger))
+        }
         let notifier = ServiceNotifier()
         services.append(SystemdService(context: context, notifier: notifier, clock: clock))
         services.append(

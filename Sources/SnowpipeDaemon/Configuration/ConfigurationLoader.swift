@@ -35,7 +35,9 @@ public enum ConfigurationLoader {
         let reader = YAMLReader()
         let top = reader.mapping(
             root, path: "",
-            allowed: ["snowflake", "state_directory", "watch", "batching", "reporter", "scan", "retention"])
+            allowed: [
+                "snowflake", "state_directory", "watch", "batching", "reporter", "scan", "retention", "metrics",
+            ])
         if root == nil { reader.problem("", nil, "the file is empty: `snowflake` and `watch` are required") }
         let snowflake = readSnowflake(top["snowflake"], reader)
         let stateDirectory =
@@ -90,12 +92,33 @@ public enum ConfigurationLoader {
             finishedDays: reader.number(
                 retentionNode["finished_days"], path: "retention.finished_days",
                 default: RetentionSettings.defaultFinishedDays, range: 0.01...3650))
+        let metrics = readMetrics(top["metrics"], reader)
         if let snowflake, reader.problems.isEmpty {
-            return DaemonConfiguration(
+            var configuration = DaemonConfiguration(
                 snowflake: snowflake, stateDirectory: stateDirectory, watches: watches, batching: batching,
                 reporter: reporter, scanning: scanning, retention: retention)
+            configuration.metrics = metrics
+            return configuration
         }
         throw ConfigurationError(file: file, problems: reader.problems)
+    }
+
+    /// `metrics: { listen: HOST:PORT }`: the Prometheus endpoint, off without the section.
+    static func readMetrics(_ node: Node?, _ reader: YAMLReader) -> MetricsSettings? {
+        guard node != nil else { return nil }
+        let keys = reader.mapping(node, path: "metrics", allowed: ["listen"])
+        guard let listen = reader.string(keys["listen"], path: "metrics.listen") else {
+            reader.problem(
+                "metrics.listen", node, "required when `metrics` is present, e.g. `listen: 127.0.0.1:9465`")
+            return nil
+        }
+        guard let settings = MetricsSettings(listen: listen) else {
+            reader.problem(
+                "metrics.listen", keys["listen"],
+                "\(listen) is not HOST:PORT (e.g. 127.0.0.1:9465, or [::1]:9465; port 0-65535)")
+            return nil
+        }
+        return settings
     }
 
     private static func syntaxProblem(_ error: YamlError) -> ConfigProblem {

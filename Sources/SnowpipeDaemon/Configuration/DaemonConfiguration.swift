@@ -14,6 +14,8 @@ public struct DaemonConfiguration: Sendable {
     public var reporter: ReporterSettings
     public var scanning: ScanSettings
     public var retention: RetentionSettings
+    /// The Prometheus endpoint; nil: off (the default).
+    public var metrics: MetricsSettings?
 
     /// The Snowpipe database file inside the state directory.
     public var databasePath: String { stateDirectory + "/outbox.sqlite" }
@@ -244,4 +246,33 @@ public struct ExternalS3: Sendable, Equatable {
         case file(String)
         case environment
     }
+}
+
+/// Where the Prometheus metrics endpoint listens (`metrics.listen`).
+public struct MetricsSettings: Sendable, Equatable {
+    public var host: String
+    public var port: Int
+
+    /// Parses `HOST:PORT` or `[IPv6]:PORT` (port 0: any free port, logged at start); nil when malformed.
+    public init?(listen: String) {
+        let host: Substring
+        let port: Substring
+        if listen.hasPrefix("[") {
+            guard let close = listen.firstIndex(of: "]"), listen[listen.index(after: close)...].hasPrefix(":") else {
+                return nil
+            }
+            host = listen[listen.index(after: listen.startIndex)..<close]
+            port = listen[listen.index(close, offsetBy: 2)...]
+        } else {
+            guard let colon = listen.lastIndex(of: ":") else { return nil }
+            host = listen[..<colon]
+            port = listen[listen.index(after: colon)...]
+        }
+        guard host.isEmpty == false, let number = Int(port), (0...65_535).contains(number) else { return nil }
+        self.host = String(host)
+        self.port = number
+    }
+
+    /// The address as written in the configuration.
+    public var listen: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }

@@ -77,6 +77,10 @@ final class BatcherService<C: Clock>: Service where C.Duration == Duration {
                 batch, skippedPaths: Set(response.skippedFiles ?? []),
                 unmatchedPaths: Set(response.unmatchedPatternFiles ?? []), now: context.now())
             health.succeeded(files: batch.files.count, now: context.now())
+            context.metrics.request(pipe: pipe, operation: "insertFiles", status: 200)
+            let skippedIDs = Set(skipped.map(\.id))
+            context.metrics.submitted(
+                pipe: pipe, files: batch.files.filter { skippedIDs.contains($0.id) == false }, at: context.now())
             if problemShown {
                 try await context.outbox.setSubmitProblem(pipe: pipe, nil, now: context.now())
                 problemShown = false
@@ -103,6 +107,13 @@ final class BatcherService<C: Clock>: Service where C.Duration == Duration {
         if error.registeredNothing { try await context.outbox.attemptRefused(batchID: batch.id) }
         let now = context.now()
         let decision = health.record(error, files: batch.files.count, now: now, random: context.random())
+        context.metrics.request(pipe: pipe, operation: "insertFiles", status: error.status)
+        switch decision {
+        case .retry(let until), .refused(let until), .paused(let until), .pipeRefused(let until):
+            context.metrics.backedOff(pipe: pipe, seconds: until - now.timeIntervalSince1970)
+        case .splitBatch, .rejectFile, .renewTokenAndRetry, .done:
+            break
+        }
         switch decision {
         case .splitBatch:
             logger.warning(

@@ -34,6 +34,8 @@ final class DaemonContext: Sendable {
     /// Final states in the outbox before this start: read once (a count over every row at each status tick would
     /// cost an idle daemon with a million finished files real CPU), then the totals are these plus `outcomes`.
     private let earlierTotals = Mutex<[FileState: Int]?>(nil)
+    /// The Prometheus instruments (counted always, served only with `metrics.listen`).
+    let metrics: DaemonMetrics
     /// Files the watcher saw that wait to settle (not in the outbox yet), as of its last turn.
     let settling = Mutex(0)
     /// Liveness of the loops, for the systemd watchdog.
@@ -46,6 +48,7 @@ final class DaemonContext: Sendable {
         logger: Logger,
         followedPipes: [String] = [],
         freshOutbox: Bool = false,
+        metrics: DaemonMetrics = DaemonMetrics(),
         now: @escaping @Sendable () -> Date = { Date() },
         random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
         heartbeatInterval: Duration = .seconds(10)
@@ -66,6 +69,7 @@ final class DaemonContext: Sendable {
             })
         self.followedPipes = followedPipes
         self.freshOutbox = freshOutbox
+        self.metrics = metrics
         health = Dictionary(
             uniqueKeysWithValues: (configuration.pipes + followedPipes).map { ($0, PipeHealth(pipe: $0)) })
         uploadHealth = Dictionary(
@@ -89,6 +93,7 @@ final class DaemonContext: Sendable {
     /// Logs a file's final status (once) and counts it.
     func announce(_ file: FileRecord) {
         FileOutcomeLog.log(file, logger: logger)
+        metrics.finished(file)
         outcomes.withLock { $0[file.state, default: 0] += 1 }
     }
 

@@ -72,6 +72,7 @@ final class ReporterService<C: Clock>: Service where C.Duration == Duration {
             ? try await outbox.oldestSubmission(pipe: pipe) : nil
         let report = try await context.client.insertReport(pipe: pipe, beginMark: cursor.beginMark)
         health.succeeded(now: context.now())
+        context.metrics.request(pipe: pipe, operation: "insertReport", status: 200)
         if let gap = tracker.gap(
             reportedThrough: cursor.reportedThrough?.timeIntervalSince1970,
             oldestSubmission: oldest?.timeIntervalSince1970, requestTime: requestTime.timeIntervalSince1970,
@@ -84,6 +85,7 @@ final class ReporterService<C: Clock>: Service where C.Duration == Duration {
                         + (gap.reason == .unreadTooLong
                             ? "reports not read for over 10 minutes" : "insertReport completeResult=false")
                         + "); reading that window with loadHistoryScan"))
+            context.metrics.reportGap(pipe: pipe)
             try await scan(gap.scan, tracker: &tracker)
         }
         let finished = try await outbox.applyReports(
@@ -100,6 +102,7 @@ final class ReporterService<C: Clock>: Service where C.Duration == Duration {
         var scan = scan
         while true {
             let page = try await context.client.loadHistoryScan(pipe: pipe, start: scan.start, end: nil)
+            context.metrics.request(pipe: pipe, operation: "loadHistoryScan", status: 200)
             let finished = try await context.outbox.applyReports(
                 pipe: pipe, reports: page.files.map(Self.loadReport), beginMark: nil,
                 reportedThrough: scan.progress(rangeEndTime: page.rangeEndTime).map(Date.init(timeIntervalSince1970:)),
@@ -140,6 +143,8 @@ final class ReporterService<C: Clock>: Service where C.Duration == Duration {
         case .retry(let at), .refused(let at), .paused(let at), .pipeRefused(let at): until = at
         case .renewTokenAndRetry, .done, .splitBatch, .rejectFile: until = now.timeIntervalSince1970
         }
+        context.metrics.request(pipe: pipe, operation: error.operation, status: error.status)
+        context.metrics.backedOff(pipe: pipe, seconds: until - now.timeIntervalSince1970)
         let (level, advice) = health.alert(error)
         logger.log(
             level: level,

@@ -1,4 +1,5 @@
 import Codecs
+import FileWatching
 import Foundation
 import Glibc
 import Outbox
@@ -105,9 +106,7 @@ final class StreamFileSource: @unchecked Sendable {
 
     /// The open file is still the recorded version.
     private static func unchanged(_ descriptor: Int32, _ record: FileRecord) -> Bool {
-        var info = stat()
-        guard fstat(descriptor, &info) == 0 else { return false }
-        let mtime = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
-        return Int64(info.st_size) == record.size && mtime == record.mtimeNanoseconds
+        guard let version = DirectoryScanner.inspect(descriptor: descriptor) else { return false }
+        return version.size == record.size && version.mtimeNanoseconds == record.mtimeNanoseconds
     }
 }

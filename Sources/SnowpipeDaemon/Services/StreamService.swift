@@ -136,6 +136,7 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
         let started = try await context.outbox.startStreaming(
             pipe: rule.pipe, channel: channelKey, limit: Self.startLimit, now: context.now())
         queue += started.map { FileCursor(file: $0, fromRow: 1) }
+        context.metrics.submitted(pipe: rule.pipe, files: started.map(\.file), at: context.now())
     }
 
     /// Appends the next chunk: rows from the head of the queue onwards, up to `chunkBytes`.
@@ -170,6 +171,8 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
                 rows: Zstd.compress(chunk.payload), encoding: "zstd")
             self.continuation = response.nextContinuationToken
             planner.appended(now: context.now().timeIntervalSince1970)
+            context.metrics.request(pipe: rule.pipe, operation: "appendRows", status: 200)
+            context.metrics.appended(pipe: rule.pipe, rows: chunk.rows, bytes: chunk.payload.count)
             logger.debug(
                 "appended \(chunk.rows) row(s) through \(token)",
                 metadata: ["stream.files": "\(queue[..<min(index + 1, queue.count)].map(\.file.sequence))"])
@@ -213,6 +216,7 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
             // Rows in flight are gone: reopen and resend from the committed offset token.
             if case .reopen(let reason) = verdict {
                 logger.warning("channel \(settings.channel): \(reason); reopening it")
+                context.metrics.channelReopened(pipe: rule.pipe, reason: "status")
             }
             forgetSession()
             return
@@ -273,8 +277,12 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
     private func end(_ ids: [Int64]) async throws {
         guard ids.isEmpty == false else { return }
         let files = try await context.outbox.streamCommitted(ids: ids, now: context.now())
-        for file in files { context.announce(file) }
+        for file in files {
+            context.announce(file)
+            context.metrics.committed(pipe: rule.pipe, rows: file.rowsInserted ?? 0, rejected: file.errorsSeen ?? 0)
+        }
         if files.isEmpty == false { context.actionWake.signal() }
+        context.metrics.uncommittedFiles(pipe: rule.pipe, session.appended.count)
     }
 
     private func abandon(_ cursor: FileCursor, reason: String) async throws {
@@ -289,6 +297,7 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
     /// queued or appended in this session is forgotten: the reopen rebuilds it from the outbox and the committed
     /// offset token.
     private func handle(_ error: SnowpipeError) async {
+        context.metrics.request(pipe: rule.pipe, operation: error.operation, status: error.status)
         let decision = planner.failed(
             error.outcome, code: error.code, appending: appending || error.operation == "appendRows",
             opening: error.operation == "openChannel", tokenRenewed: error.renewedToken,
@@ -298,6 +307,7 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
         let now = context.now().timeIntervalSince1970
         switch decision {
         case .reopen(let at):
+            context.metrics.channelReopened(pipe: rule.pipe, reason: "refused")
             let message = Logger.Message(
                 stringLiteral: "\(error.operation) on channel \(settings.channel): \(error.description); "
                     + "reopening it in \(String(format: "%.1f", at - now)) s to resume from its committed offset "

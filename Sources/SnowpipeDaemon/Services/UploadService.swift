@@ -69,6 +69,7 @@ final class UploadService<C: Clock>: Service where C.Duration == Duration {
                 return .again
             }
             failing = true
+            context.metrics.uploadFailed(pipe: pipe)
             try await context.outbox.setUploadProblem(pipe: pipe, failed, now: context.now())
             let until = health.backOff(
                 reason: "uploads to the stage failing", now: context.now(), random: context.random())
@@ -107,6 +108,7 @@ final class UploadService<C: Clock>: Service where C.Duration == Duration {
                     switch outcome {
                     case .staged(let object, let reused):
                         try await context.outbox.recordStaged(object, now: context.now())
+                        if reused == false { context.metrics.uploaded(pipe: pipe, bytes: file.size) }
                         stagedSinceSignal += 1
                         // The batcher is woken every 16 verified uploads and at the end of the round, not for each
                         // one: each wake costs it a count of the pipe's pending files.

@@ -124,6 +124,7 @@ final class WatchService<C: Clock>: Service where C.Duration == Duration {
                         "the inotify queue overflowed (fs.inotify.max_queued_events); rescanning every watched directory"
                     )
                     fullRescan = true
+                    context.metrics.inotifyOverflow()
                 case .rootLost(let path):
                     if let index = rules.firstIndex(where: { $0.directory == path }), schedule.rootLost(index) {
                         context.logger.warning(
@@ -156,7 +157,10 @@ final class WatchService<C: Clock>: Service where C.Duration == Duration {
             if due.fullScan || fullRescan {
                 rescanDirectories = rules.indices.filter { !schedule.lost.contains($0) }.map { rules[$0].directory }
             }
-            if rescanDirectories.isEmpty == false { await scan(rescanDirectories, settling: &settling) }
+            if rescanDirectories.isEmpty == false {
+                context.metrics.rescanned(directories: rescanDirectories.count)
+                await scan(rescanDirectories, settling: &settling)
+            }
             await settle(&settling)
         }
     }
@@ -274,7 +278,9 @@ final class WatchService<C: Clock>: Service where C.Duration == Duration {
                     let inserted = recording.inserted
                     recorded += inserted.count
                     var pipes = Set<String>()
+                    var discoveredByPipe: [String: Int] = [:]
                     for file in inserted {
+                        discoveredByPipe[file.pipe, default: 0] += 1
                         if file.state.isTerminal {
                             context.announce(file)
                             context.actionWake.signal()
@@ -286,6 +292,7 @@ final class WatchService<C: Clock>: Service where C.Duration == Duration {
                         context.logger.debug(
                             "recorded \(inserted.count) new file(s)", metadata: ["batch.size": "\(inserted.count)"])
                     }
+                    for (pipe, count) in discoveredByPipe { context.metrics.discovered(pipe: pipe, count: count) }
                     for pipe in pipes { context.signals(pipe).pending.signal() }
                     break
                 } catch {

@@ -1,0 +1,83 @@
+import Foundation
+import IngestCore
+import Outbox
+import SnowpipeEmulator
+import TestSupport
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+@Suite("The opt-in Prometheus endpoint shows the daemon's work and passes promtool", .serialized)
+struct MetricsEndpointTests {
+    /// `GET url`: the status and the body.
+    static func get(_ url: String) async throws -> (Int, String) {
+        let (data, response) = try await URLSession.shared.data(from: URL(string: url)!)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+
+    /// The value of the sample line that starts with `series` (name and labels as rendered), nil when absent.
+    static func value(_ scrape: String, _ series: String) -> Double? {
+        scrape.split(separator: "\n").first { $0.hasPrefix(series + " ") }
+            .flatMap { Double($0.split(separator: " ").last ?? "") }
+    }
+
+    @Test func aScrapeDuringARunShowsTheCountersMovingAndPassesPromtool() async throws {
+        try await DaemonHarness.withDaemon(extra: "metrics:\n  listen: 127.0.0.1:0") { harness in
+            let marker = "serving Prometheus metrics on http://127.0.0.1:"
+            try await harness.waitForLog(marker)
+            let tail = try #require(harness.log.components(separatedBy: marker).last)
+            let port = try #require(Int(tail.prefix { $0.isNumber }))
+            let url = "http://127.0.0.1:\(port)/metrics"
+            let (firstStatus, first) = try await Self.get(url)
+            #expect(firstStatus == 200)
+            let pipe = "pipe=\"DB.S.CSV_PIPE\""
+            #expect(Self.value(first, "snowpiped_files_finished_total{\(pipe),status=\"LOADED\"}") == nil)
+            for index in 0..<3 { harness.dropCSV("m\(index).csv", firstID: index, rows: 2, renameIn: true) }
+            try await DaemonHarness.waitUntil("the files are LOADED") { try await states(harness)["LOADED"] == 3 }
+            let (_, scrape) = try await Self.get(url)
+            #expect(Self.value(scrape, "snowpiped_files_discovered_total{\(pipe)}") == 3)
+            #expect(Self.value(scrape, "snowpiped_files_submitted_total{\(pipe)}") == 3)
+            #expect(Self.value(scrape, "snowpiped_files_finished_total{\(pipe),status=\"LOADED\"}") == 3)
+            #expect(Self.value(scrape, "snowpiped_files{\(pipe),state=\"LOADED\"}") == 3)
+            #expect(Self.value(scrape, "snowpiped_files{\(pipe),state=\"pending\"}") == 0)
+            #expect(
+                Self.value(scrape, "snowpiped_snowflake_requests_total{\(pipe),operation=\"insertFiles\",code=\"2xx\"}")
+                    ?? 0 >= 1)
+            #expect(Self.value(scrape, "snowpiped_final_latency_seconds_count{\(pipe)}") == 3)
+            #expect(Self.value(scrape, "snowpiped_oldest_pending_age_seconds{\(pipe)}") == 0)
+            #expect((Self.value(scrape, "snowpiped_outbox_bytes") ?? 0) > 0)
+            #expect(scrape.contains("# HELP snowpiped_files_finished_total "))
+            #expect(scrape.contains("# TYPE snowpiped_files_finished_total counter"))
+            // Prometheus's own linter.
+            let promtool = try #require(
+                ["/usr/bin/promtool", "/usr/local/bin/promtool"].first {
+                    FileManager.default.isExecutableFile(atPath: $0)
+                },
+                "promtool is missing: `make deps` installs Debian's prometheus package")
+            let check = try await ChildProcess.run(promtool, ["check", "metrics"], input: scrape)
+            #expect(check.status == 0, "promtool: \(check.output)\n\(scrape)")
+            let (missing, _) = try await Self.get("http://127.0.0.1:\(port)/other")
+            #expect(missing == 404)
+            #expect(await harness.stop() == 0)
+        }
+    }
+}
+
+@Suite("The Prometheus files shipped in packaging/ are valid")
+struct PrometheusPackagingTests {
+    @Test func theAlertRulesAndTheScrapeConfigurationPassPromtool() async throws {
+        let promtool = try #require(
+            ["/usr/bin/promtool", "/usr/local/bin/promtool"].first { FileManager.default.isExecutableFile(atPath: $0) },
+            "promtool is missing: `make deps` installs Debian's prometheus package")
+        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../packaging/prometheus"
+        ).standardizedFileURL.path
+        let rules = try await ChildProcess.run(promtool, ["check", "rules", directory + "/snowpiped-alerts.yml"])
+        #expect(rules.status == 0, "\(rules.output)")
+        #expect(rules.output.contains("SUCCESS: 3 rules found"), "\(rules.output)")
+        let config = try await ChildProcess.run(promtool, ["check", "config", directory + "/prometheus.yml"])
+        #expect(config.status == 0, "\(config.output)")
+    }
+}
