@@ -5,19 +5,26 @@ import Outbox
 import ServiceLifecycle
 import SnowflakeAuth
 import SnowpipeAPI
+import Synchronization
 import Systemd
 
 /// Wires the daemon: opens the outbox, loads the key, and runs the services under a `ServiceGroup` that turns
-/// SIGTERM/SIGINT into a graceful drain (the watcher stops first; state is durable at every step).
+/// SIGTERM/SIGINT into a graceful drain (the watcher stops first; state is durable at every step). SIGHUP reloads
+/// the configuration: a valid new one replaces the running services after the same drain (one process, one
+/// outbox, one lock: nothing in flight is lost, since everything in flight is in the outbox); an invalid one is
+/// refused with every problem listed, and the running configuration goes on.
 public enum Daemon {
     /// Longest graceful shutdown before remaining work is cancelled (all of it is durable).
     public static let shutdownGrace = Duration.seconds(10)
 
     /// Runs until SIGTERM/SIGINT.
-    /// - Parameter onReady: called once the outbox is open, watches are armed and the startup scan committed.
+    /// - Parameter reload: reads the configuration again (on SIGHUP); throws its problems.
+    /// - Parameter onReady: called once the outbox is open, watches are armed and the startup scan committed (again
+    ///   after each reload).
     /// - Parameter signals: installed by the caller as early as possible (see `SignalShutdown`).
     public static func run(
         configuration: DaemonConfiguration, version: String, logger: Logger, signals: SignalShutdown,
+        reload: (@Sendable () throws -> DaemonConfiguration)? = nil,
         onReady: @escaping @Sendable () -> Void = {}
     ) async throws {
         do {
@@ -30,6 +37,68 @@ public enum Daemon {
         defer { withExtendedLifetime(lock) {} }
         let freshOutbox = FileManager.default.fileExists(atPath: configuration.databasePath) == false
         let outbox = try Outbox(path: configuration.databasePath)
+        let metrics = DaemonMetrics()
+        let next = Mutex<DaemonConfiguration?>(nil)
+        if let reload {
+            signals.whenReloadRequested {
+                guard let accepted = Self.reloaded(current: configuration, reload: reload, logger: logger) else {
+                    return false
+                }
+                next.withLock { $0 = accepted }
+                ServiceNotifier().reloading()
+                return true
+            }
+        }
+        var current = configuration
+        var generation = 0
+        while true {
+            try await runGeneration(
+                configuration: current, outbox: outbox, freshOutbox: freshOutbox && generation == 0, metrics: metrics,
+                version: version, logger: logger, signals: signals, reloadPending: { next.withLock { $0 != nil } },
+                onReady: onReady)
+            guard signals.stopRequested == false, let accepted = next.withLock({ $0.take() }) else { break }
+            current = accepted
+            generation += 1
+            logger.notice(
+                Logger.Message(
+                    stringLiteral: "configuration reloaded: \(current.watches.count) watched director(y/ies), pipes "
+                        + current.pipes.joined(separator: ", ")))
+        }
+        signals.whenReloadRequested(nil)
+        logger.notice("snowpiped stopped")
+    }
+
+    /// The new configuration if it may replace `current`, nil (with the reason logged at error) otherwise.
+    static func reloaded(
+        current: DaemonConfiguration, reload: () throws -> DaemonConfiguration, logger: Logger
+    ) -> DaemonConfiguration? {
+        let candidate: DaemonConfiguration
+        do {
+            candidate = try reload()
+        } catch {
+            logger.error(
+                Logger.Message(
+                    stringLiteral: "SIGHUP: the configuration was not reloaded, the running one goes on: \(error)"))
+            return nil
+        }
+        if candidate.stateDirectory != current.stateDirectory {
+            logger.error(
+                Logger.Message(
+                    stringLiteral: "SIGHUP: the configuration was not reloaded, the running one goes on: "
+                        + "state_directory changed (\(current.stateDirectory) → \(candidate.stateDirectory)); the outbox "
+                        + "and its lock stay where they are until a restart (`systemctl restart snowpiped`)"))
+            return nil
+        }
+        logger.notice("SIGHUP: the new configuration is valid; draining the services to apply it")
+        return candidate
+    }
+
+    /// One configuration's services, until a stop or a reload drains them.
+    static func runGeneration(
+        configuration: DaemonConfiguration, outbox: Outbox, freshOutbox: Bool, metrics: DaemonMetrics,
+        version: String, logger: Logger, signals: SignalShutdown, reloadPending: @Sendable () -> Bool,
+        onReady: @escaping @Sendable () -> Void
+    ) async throws {
         let retirement = try await retirePipes(configuration: configuration, outbox: outbox, logger: logger)
         let connection = try SnowflakeConnection(settings: configuration.snowflake)
         let client = connection.client(retrying: .init(maximumAttempts: 1), version: version)
@@ -37,7 +106,7 @@ public enum Daemon {
         let beat = ServiceNotifier().watchdogInterval.map { min($0 / 4, .seconds(10)) } ?? .seconds(10)
         let context = DaemonContext(
             configuration: configuration, outbox: outbox, client: client, logger: logger,
-            followedPipes: retirement.followed, freshOutbox: freshOutbox, heartbeatInterval: beat)
+            followedPipes: retirement.followed, freshOutbox: freshOutbox, metrics: metrics, heartbeatInterval: beat)
         for file in retirement.ended { context.announce(file) }
         logger.notice(
             Logger.Message(
@@ -89,16 +158,19 @@ public enum Daemon {
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await group.run() }
                 await signals.attach(group)
+                // A reload accepted while no group was attached (the signal handler found none to drain).
+                if reloadPending() { await group.triggerGracefulShutdown() }
                 try await tasks.waitForAll()
             }
         } catch {
+            signals.detach()
             await session.close()
             await connection.shutdown()
             throw error
         }
+        signals.detach()
         await session.close()
         await connection.shutdown()
-        logger.notice("snowpiped stopped")
     }
 }
 

@@ -45,15 +45,22 @@ struct RunCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "snowpiped")
         signals.whenIgnored { number in
-            let name = number == SIGHUP ? "SIGHUP" : number == SIGUSR1 ? "SIGUSR1" : "SIGUSR2"
+            if number == SIGHUP {
+                logger.notice("SIGHUP received before start-up finished: ignored; send it again to reload")
+                return
+            }
+            let name = number == SIGUSR1 ? "SIGUSR1" : "SIGUSR2"
             logger.notice(
                 Logger.Message(
-                    stringLiteral: "\(name) received and ignored: snowpiped has no configuration reload; to apply a "
-                        + "changed configuration, restart it (`systemctl restart snowpiped`)"))
+                    stringLiteral: "\(name) received and ignored (SIGHUP reloads the configuration: "
+                        + "`systemctl reload snowpiped`)"))
         }
+        let path = config
         do {
-            try await Daemon.run(configuration: settings, version: Snowpiped.version, logger: logger, signals: signals)
-            {
+            try await Daemon.run(
+                configuration: settings, version: Snowpiped.version, logger: logger, signals: signals,
+                reload: { try ConfigurationLoader.load(path: path) }
+            ) {
                 logger.notice("ready: watching and submitting")
             }
         } catch let error as SetupError {

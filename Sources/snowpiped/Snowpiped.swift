@@ -12,7 +12,8 @@ struct Snowpiped: AsyncParsableCommand {
         abstract: "Turns a directory into a reliable entry point to Snowflake (Snowpipe REST API).",
         version: version,
         subcommands: [
-            RunCommand.self, StatusCommand.self, RetryCommand.self, BackfillCommand.self, CheckCommand.self,
+            RunCommand.self, ReloadCommand.self, StatusCommand.self, RetryCommand.self, BackfillCommand.self,
+            CheckCommand.self,
             KeygenCommand.self,
         ]
     )

@@ -114,6 +114,26 @@ struct SystemdNotifyTests {
         }
     }
 
+    @Test func aReloadSaysReloadingThenReadyAgain() async throws {
+        let harness = try DaemonHarness()
+        let socket = try NotifySocket(directory: harness.root.path)
+        try await LiveEmulator.withServer(harness.fixture.emulator) { base in
+            try harness.configure(port: Int(base.split(separator: ":").last!)!)
+            setenv("NOTIFY_SOCKET", socket.path, 1)
+            defer { unsetenv("NOTIFY_SOCKET") }
+            try await harness.startAndWaitUntilReady()
+            harness.signal(SIGHUP)
+            try await DaemonHarness.waitUntil("READY=1 after RELOADING=1") {
+                let messages = socket.poll()
+                guard let reloading = messages.firstIndex(where: { $0.hasPrefix("RELOADING=1") }) else { return false }
+                return messages[reloading...].contains { $0.hasPrefix("READY=1") }
+            }
+            let reloading = try #require(socket.poll().first { $0.hasPrefix("RELOADING=1") })
+            #expect(reloading.contains("MONOTONIC_USEC="))
+            #expect(await harness.stop() == 0)
+        }
+    }
+
     @Test func withoutAJournalTheJournalHandlerFallsBackToStderrWithPriorities() async throws {
         let harness = try DaemonHarness()
         try await LiveEmulator.withServer(harness.fixture.emulator) { base in
