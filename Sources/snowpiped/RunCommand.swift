@@ -59,10 +59,8 @@ struct RunCommand: AsyncParsableCommand {
         do {
             try await Daemon.run(
                 configuration: settings, version: Snowpiped.version, logger: logger, signals: signals,
-                reload: { try ConfigurationLoader.load(path: path) }
-            ) {
-                logger.notice("ready: watching and submitting")
-            }
+                reload: { try ConfigurationLoader.load(path: path) },
+                onReady: { logger.notice("ready: watching and submitting") })
         } catch let error as SetupError {
             throw CheckFailure(error.description, status: CheckFailure.configurationStatus)
         }
