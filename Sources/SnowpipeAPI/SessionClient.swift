@@ -18,7 +18,7 @@ public actor SessionClient {
     public let endpoint: SnowflakeEndpoint
     let transport: any HTTPTransport
     /// A fresh login JWT (60 s) for each login.
-    let loginToken: @Sendable () throws -> String
+    let loginToken: @Sendable () async throws -> String
     let account: String
     let user: String
     let version: String
@@ -29,7 +29,7 @@ public actor SessionClient {
 
     public init(
         endpoint: SnowflakeEndpoint, transport: any HTTPTransport, account: String, user: String, version: String,
-        loginToken: @escaping @Sendable () throws -> String
+        loginToken: @escaping @Sendable () async throws -> String
     ) {
         self.endpoint = endpoint
         self.transport = transport
@@ -120,7 +120,7 @@ public actor SessionClient {
     private func login() async throws(SessionError) {
         let token: String
         do {
-            token = try loginToken()
+            token = try await loginToken()
         } catch {
             throw SessionError(.authentication("\(error)"))
         }

@@ -100,7 +100,14 @@ public enum Daemon {
         onReady: @escaping @Sendable () -> Void
     ) async throws {
         let retirement = try await retirePipes(configuration: configuration, outbox: outbox, logger: logger)
-        let connection = try SnowflakeConnection(settings: configuration.snowflake)
+        let connection = try SnowflakeConnection(settings: configuration.snowflake) { refused, next in
+            logger.warning(
+                Logger.Message(
+                    stringLiteral: "Snowflake refused the token signed with key \(refused); signing with key \(next) "
+                        + "from now on (a key rotation: once it works, finish it by making that key private_key_file, "
+                        + "removing next_private_key_file, and unsetting the old key's slot with ALTER USER)"),
+                metadata: ["snowflake.key_fingerprint": "\(next)"])
+        }
         let client = connection.client(retrying: .init(maximumAttempts: 1), version: version)
         // Loops beat at least every 10 s, or more often when the systemd watchdog is tighter.
         let beat = ServiceNotifier().watchdogInterval.map { min($0 / 4, .seconds(10)) } ?? .seconds(10)
@@ -113,7 +120,7 @@ public enum Daemon {
                 stringLiteral:
                     "snowpiped \(version) starting: \(configuration.watches.count) watched director(y/ies), pipes "
                     + configuration.pipes.joined(separator: ", ") + ", outbox \(configuration.databasePath), key "
-                    + connection.key.fingerprint))
+                    + connection.key.fingerprint + (connection.nextKey.map { " (next key \($0.fingerprint))" } ?? "")))
         let clock = ContinuousClock()
         var services: [any Service] = [
             PrunerService(context: context, clock: clock), ActionService(context: context, clock: clock),

@@ -8,6 +8,8 @@ import SnowpipeHTTPClient
 /// Snowpipe. Call `shutdown()` before dropping it (the HTTP client owns connections).
 public final class SnowflakeConnection: Sendable {
     public let key: PrivateKey
+    /// The next key of a rotation (`next_private_key_file`), if configured.
+    public let nextKey: PrivateKey?
     public let tokens: TokenCache
     public let transport: AsyncHTTPTransport
     public let endpoint: SnowflakeEndpoint
@@ -20,11 +22,17 @@ public final class SnowflakeConnection: Sendable {
     public init(
         settings: SnowflakeSettings,
         connectTimeout: Duration = .seconds(10),
-        environment: [String: String] = ProcessInfo.processInfo.environment
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        onKeySwitch: @escaping @Sendable (_ refused: String, _ next: String) -> Void = { _, _ in }
     ) throws(SetupError) {
         self.settings = settings
-        key = try Self.loadKey(settings, environment: environment)
-        tokens = TokenCache(key: key, account: settings.account, user: settings.user)
+        key = try Self.loadKey(settings, path: settings.privateKeyFile, environment: environment)
+        nextKey = try settings.nextPrivateKeyFile.map { path throws(SetupError) in
+            try Self.loadKey(settings, path: path, environment: environment)
+        }
+        tokens = TokenCache(
+            keys: [key] + (nextKey.map { [$0] } ?? []), account: settings.account, user: settings.user,
+            onSwitch: onKeySwitch)
         if let host = settings.host {
             endpoint = SnowflakeEndpoint(scheme: settings.scheme, host: host, port: settings.port)
         } else {
@@ -43,8 +51,8 @@ public final class SnowflakeConnection: Sendable {
     }
 
     /// Loads the private key with its passphrase; errors name the file or source, never the secret.
-    public static func loadKey(_ settings: SnowflakeSettings, environment: [String: String]) throws(SetupError)
-        -> PrivateKey
+    public static func loadKey(_ settings: SnowflakeSettings, path: String, environment: [String: String])
+        throws(SetupError) -> PrivateKey
     {
         let source: PassphraseSource
         switch settings.passphrase {
@@ -60,7 +68,7 @@ public final class SnowflakeConnection: Sendable {
             throw SetupError(error.description)
         }
         do {
-            return try PrivateKey.load(path: settings.privateKeyFile, passphrase: passphrase)
+            return try PrivateKey.load(path: path, passphrase: passphrase)
         } catch {
             throw SetupError(error.description)
         }
@@ -75,6 +83,16 @@ public final class SnowflakeConnection: Sendable {
             retrying: retrying, version: version)
     }
 
+    /// A client that signs with `key` only (never the other key of a rotation): for `check`, which asks
+    /// Snowflake about each key.
+    public func client(signingWith key: PrivateKey, version: String) -> SnowpipeClient {
+        let tokens = TokenCache(key: key, account: settings.account, user: settings.user)
+        return SnowpipeClient(
+            endpoint: endpoint, transport: transport,
+            tokens: TokenSource(current: { try await tokens.token() }, renew: { try await tokens.renew() }),
+            retrying: .init(maximumAttempts: 1), version: version)
+    }
+
     /// A Snowpipe Streaming client over this connection (its key-pair JWTs for the account host).
     public func streamingClient(version: String) -> StreamingClient {
         let tokens = self.tokens
@@ -87,12 +105,13 @@ public final class SnowflakeConnection: Sendable {
     /// A driver-protocol session for `PUT` into internal stages; it logs in with 60 s key-pair JWTs, as the
     /// drivers do.
     public func sessionClient(version: String) -> SessionClient {
-        let key = self.key
+        let tokens = self.tokens
         let settings = self.settings
         return SessionClient(
             endpoint: endpoint, transport: transport, account: settings.account, user: settings.user,
             version: version
         ) {
+            let key = await tokens.activeKey
             let claims = JWTClaims(
                 account: settings.account, user: settings.user, fingerprint: key.fingerprint,
                 issuedAt: Int64(Date().timeIntervalSince1970), lifetime: 60)

@@ -111,9 +111,38 @@ struct CheckCommand: AsyncParsableCommand {
                 failures.append(pipe)
             }
         }
+        if let nextKey = connection.nextKey {
+            await checkRotation(
+                connection: connection,
+                keys: [("private_key_file", connection.key), ("next_private_key_file", nextKey)],
+                pipe: settings.filePipes.first)
+        }
         await connection.shutdown()
         if failures.isEmpty == false {
             throw CheckFailure("\(failures.count) of \(settings.pipes.count) pipe(s) failed the check")
+        }
+    }
+
+    /// A key rotation in progress: which of the two keys Snowflake accepts now (one insertReport each, on a file
+    /// pipe). Snowflake does not say which slot holds a key; `DESC USER` shows both slots' fingerprints.
+    func checkRotation(connection: SnowflakeConnection, keys: [(String, PrivateKey)], pipe: String?) async {
+        guard let pipe else {
+            print("key rotation: not checked (no file-mode rule to ask insertReport with)")
+            return
+        }
+        for (setting, key) in keys {
+            let client = connection.client(signingWith: key, version: Snowpiped.version)
+            do {
+                _ = try await client.insertReport(pipe: pipe, beginMark: nil)
+                print(
+                    "key \(setting) \(key.fingerprint): accepted (registered in RSA_PUBLIC_KEY or RSA_PUBLIC_KEY_2)")
+            } catch let error where error.status == 401 {
+                print(
+                    "key \(setting) \(key.fingerprint): refused (in neither RSA_PUBLIC_KEY nor RSA_PUBLIC_KEY_2 of "
+                        + "\(connection.settings.user))")
+            } catch {
+                print("key \(setting) \(key.fingerprint): not checked (\(error.description))")
+            }
         }
     }
 

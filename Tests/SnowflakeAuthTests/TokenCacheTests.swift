@@ -37,6 +37,26 @@ struct TokenCacheTests {
         #expect(renewed != first)
         #expect(try await cache.token() == renewed)
     }
+
+    @Test func withTwoKeysARenewalAfterARefusalSignsWithTheOtherAndSaysSo() async throws {
+        let switches = Mutex<[String]>([])
+        let cache = TokenCache(
+            keys: [TestKeys.primary, TestKeys.secondary], account: "a", user: "u",
+            onSwitch: { old, new in switches.withLock { $0.append("\(old)->\(new)") } })
+        let first = try #require(JWT.Parsed(try await cache.token()))
+        #expect(first.issuer?.hasSuffix(TestKeys.primary.fingerprint) == true)
+        let renewed = try #require(JWT.Parsed(try await cache.renew()))
+        #expect(renewed.issuer?.hasSuffix(TestKeys.secondary.fingerprint) == true)
+        #expect(await cache.activeFingerprint == TestKeys.secondary.fingerprint)
+        let back = try #require(JWT.Parsed(try await cache.renew()))
+        #expect(back.issuer?.hasSuffix(TestKeys.primary.fingerprint) == true, "both refused: back to the first")
+        #expect(
+            switches.withLock { $0 }
+                == [
+                    "\(TestKeys.primary.fingerprint)->\(TestKeys.secondary.fingerprint)",
+                    "\(TestKeys.secondary.fingerprint)->\(TestKeys.primary.fingerprint)",
+                ])
+    }
 }
 
 @Suite("The passphrase comes from a credential, a file or the environment, never the config")

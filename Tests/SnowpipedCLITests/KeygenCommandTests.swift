@@ -21,6 +21,32 @@ struct KeygenCommandTests {
         #expect(!result.stdout.contains("PRIVATE KEY"))
     }
 
+    @Test func rotateWritesTheNextKeyBesideTheCurrentOneAndPrintsTheSteps() async throws {
+        let current = directory.path + "/rsa_key.p8"
+        try TestKeys.primary.pkcs8PEM().write(toFile: current, atomically: true, encoding: .utf8)
+        chmod(current, 0o600)
+        let config = directory.path + "/snowpiped.yaml"
+        try """
+        snowflake: {account: myorg-myacct, user: INGEST_USER, private_key_file: \(current)}
+        state_directory: \(directory.path)/state
+        watch: [{directory: \(directory.path)/drop, pipe: DB.S.P}]
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let result = try await ChildProcess.run(
+            ChildProcess.product("snowpiped"), ["keygen", "--rotate", "--config", config])
+        #expect(result.status == 0, "\(result.output)")
+        let next = directory.path + "/rsa_key.next.p8"
+        let key = try PrivateKey.load(path: next, passphrase: nil)
+        #expect(key.fingerprint != TestKeys.primary.fingerprint)
+        #expect(result.stdout.contains("ALTER USER INGEST_USER SET RSA_PUBLIC_KEY_2='\(key.publicKey.base64DER)';"))
+        #expect(result.stdout.contains("next_private_key_file: \(next)"))
+        #expect(result.stdout.contains("ALTER USER INGEST_USER UNSET RSA_PUBLIC_KEY;"))
+        #expect(!result.stdout.contains("PRIVATE KEY"))
+        let again = try await ChildProcess.run(
+            ChildProcess.product("snowpiped"), ["keygen", "--rotate", "--config", config, "--slot", "1", "--force"])
+        #expect(again.stdout.contains("SET RSA_PUBLIC_KEY='"), "\(again.output)")
+        #expect(again.stdout.contains("UNSET RSA_PUBLIC_KEY_2;"), "\(again.output)")
+    }
+
     @Test func ownerGivesTheKeyToTheServiceUser() async throws {
         guard getuid() == 0 else {
             print("SKIP ownerGivesTheKeyToTheServiceUser: needs root")

@@ -11,8 +11,8 @@ extension ConfigurationLoader {
         let keys = reader.mapping(
             node, path: "snowflake",
             allowed: [
-                "account", "user", "private_key_file", "private_key_passphrase", "host", "port", "scheme",
-                "allow_plain_http", "ca_file", "request_timeout_seconds",
+                "account", "user", "private_key_file", "next_private_key_file", "private_key_passphrase", "host",
+                "port", "scheme", "allow_plain_http", "ca_file", "request_timeout_seconds",
             ])
         let account = reader.string(keys["account"], path: "snowflake.account") ?? ""
         if account.isEmpty {
@@ -26,6 +26,15 @@ extension ConfigurationLoader {
         let keyFile = reader.string(keys["private_key_file"], path: "snowflake.private_key_file", required: true) ?? ""
         if keyFile.isEmpty == false, keyFile.hasPrefix("/") == false {
             reader.problem("snowflake.private_key_file", keys["private_key_file"], "must be an absolute path")
+        }
+        let nextKeyFile = reader.string(keys["next_private_key_file"], path: "snowflake.next_private_key_file")
+            .flatMap { $0.isEmpty ? nil : $0 }
+        if let nextKeyFile, nextKeyFile.hasPrefix("/") == false {
+            reader.problem("snowflake.next_private_key_file", keys["next_private_key_file"], "must be an absolute path")
+        } else if let nextKeyFile, nextKeyFile == keyFile {
+            reader.problem(
+                "snowflake.next_private_key_file", keys["next_private_key_file"],
+                "is the same file as private_key_file: give the new key of a rotation (`snowpiped keygen --rotate`)")
         }
         var passphrase = SnowflakeSettings.PassphraseSetting.none
         if let passphraseNode = keys["private_key_passphrase"], passphraseNode.isNull == false {
@@ -75,6 +84,7 @@ extension ConfigurationLoader {
         var settings = SnowflakeSettings(
             account: account, user: user, privateKeyFile: keyFile, passphrase: passphrase, host: host, port: port,
             scheme: scheme, allowPlainHTTP: allowPlain, caFile: caFile)
+        settings.nextPrivateKeyFile = nextKeyFile
         settings.requestTimeoutSeconds = reader.number(
             keys["request_timeout_seconds"], path: "snowflake.request_timeout_seconds",
             default: SnowflakeSettings.defaultRequestTimeoutSeconds, range: 1...600)

@@ -44,6 +44,9 @@ public struct SnowflakeSettings: Sendable {
     public var user: String
     /// PEM private key (PKCS#8, encrypted PKCS#8 or PKCS#1), mode 0600.
     public var privateKeyFile: String
+    /// The new key of a rotation (`RSA_PUBLIC_KEY_2`), same passphrase source: the daemon signs with it when
+    /// Snowflake refuses `privateKeyFile`'s (and back), so `ALTER USER … UNSET` needs no restart.
+    public var nextPrivateKeyFile: String?
     /// Where the passphrase of an encrypted key comes from.
     public var passphrase: PassphraseSetting
     /// Host override (default `<account>.snowflakecomputing.com`).
