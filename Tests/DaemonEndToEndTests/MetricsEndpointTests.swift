@@ -81,3 +81,35 @@ struct PrometheusPackagingTests {
         #expect(config.status == 0, "\(config.output)")
     }
 }
+
+@Suite("The Grafana dashboard's queries are valid PromQL over the daemon's metric names")
+struct DashboardTests {
+    @Test func everyPanelQueryPassesPromtoolAsARecordingRule() async throws {
+        let promtool = try #require(
+            ["/usr/bin/promtool", "/usr/local/bin/promtool"].first { FileManager.default.isExecutableFile(atPath: $0) },
+            "promtool is missing: `make deps` installs Debian's prometheus package")
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../packaging/grafana/snowpiped-dashboard.json"
+        ).standardizedFileURL.path
+        let data = try #require(FileManager.default.contents(atPath: path))
+        let dashboard = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let panels = try #require(dashboard["panels"] as? [[String: Any]])
+        let expressions = panels.flatMap {
+            ($0["targets"] as? [[String: Any]] ?? []).compactMap { $0["expr"] as? String }
+        }
+        #expect(expressions.count >= 6)
+        // Each query as a recording rule, the dashboard's variables as match-all.
+        var rules = "groups:\n  - name: dashboard\n    rules:\n"
+        for (index, expression) in expressions.enumerated() {
+            let concrete = expression.replacingOccurrences(of: "$instance", with: ".*").replacingOccurrences(
+                of: "$pipe", with: ".*")
+            #expect(concrete.contains("snowpiped_"), "\(expression)")
+            rules +=
+                "      - record: dashboard:query\(index)\n        expr: '\(concrete.replacingOccurrences(of: "'", with: "''"))'\n"
+        }
+        let directory = TemporaryDirectory("dashboard")
+        try rules.write(toFile: directory.path + "/rules.yml", atomically: true, encoding: .utf8)
+        let check = try await ChildProcess.run(promtool, ["check", "rules", directory.path + "/rules.yml"])
+        #expect(check.status == 0, "\(check.output)\n\(rules)")
+    }
+}
