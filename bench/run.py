@@ -195,7 +195,7 @@ class Bench(BenchBase):
 
     # -- the daemon
 
-    def daemon_config(self, name, watch_dir, state_dir, prefix, pipe_key=None):
+    def daemon_config(self, name, watch_dir, state_dir, prefix, pipe_key=None, metrics=False):
         path = os.path.join(self.work, name + ".yaml")
         with open(path, "w") as config:
             config.write(self.snowflake_yaml(state_dir) + f"""watch:
@@ -205,14 +205,14 @@ class Bench(BenchBase):
     # The creator writes each file once and closes it: no quiet period, so a file is taken at its close as
     # the probe and the Python alternative take it (the default 5 s would only add a constant to latency).
     settle_seconds: 0
-""")
+""" + ("metrics:\n  listen: 127.0.0.1:0\n" if metrics else ""))
         return path
 
-    def prepare_daemon(self, name, pipe_key=None):
+    def prepare_daemon(self, name, pipe_key=None, metrics=False):
         """A new watched directory, a state directory and a configuration for one daemon scenario."""
         directory = self.fresh_dir(name)
         state = os.path.join(self.work, "state-" + name)
-        return directory, state, self.daemon_config(name, directory, state, name + "/", pipe_key)
+        return directory, state, self.daemon_config(name, directory, state, name + "/", pipe_key, metrics)
 
     def start_ready_daemon(self, config, name, timeout=60):
         """Drops the caches (the method, before a file-creating run), starts the daemon, waits for READY."""
@@ -301,11 +301,14 @@ class Bench(BenchBase):
         self.results.setdefault("probe_burst_runs", []).append(result)
         return result
 
-    def burst_daemon(self, mode, run=1):
-        name = f"burst-{mode}-{run}"
-        directory, state, config = self.prepare_daemon(name, pipe_key=f"burst-{mode}")
+    def burst_daemon(self, mode, run=1, metrics=False):
+        """A burst of `self.files` files; with `metrics`, the endpoint on and scraped every second meanwhile."""
+        label = mode + ("-metrics" if metrics else "")
+        name = f"burst-{label}-{run}"
+        directory, state, config = self.prepare_daemon(name, pipe_key=f"burst-{mode}", metrics=metrics)
         calls_before = self.stats()["insertFilesCalls"]
         process = self.start_ready_daemon(config, name)
+        scraper = Scraper(os.path.join(self.work, name + ".log")) if metrics else None
         cpu_before = cpu_seconds(process.pid)
         profiler = self.profile(process.pid, name)
         emulator_profiler = self.profile(self.emulator.pid, name + "-emulator")
@@ -314,6 +317,7 @@ class Bench(BenchBase):
         done = self.wait_submitted(state, self.files, 300)
         cpu = cpu_seconds(process.pid) - cpu_before
         peak = memory_kb(process.pid, "VmHWM")
+        scrapes = scraper.stop() if scraper else None
         for running in (profiler, emulator_profiler):
             if running:
                 running.send_signal(signal.SIGINT)
@@ -333,7 +337,9 @@ class Bench(BenchBase):
             "cpu_us_per_file": cpu * 1e6 / self.files, "peak_rss_mb": peak / 1024,
             "outbox_bytes_per_file": outbox_bytes(state) / self.files,
         }
-        self.results.setdefault(f"daemon_burst_{mode}_runs", []).append(result)
+        if scrapes is not None:
+            result["scrapes"] = scrapes
+        self.results.setdefault(f"daemon_burst_{label.replace('-', '_')}_runs", []).append(result)
         if mode == "rename":
             self.results["daemon_burst_rename"] = result
         return result
@@ -518,6 +524,36 @@ class Bench(BenchBase):
         return path
 
 
+class Scraper:
+    """Scrapes the daemon's metrics endpoint (its port read from the daemon's log) once a second, on a thread,
+    as a Prometheus would (a harsher interval than the usual 15-30 s)."""
+
+    def __init__(self, log_path):
+        import threading
+        import urllib.request
+        self.count = 0
+        self.failures = 0
+        self.done = threading.Event()
+        marker = "serving Prometheus metrics on http://127.0.0.1:"
+        port = wait_for("the metrics endpoint", lambda: next(
+            (int(line.split(marker)[1].split("/")[0]) for line in open(log_path) if marker in line), None), 30)
+
+        def scrape():
+            while not self.done.wait(1.0):
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read()
+                    self.count += 1
+                except OSError:
+                    self.failures += 1
+        self.thread = threading.Thread(target=scrape, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.done.set()
+        self.thread.join()
+        return {"count": self.count, "failures": self.failures}
+
+
 def outbox_bytes(state_dir):
     return sum(os.path.getsize(os.path.join(state_dir, name)) for name in os.listdir(state_dir)
                if name.startswith("outbox.sqlite"))
@@ -582,6 +618,8 @@ def summarize(results):
         "burst_rate_vs_python": ratio(direct.get("submitted_per_s"), py_burst.get("delivered_per_s")),
         "paced_cpu_per_file_vs_python": ratio(paced.get("cpu_us_per_file"), py_paced.get("cpu_us_per_file")),
         "paced_rss_vs_python": ratio(paced.get("peak_rss_mb"), py_paced.get("peak_rss_mb")),
+        "metrics_cpu_per_file_vs_off": ratio(results.get("daemon_burst_direct_metrics", {}).get("cpu_us_per_file"),
+                                             direct.get("cpu_us_per_file")),
         "targets": {
             "burst >= 0.8x probe (committed)": _at_least(ratio(direct.get("committed_per_s"),
                                                                probe.get("committed_per_s")), 0.8),
@@ -597,6 +635,9 @@ def summarize(results):
             "idle: 0 requests": footprint.get("idle_http_requests") == 0 if footprint else None,
             "idle: < 0.5% CPU": _at_most(footprint.get("idle_cpu_pct"), 0.5),
             "idle: RSS < 40 MB at 1M rows": _at_most(footprint.get("idle_rss_mb"), 40),
+            "metrics endpoint < 2% CPU/file": _at_most(ratio(
+                results.get("daemon_burst_direct_metrics", {}).get("cpu_us_per_file"), direct.get("cpu_us_per_file")),
+                1.02),
         },
     }
 
@@ -764,6 +805,9 @@ def main():
         ("snowpiped burst (direct)", lambda: bench.median_of(
             runs, "submitted_per_s", lambda run: bench.burst_daemon("direct", run), "daemon_burst_direct")),
         ("snowpiped burst (rename-in)", lambda: bench.burst_daemon("rename")),
+        ("snowpiped burst (direct, metrics scraped)", lambda: bench.median_of(
+            runs, "cpu_us_per_file", lambda run: bench.burst_daemon("direct", run, metrics=True),
+            "daemon_burst_direct_metrics")),
         ("start-up backlog", bench.backlog),
         ("latency", bench.latency), ("Python burst", lambda: bench.python("burst", 0)),
         ("Python paced", lambda: bench.python("paced", 2000)), ("snowpiped paced", lambda: bench.paced_daemon(2000)),

@@ -11,9 +11,28 @@ BIN=$(swift build -c release --static-swift-stdlib --scratch-path .build-release
 PKG=$OUT/pkg
 rm -rf "$PKG"
 install -d "$PKG/DEBIAN" "$PKG/usr/bin" "$PKG/usr/lib/systemd/system" "$PKG/usr/lib/sysusers.d" \
-    "$PKG/usr/lib/tmpfiles.d" "$PKG/etc/snowpiped" "$PKG/usr/share/doc/snowpiped" "$PKG/usr/share/lintian/overrides"
+    "$PKG/usr/lib/tmpfiles.d" "$PKG/etc/snowpiped" "$PKG/usr/share/doc/snowpiped" "$PKG/usr/share/lintian/overrides" \
+    "$PKG/usr/share/man/man8" "$PKG/usr/share/man/man5" "$PKG/usr/share/bash-completion/completions" \
+    "$PKG/usr/share/zsh/vendor-completions" "$PKG/usr/share/fish/vendor_completions.d"
 install -m 0755 "$BIN" "$PKG/usr/bin/snowpiped"
 strip --strip-unneeded --remove-section=.comment "$PKG/usr/bin/snowpiped"
+# Manual pages: snowpiped(8) from the argument parser (its generate-manual tool reads the binary's help), and
+# snowpiped.yaml(5) from the documented example configuration. Shell completions from the argument parser.
+swift build --scratch-path .build-release --product generate-manual >/dev/null
+MAN=$OUT/man
+rm -rf "$MAN" && mkdir -p "$MAN"
+"$(swift build --scratch-path .build-release --show-bin-path)/generate-manual" "$PKG/usr/bin/snowpiped" \
+    --section 8 --authors "the snowpiped developers" --output-directory "$MAN"
+python3 packaging/man/config-manpage.py config/snowpiped.example.yaml "$VERSION" >"$MAN/snowpiped.yaml.5"
+gzip -9n <"$MAN/snowpiped.8" >"$PKG/usr/share/man/man8/snowpiped.8.gz"
+gzip -9n <"$MAN/snowpiped.yaml.5" >"$PKG/usr/share/man/man5/snowpiped.yaml.5.gz"
+# bash-completion sources the file: no #! line (lintian's bash-completion-with-hashbang).
+"$PKG/usr/bin/snowpiped" --generate-completion-script bash | sed '1{/^#!/d}' \
+    >"$PKG/usr/share/bash-completion/completions/snowpiped"
+"$PKG/usr/bin/snowpiped" --generate-completion-script zsh >"$PKG/usr/share/zsh/vendor-completions/_snowpiped"
+"$PKG/usr/bin/snowpiped" --generate-completion-script fish >"$PKG/usr/share/fish/vendor_completions.d/snowpiped.fish"
+chmod 0644 "$PKG"/usr/share/bash-completion/completions/* "$PKG"/usr/share/zsh/vendor-completions/* \
+    "$PKG"/usr/share/fish/vendor_completions.d/*
 install -m 0644 systemd/snowpiped.service "$PKG/usr/lib/systemd/system/snowpiped.service"
 install -m 0644 systemd/snowpiped.sysusers "$PKG/usr/lib/sysusers.d/snowpiped.conf"
 install -m 0644 systemd/snowpiped.tmpfiles "$PKG/usr/lib/tmpfiles.d/snowpiped.conf"

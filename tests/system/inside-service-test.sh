@@ -146,6 +146,51 @@ rm -f /var/lib/snowpiped/.test-stall
 wait_for 30 "the restart" sh -c '[ "$(systemctl show -p NRestarts --value snowpiped)" -ge 1 ]'
 wait_for 60 "f8.csv to be LOADED after the restart" loaded f8.csv 1
 
+# Reload, the metrics endpoint, a typo in `pipe:` and back, a key Snowflake refuses: all without a restart.
+rm -f /run/systemd/system/snowpiped.service.d/watchdog.conf
+systemctl daemon-reload
+systemctl restart snowpiped
+CONFIG=/etc/snowpiped/snowpiped.yaml
+cp $CONFIG /tmp/good.yaml
+PID=$(systemctl show -p MainPID --value snowpiped)
+reload() { systemctl reload snowpiped || fail "systemctl reload: $(journalctl -u snowpiped -n 5 --no-pager)"; }
+scrape() { python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:9465/metrics').read().decode())"; }
+printf 'metrics:\n  listen: 127.0.0.1:9465\n' >>$CONFIG
+reload
+wait_for 30 "the metrics endpoint after the reload" scrape
+scrape | grep -q '^snowpiped_files{pipe="TRY_DB.PUBLIC.ORDERS_PIPE",state="LOADED"} ' || fail "no file gauge in: $(scrape)"
+[ "$(systemctl show -p MainPID --value snowpiped)" = "$PID" ] || fail "the reload restarted the process"
+# An invalid configuration: the reload fails with the problem, the running one goes on.
+cp $CONFIG /tmp/metrics.yaml
+printf 'batching:\n  max_files: 0\n' >>$CONFIG
+systemctl reload snowpiped 2>/tmp/reload.err && fail "systemctl reload accepted an invalid configuration"
+[ "$(systemctl is-active snowpiped)" = active ] || fail "an invalid reload stopped the service"
+journalctl -u snowpiped --no-pager | grep -q "batching.max_files" || journalctl --no-pager -n 30 | grep -q "batching.max_files" ||
+    fail "the refusal does not name batching.max_files"
+cp /tmp/metrics.yaml $CONFIG
+# A one-letter typo in the pipe, then back: nothing re-sent, nothing left pending, the 404 at err.
+CURSOR=$(journalctl -n 1 --show-cursor -q -o cat | sed -n 's/^-- cursor: //p')
+sed -i 's/ORDERS_PIPE$/ORDERS_PIPX/' $CONFIG
+reload
+printf 'ID,ITEM,AMOUNT\n9,a,1\n19,b,2\n' >/srv/snowpipe/incoming/.f9.tmp; mv /srv/snowpipe/incoming/.f9.tmp /srv/snowpipe/incoming/f9.csv
+wait_for 60 "the 404 of the typo at priority err" sh -c "journalctl -u snowpiped -p err --after-cursor '$CURSOR' --no-pager -q | grep -q 'HTTP 404'"
+cp /tmp/metrics.yaml $CONFIG
+reload
+wait_for 60 "f9.csv LOADED through the fixed pipe" loaded f9.csv 1
+for n in 5 6 7 8; do loaded f$n.csv 1 || fail "f$n.csv was sent again after the pipe changed and back"; done
+snowpiped status | grep -A3 ORDERS_PIPX | grep -q pending && fail "files left pending for the typo: $(snowpiped status)"
+# A key Snowflake refuses: err once, names the 401; the right key back loads what waited.
+CURSOR=$(journalctl -n 1 --show-cursor -q -o cat | sed -n 's/^-- cursor: //p')
+snowpiped keygen --out /etc/snowpiped/other.p8 --owner snowpiped >/dev/null
+sed -i 's|private_key_file: /etc/snowpiped/rsa_key.p8|private_key_file: /etc/snowpiped/other.p8|' $CONFIG
+reload
+printf 'ID,ITEM,AMOUNT\n10,a,1\n20,b,2\n' >/srv/snowpipe/incoming/.f10.tmp; mv /srv/snowpipe/incoming/.f10.tmp /srv/snowpipe/incoming/f10.csv
+wait_for 60 "the refused key at priority err" sh -c "journalctl -u snowpiped -p err --after-cursor '$CURSOR' --no-pager -q | grep -q 'HTTP 401'"
+cp /tmp/metrics.yaml $CONFIG
+reload
+wait_for 60 "f10.csv LOADED with the registered key" loaded f10.csv 1
+[ "$(systemctl show -p MainPID --value snowpiped)" = "$PID" ] || fail "the reloads restarted the process"
+
 systemctl stop snowpiped
 journalctl -u snowpiped --no-pager | grep -q "snowpiped stopped" || fail "no clean stop in the journal"
 [ "$(systemctl is-active snowpiped)" = inactive ] || fail "not inactive after stop"

@@ -15,6 +15,139 @@ public final class DaemonMetrics: Sendable {
 
     public init() {}
 
+    // MARK: Names and help texts, each declared once (the descriptor type is not Sendable: built per use)
+
+    static var filesDiscoveredTotal: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "snowpiped", metricName: "files_discovered_total", unitName: "",
+            helpText: "Files recorded in the outbox (each file version once).")
+    }
+    static var filesSubmittedTotal: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "snowpiped", metricName: "files_submitted_total", unitName: "",
+            helpText: "Files accepted by insertFiles (or whose rows were appended, in stream mode).")
+    }
+    static var submitLatencySeconds: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "snowpiped", metricName: "submit_latency_seconds", unitName: "",
+            helpText: "Seconds from a file's discovery to its acceptance by Snowflake.")
+    }
+    static var filesFinishedTotal: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "snowpiped", metricName: "files_finished_total", unitName: "",
+            helpText: "Files that reached a final status, by status.")
+    }
+    static var finalLatencySeconds: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "snowpiped", metricName: "final_latency_seconds", unitName: "",
+            helpText: "Seconds from a file's discovery to its final status.")
+    }
+    static var snowflakeRequestsTotal: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "snowpiped", metricName: "snowflake_requests_total", unitName: "",
+            helpText: "Calls to Snowflake by operation and HTTP status class (none: no answer).")
+    }
+    static var retriesTotal: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "snowpiped", metricName: "retries_total", unitName: "",
+            helpText: "Failed calls to Snowflake that will be retried after a backoff.")
+    }
+    static var backoffSecondsTotal: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "snowpiped", metricName: "backoff_seconds_total", unitName: "",
+            helpText: "Seconds of backoff decided after failed calls.")
+    }
+    static var reportGapsTotal: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "snowpiped", metricName: "report_gaps_total", unitName: "",
+            helpText: "Windows the load reports may have missed, read with loadHistoryScan.")
+    }
+    static var inotifyOverflowsTotal: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "snowpiped", metricName: "inotify_overflows_total", unitName: "",
+            helpText: "Times the inotify event queue overflowed.")
+    }
+    static var rescansTotal: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "snowpiped", metricName: "rescans_total", unitName: "",
+            helpText: "Directory scans after the start-up scan.")
+    }
+    static var uploadedFilesTotal: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "snowpiped", metricName: "uploaded_files_total", unitName: "",
+            helpText: "Files uploaded to the stage and verified.")
+    }
+    static var uploadedBytesTotal: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "snowpiped", metricName: "uploaded_bytes_total", unitName: "",
+            helpText: "Bytes of files uploaded to the stage (before encryption).")
+    }
+    static var uploadFailuresTotal: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "snowpiped", metricName: "upload_failures_total", unitName: "",
+            helpText: "Upload rounds that failed and back off.")
+    }
+    static var streamAppendCallsTotal: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "snowpiped", metricName: "stream_append_calls_total", unitName: "",
+            helpText: "appendRows calls accepted.")
+    }
+    static var streamRowsAppendedTotal: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "snowpiped", metricName: "stream_rows_appended_total", unitName: "",
+            helpText: "Rows appended to streaming channels.")
+    }
+    static var streamAppendBytesTotal: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "snowpiped", metricName: "stream_append_bytes_total", unitName: "",
+            helpText: "Uncompressed bytes of rows appended.")
+    }
+    static var streamRowsCommittedTotal: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "snowpiped", metricName: "stream_rows_committed_total", unitName: "",
+            helpText: "Rows of finished stream files committed to the table.")
+    }
+    static var streamRowsRejectedTotal: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "snowpiped", metricName: "stream_rows_rejected_total", unitName: "",
+            helpText: "Rows of finished stream files that Snowflake or snowpiped rejected.")
+    }
+    static var streamChannelReopensTotal: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "snowpiped", metricName: "stream_channel_reopens_total", unitName: "",
+            helpText: "Streaming channel reopens by reason.")
+    }
+    static var streamUncommittedFiles: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "snowpiped", metricName: "stream_uncommitted_files", unitName: "",
+            helpText: "Stream files appended whose commit Snowflake has not confirmed yet.")
+    }
+    static var files: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "snowpiped", metricName: "files", unitName: "",
+            helpText: "Files in the outbox by pipe and state.")
+    }
+    static var oldestPendingAgeSeconds: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "snowpiped", metricName: "oldest_pending_age_seconds", unitName: "",
+            helpText: "Age of the oldest file not yet accepted by Snowflake (0: none).")
+    }
+    static var oldestUnconfirmedAgeSeconds: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "snowpiped", metricName: "oldest_unconfirmed_age_seconds", unitName: "",
+            helpText: "Age of the oldest file accepted by Snowflake whose final status is not known yet (0: none).")
+    }
+    static var outboxBytes: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "snowpiped", metricName: "outbox_bytes", unitName: "",
+            helpText: "Size of the outbox database and its WAL.")
+    }
+    static var settlingFiles: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "snowpiped", metricName: "settling_files", unitName: "",
+            helpText: "Files seen that wait to settle before they are recorded.")
+    }
+
     /// Seconds buckets for latencies from discovery to submission or to the final status: 0.1 s to 4 h.
     static let latencyBuckets: [Double] = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 14_400]
 
@@ -23,34 +156,27 @@ public final class DaemonMetrics: Sendable {
     /// Files recorded in the outbox (pending, or finished at once when they can never be sent).
     func discovered(pipe: String, count: Int) {
         guard count > 0 else { return }
-        registry.makeCounter(
-            name: "snowpiped_files_discovered_total", labels: [("pipe", pipe)],
-            help: "Files recorded in the outbox (each file version once)."
-        ).increment(by: Int64(count))
+        registry.makeCounter(descriptor: Self.filesDiscoveredTotal, labels: [("pipe", pipe)]).increment(
+            by: Int64(count))
     }
 
     /// Files insertFiles accepted, with their wait since discovery.
     func submitted(pipe: String, files: [FileRecord], at now: Date) {
         guard files.isEmpty == false else { return }
-        registry.makeCounter(
-            name: "snowpiped_files_submitted_total", labels: [("pipe", pipe)],
-            help: "Files accepted by insertFiles (or whose rows were appended, in stream mode)."
-        ).increment(by: Int64(files.count))
+        registry.makeCounter(descriptor: Self.filesSubmittedTotal, labels: [("pipe", pipe)]).increment(
+            by: Int64(files.count))
         let histogram = registry.makeValueHistogram(
-            name: "snowpiped_submit_latency_seconds", labels: [("pipe", pipe)], buckets: Self.latencyBuckets,
-            help: "Seconds from a file's discovery to its acceptance by Snowflake.")
+            descriptor: Self.submitLatencySeconds, labels: [("pipe", pipe)], buckets: Self.latencyBuckets)
         for file in files { histogram.record(max(0, now.timeIntervalSince(file.discoveredAt))) }
     }
 
     /// A file reached its final status.
     func finished(_ file: FileRecord) {
         registry.makeCounter(
-            name: "snowpiped_files_finished_total", labels: [("pipe", file.pipe), ("status", file.state.rawValue)],
-            help: "Files that reached a final status, by status."
+            descriptor: Self.filesFinishedTotal, labels: [("pipe", file.pipe), ("status", file.state.rawValue)]
         ).increment()
         registry.makeValueHistogram(
-            name: "snowpiped_final_latency_seconds", labels: [("pipe", file.pipe)], buckets: Self.latencyBuckets,
-            help: "Seconds from a file's discovery to its final status."
+            descriptor: Self.finalLatencySeconds, labels: [("pipe", file.pipe)], buckets: Self.latencyBuckets
         ).record(max(0, (file.finishedAt ?? Date()).timeIntervalSince(file.discoveredAt)))
     }
 
@@ -60,115 +186,76 @@ public final class DaemonMetrics: Sendable {
     func request(pipe: String, operation: String, status: Int?) {
         let code = status.map { "\($0 / 100)xx" } ?? "none"
         registry.makeCounter(
-            name: "snowpiped_snowflake_requests_total",
-            labels: [("pipe", pipe), ("operation", operation), ("code", code)],
-            help: "Calls to Snowflake by operation and HTTP status class (none: no answer)."
+            descriptor: Self.snowflakeRequestsTotal, labels: [("pipe", pipe), ("operation", operation), ("code", code)]
         ).increment()
     }
 
     /// The pipe backs off `seconds` before its next call.
     func backedOff(pipe: String, seconds: Double) {
-        registry.makeCounter(
-            name: "snowpiped_retries_total", labels: [("pipe", pipe)],
-            help: "Failed calls to Snowflake that will be retried after a backoff."
-        ).increment()
-        registry.makeCounter(
-            name: "snowpiped_backoff_seconds_total", labels: [("pipe", pipe)],
-            help: "Seconds of backoff decided after failed calls."
-        ).increment(by: max(0, seconds))
+        registry.makeCounter(descriptor: Self.retriesTotal, labels: [("pipe", pipe)]).increment()
+        registry.makeCounter(descriptor: Self.backoffSecondsTotal, labels: [("pipe", pipe)]).increment(
+            by: max(0, seconds))
     }
 
     /// A report gap was read with loadHistoryScan.
     func reportGap(pipe: String) {
-        registry.makeCounter(
-            name: "snowpiped_report_gaps_total", labels: [("pipe", pipe)],
-            help: "Windows the load reports may have missed, read with loadHistoryScan."
-        ).increment()
+        registry.makeCounter(descriptor: Self.reportGapsTotal, labels: [("pipe", pipe)]).increment()
     }
 
     // MARK: Watching
 
     /// The inotify queue overflowed (every directory is rescanned).
     func inotifyOverflow() {
-        registry.makeCounter(
-            name: "snowpiped_inotify_overflows_total", help: "Times the inotify event queue overflowed."
-        ).increment()
+        registry.makeCounter(descriptor: Self.inotifyOverflowsTotal).increment()
     }
 
     /// Directories scanned after start-up (new directories, overflows, periodic scans).
     func rescanned(directories: Int) {
-        registry.makeCounter(
-            name: "snowpiped_rescans_total", help: "Directory scans after the start-up scan."
-        ).increment(by: Int64(directories))
+        registry.makeCounter(descriptor: Self.rescansTotal).increment(by: Int64(directories))
     }
 
     // MARK: Uploads
 
     /// A file was uploaded to the stage and verified.
     func uploaded(pipe: String, bytes: Int64) {
-        registry.makeCounter(
-            name: "snowpiped_uploaded_files_total", labels: [("pipe", pipe)],
-            help: "Files uploaded to the stage and verified."
-        ).increment()
-        registry.makeCounter(
-            name: "snowpiped_uploaded_bytes_total", labels: [("pipe", pipe)],
-            help: "Bytes of files uploaded to the stage (before encryption)."
-        ).increment(by: bytes)
+        registry.makeCounter(descriptor: Self.uploadedFilesTotal, labels: [("pipe", pipe)]).increment()
+        registry.makeCounter(descriptor: Self.uploadedBytesTotal, labels: [("pipe", pipe)]).increment(by: bytes)
     }
 
     /// An upload failed and will be retried.
     func uploadFailed(pipe: String) {
-        registry.makeCounter(
-            name: "snowpiped_upload_failures_total", labels: [("pipe", pipe)],
-            help: "Upload rounds that failed and back off."
-        ).increment()
+        registry.makeCounter(descriptor: Self.uploadFailuresTotal, labels: [("pipe", pipe)]).increment()
     }
 
     // MARK: Streaming
 
     /// Rows appended to a channel, in one append call of `bytes` bytes.
     func appended(pipe: String, rows: Int, bytes: Int) {
-        registry.makeCounter(
-            name: "snowpiped_stream_append_calls_total", labels: [("pipe", pipe)],
-            help: "appendRows calls accepted."
-        ).increment()
-        registry.makeCounter(
-            name: "snowpiped_stream_rows_appended_total", labels: [("pipe", pipe)],
-            help: "Rows appended to streaming channels."
-        ).increment(by: Int64(rows))
-        registry.makeCounter(
-            name: "snowpiped_stream_append_bytes_total", labels: [("pipe", pipe)],
-            help: "Uncompressed bytes of rows appended."
-        ).increment(by: Int64(bytes))
+        registry.makeCounter(descriptor: Self.streamAppendCallsTotal, labels: [("pipe", pipe)]).increment()
+        registry.makeCounter(descriptor: Self.streamRowsAppendedTotal, labels: [("pipe", pipe)]).increment(
+            by: Int64(rows))
+        registry.makeCounter(descriptor: Self.streamAppendBytesTotal, labels: [("pipe", pipe)]).increment(
+            by: Int64(bytes))
     }
 
     /// Rows Snowflake committed (and rejected) for finished stream files.
     func committed(pipe: String, rows: Int64, rejected: Int64) {
-        registry.makeCounter(
-            name: "snowpiped_stream_rows_committed_total", labels: [("pipe", pipe)],
-            help: "Rows of finished stream files committed to the table."
-        ).increment(by: max(0, rows))
-        registry.makeCounter(
-            name: "snowpiped_stream_rows_rejected_total", labels: [("pipe", pipe)],
-            help: "Rows of finished stream files that Snowflake or snowpiped rejected."
-        ).increment(by: max(0, rejected))
+        registry.makeCounter(descriptor: Self.streamRowsCommittedTotal, labels: [("pipe", pipe)]).increment(
+            by: max(0, rows))
+        registry.makeCounter(descriptor: Self.streamRowsRejectedTotal, labels: [("pipe", pipe)]).increment(
+            by: max(0, rejected))
     }
 
     /// The channel is reopened (`reason`: `refused` after a failed call, `status` after a status read).
     func channelReopened(pipe: String, reason: String) {
-        registry.makeCounter(
-            name: "snowpiped_stream_channel_reopens_total", labels: [("pipe", pipe), ("reason", reason)],
-            help: "Streaming channel reopens by reason."
-        ).increment()
+        registry.makeCounter(descriptor: Self.streamChannelReopensTotal, labels: [("pipe", pipe), ("reason", reason)])
+            .increment()
     }
 
     /// Files whose rows were appended to the channel and whose commit is not confirmed yet (the lag between the
     /// last appended and the last committed offset, in files).
     func uncommittedFiles(pipe: String, _ files: Int) {
-        registry.makeGauge(
-            name: "snowpiped_stream_uncommitted_files", labels: [("pipe", pipe)],
-            help: "Stream files appended whose commit Snowflake has not confirmed yet."
-        ).set(Double(max(0, files)))
+        registry.makeGauge(descriptor: Self.streamUncommittedFiles, labels: [("pipe", pipe)]).set(Double(max(0, files)))
     }
 
     // MARK: The outbox, read at each scrape
@@ -177,28 +264,20 @@ public final class DaemonMetrics: Sendable {
     func refresh(_ snapshot: [PipeSummary], ages: [PipeAges], outboxBytes: Int64, settling: Int, now: Date) {
         for summary in snapshot {
             for state in FileState.allCases {
-                registry.makeGauge(
-                    name: "snowpiped_files", labels: [("pipe", summary.pipe), ("state", state.rawValue)],
-                    help: "Files in the outbox by pipe and state."
-                ).set(Double(summary.counts[state.rawValue] ?? 0))
+                registry.makeGauge(descriptor: Self.files, labels: [("pipe", summary.pipe), ("state", state.rawValue)])
+                    .set(Double(summary.counts[state.rawValue] ?? 0))
             }
         }
         let byPipe = Dictionary(ages.map { ($0.pipe, $0) }, uniquingKeysWith: { first, _ in first })
         for summary in snapshot {
             let age = byPipe[summary.pipe]
-            registry.makeGauge(
-                name: "snowpiped_oldest_pending_age_seconds", labels: [("pipe", summary.pipe)],
-                help: "Age of the oldest file not yet accepted by Snowflake (0: none)."
-            ).set(age?.oldestPending.map { max(0, now.timeIntervalSince($0)) } ?? 0)
-            registry.makeGauge(
-                name: "snowpiped_oldest_unconfirmed_age_seconds", labels: [("pipe", summary.pipe)],
-                help: "Age of the oldest file accepted by Snowflake whose final status is not known yet (0: none)."
-            ).set(age?.oldestSubmitted.map { max(0, now.timeIntervalSince($0)) } ?? 0)
+            registry.makeGauge(descriptor: Self.oldestPendingAgeSeconds, labels: [("pipe", summary.pipe)]).set(
+                age?.oldestPending.map { max(0, now.timeIntervalSince($0)) } ?? 0)
+            registry.makeGauge(descriptor: Self.oldestUnconfirmedAgeSeconds, labels: [("pipe", summary.pipe)]).set(
+                age?.oldestSubmitted.map { max(0, now.timeIntervalSince($0)) } ?? 0)
         }
-        registry.makeGauge(name: "snowpiped_outbox_bytes", help: "Size of the outbox database and its WAL.")
+        registry.makeGauge(descriptor: Self.outboxBytes)
             .set(Double(outboxBytes))
-        registry.makeGauge(
-            name: "snowpiped_settling_files", help: "Files seen that wait to settle before they are recorded."
-        ).set(Double(settling))
+        registry.makeGauge(descriptor: Self.settlingFiles).set(Double(settling))
     }
 }
