@@ -74,8 +74,11 @@ extension Outbox {
             for row in try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT pipe, upload_problem, upload_problem_since, submit_problem, submit_problem_since FROM pipes
-                    WHERE upload_problem IS NOT NULL OR submit_problem IS NOT NULL
+                    SELECT pipe, upload_problem, upload_problem_since, submit_problem, submit_problem_since,
+                        last_success_at, backoff_until, backoff_reason
+                    FROM pipes
+                    WHERE upload_problem IS NOT NULL OR submit_problem IS NOT NULL OR last_success_at IS NOT NULL
+                        OR backoff_until IS NOT NULL
                     """
             ) {
                 let pipe: String = row["pipe"]
@@ -86,6 +89,9 @@ extension Outbox {
                 summary.submitProblem = row["submit_problem"]
                 summary.submitProblemSince = (row["submit_problem_since"] as Double?).map(
                     Date.init(timeIntervalSince1970:))
+                summary.lastSuccessAt = (row["last_success_at"] as Double?).map(Date.init(timeIntervalSince1970:))
+                summary.backoffUntil = (row["backoff_until"] as Double?).map(Date.init(timeIntervalSince1970:))
+                summary.backoffReason = row["backoff_reason"]
                 byPipe[pipe] = summary
             }
             return byPipe.values.sorted { $0.pipe < $1.pipe }

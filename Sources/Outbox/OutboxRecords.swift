@@ -184,4 +184,9 @@ public struct PipeSummary: Sendable, Equatable, Codable {
     /// since when (nil when it progresses).
     public var submitProblem: String? = nil
     public var submitProblemSince: Date? = nil
+    /// The daemon's last successful call to Snowflake for this pipe.
+    public var lastSuccessAt: Date? = nil
+    /// The pipe backs off until then, and why (nil: it calls at will).
+    public var backoffUntil: Date? = nil
+    public var backoffReason: String? = nil
 }

@@ -20,7 +20,7 @@ import GRDB
 ///   after a HEAD verified the object's size and digest); only such files are batched for insertFiles.
 enum OutboxSchema {
     /// The version this build writes.
-    static let currentVersion = 5
+    static let currentVersion = 6
 
     static func migrate(_ db: Database) throws {
         let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
@@ -126,6 +126,17 @@ enum OutboxSchema {
                 sql: """
                     ALTER TABLE batches ADD COLUMN refusals INTEGER NOT NULL DEFAULT 0;
                     PRAGMA user_version = 5;
+                    """)
+        }
+        if version < 6 {
+            // The pipe's health as the daemon last saw it, for `status`: its last successful call to Snowflake and
+            // the backoff it is in (written by the daemon every few seconds when they change).
+            try db.execute(
+                sql: """
+                    ALTER TABLE pipes ADD COLUMN last_success_at REAL;
+                    ALTER TABLE pipes ADD COLUMN backoff_until REAL;
+                    ALTER TABLE pipes ADD COLUMN backoff_reason TEXT;
+                    PRAGMA user_version = 6;
                     """)
         }
     }

@@ -124,6 +124,7 @@ public enum Daemon {
         let clock = ContinuousClock()
         var services: [any Service] = [
             PrunerService(context: context, clock: clock), ActionService(context: context, clock: clock),
+            HealthService(context: context, clock: clock),
         ]
         for pipe in configuration.filePipes {
             services.append(ReporterService(context: context, pipe: pipe, clock: clock))

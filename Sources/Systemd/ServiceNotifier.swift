@@ -25,13 +25,10 @@ public struct ServiceNotifier: Sendable {
     /// Keep-alive for `WatchdogSec=`.
     public func watchdog() { send(["WATCHDOG=1"]) }
 
-    /// A configuration reload has begun (`READY=1` follows when it is done, or the old one goes on).
-    public func reloading() {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        let microseconds = Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1000
-        send(["RELOADING=1", "MONOTONIC_USEC=\(microseconds)", "STATUS=reloading the configuration"])
-    }
+    /// A configuration reload has begun: said in STATUS only. `RELOADING=1` is for `Type=notify-reload` (systemd
+    /// 253); beside an `ExecReload=` on systemd 252 it races with `READY=1` (when READY=1 arrives before the reload
+    /// command has exited, the manager waits for another until its timeout, then kills the service).
+    public func reloading() { send(["STATUS=reloading the configuration"]) }
 
     /// Shutdown has begun.
     public func stopping(status: String) { send(["STOPPING=1", "STATUS=\(status)"]) }

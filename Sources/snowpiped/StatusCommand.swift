@@ -72,6 +72,8 @@ struct StatusCommand: AsyncParsableCommand {
     private func showSummary(outbox: Outbox) async throws {
         let summaries = try await outbox.summary()
         let problems = try await outbox.recentProblems(limit: 10)
+        let ages = Dictionary(try await outbox.ages().map { ($0.pipe, $0) }, uniquingKeysWith: { first, _ in first })
+        let latencies = try await outbox.finalLatencies(since: Date().addingTimeInterval(-3600))
         if json {
             let object: [String: Any] = [
                 "pipes": summaries.map { summary -> [String: Any] in
@@ -84,6 +86,20 @@ struct StatusCommand: AsyncParsableCommand {
                     if let problem = summary.submitProblem {
                         entry["submitProblem"] = problem
                         entry["submitProblemSince"] = summary.submitProblemSince.map(Self.iso)
+                    }
+                    if let oldest = ages[summary.pipe]?.oldestPending { entry["oldestPending"] = Self.iso(oldest) }
+                    if let oldest = ages[summary.pipe]?.oldestSubmitted {
+                        entry["oldestUnconfirmed"] = Self.iso(oldest)
+                    }
+                    if let last = summary.lastSuccessAt { entry["lastSuccessfulCall"] = Self.iso(last) }
+                    if let until = summary.backoffUntil, until > Date() {
+                        entry["backoffUntil"] = Self.iso(until)
+                        entry["backoffReason"] = summary.backoffReason ?? "a call failed"
+                    }
+                    if let latency = latencies[summary.pipe] {
+                        entry["finalLatencyLastHour"] = [
+                            "files": latency.files, "p50Seconds": latency.p50, "p99Seconds": latency.p99,
+                        ]
                     }
                     return entry
                 },
@@ -103,6 +119,21 @@ struct StatusCommand: AsyncParsableCommand {
             }
             if let oldest = summary.oldestUnfinished {
                 print("  oldest unfinished: \(Self.age(of: oldest)) ago (\(Self.iso(oldest)))")
+            }
+            if let oldest = ages[summary.pipe]?.oldestSubmitted {
+                print("  oldest unconfirmed (accepted, no final status): \(Self.age(of: oldest)) ago")
+            }
+            if let last = summary.lastSuccessAt {
+                print("  last successful call to Snowflake: \(Self.age(of: last)) ago (\(Self.iso(last)))")
+            }
+            if let until = summary.backoffUntil, until > Date() {
+                print(
+                    "  backing off until \(Self.iso(until)): \(summary.backoffReason ?? "a call failed")")
+            }
+            if let latency = latencies[summary.pipe] {
+                print(
+                    "  discovery → final status, last hour: p50 \(Self.seconds(latency.p50)), p99 "
+                        + "\(Self.seconds(latency.p99)) (\(latency.files) file(s))")
             }
             if let problem = summary.uploadProblem {
                 let since = summary.uploadProblemSince.map { " for \(Self.age(of: $0))" } ?? ""
@@ -168,6 +199,13 @@ struct StatusCommand: AsyncParsableCommand {
 
     static func iso(_ date: Date) -> String {
         date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+
+    /// `0.4 s`, `12 s`, `3.5 min`.
+    static func seconds(_ value: Double) -> String {
+        if value < 10 { return String(format: "%.1f s", value) }
+        if value < 120 { return "\(Int(value.rounded())) s" }
+        return String(format: "%.1f min", value / 60)
     }
 
     static func age(of date: Date) -> String {

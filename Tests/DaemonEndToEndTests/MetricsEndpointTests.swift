@@ -60,6 +60,21 @@ struct MetricsEndpointTests {
             #expect(check.status == 0, "promtool: \(check.output)\n\(scrape)")
             let (missing, _) = try await Self.get("http://127.0.0.1:\(port)/other")
             #expect(missing == 404)
+            // `status` carries the same health: the last successful call (stored every few seconds), latency.
+            let status = {
+                try await ChildProcess.run(
+                    ChildProcess.product("snowpiped"), ["status", "--config", harness.configPath])
+            }
+            try await DaemonHarness.waitUntil("status shows the last successful call") {
+                try await status().stdout.contains("last successful call to Snowflake:")
+            }
+            let text = try await status().stdout
+            #expect(text.contains("discovery → final status, last hour: p50 "), "\(text)")
+            #expect(text.contains("(3 file(s))"), "\(text)")
+            let json = try await ChildProcess.run(
+                ChildProcess.product("snowpiped"), ["status", "--config", harness.configPath, "--json"])
+            #expect(json.stdout.contains("\"lastSuccessfulCall\""), "\(json.stdout)")
+            #expect(json.stdout.contains("\"p99Seconds\""), "\(json.stdout)")
             #expect(await harness.stop() == 0)
         }
     }

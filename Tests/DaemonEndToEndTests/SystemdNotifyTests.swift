@@ -114,7 +114,7 @@ struct SystemdNotifyTests {
         }
     }
 
-    @Test func aReloadSaysReloadingThenReadyAgain() async throws {
+    @Test func aReloadSaysSoThenReadyAgainAndNeverSendsReloading() async throws {
         let harness = try DaemonHarness()
         let socket = try NotifySocket(directory: harness.root.path)
         try await LiveEmulator.withServer(harness.fixture.emulator) { base in
@@ -123,13 +123,14 @@ struct SystemdNotifyTests {
             defer { unsetenv("NOTIFY_SOCKET") }
             try await harness.startAndWaitUntilReady()
             harness.signal(SIGHUP)
-            try await DaemonHarness.waitUntil("READY=1 after RELOADING=1") {
+            try await DaemonHarness.waitUntil("READY=1 after the reload's STATUS") {
                 let messages = socket.poll()
-                guard let reloading = messages.firstIndex(where: { $0.hasPrefix("RELOADING=1") }) else { return false }
+                guard let reloading = messages.firstIndex(where: { $0.contains("STATUS=reloading the configuration") })
+                else { return false }
                 return messages[reloading...].contains { $0.hasPrefix("READY=1") }
             }
-            let reloading = try #require(socket.poll().first { $0.hasPrefix("RELOADING=1") })
-            #expect(reloading.contains("MONOTONIC_USEC="))
+            // RELOADING=1 beside ExecReload= races with READY=1 on systemd 252 (the manager kills the service).
+            #expect(socket.poll().contains { $0.contains("RELOADING=1") } == false)
             #expect(await harness.stop() == 0)
         }
     }

@@ -38,7 +38,7 @@ final class ServiceRig: Sendable {
     /// stream-mode one on `streamPipe` (NDJSON), driven by the stream sender instead of the batcher and reporter.
     init(
         lingerMilliseconds: Int = 100, maxFiles: Int = 5000, pollSeconds: Double = 5, deadlineMinutes: Double = 60,
-        loadDelaySeconds: Double = 1, ruleExtra: String = "", streaming: Bool = false
+        loadDelaySeconds: Double = 1, ruleExtra: String = "", streaming: Bool = false, warnAfterMinutes: Double = 30
     ) throws {
         fixture = try EmulatorFixture {
             $0.loadDelaySeconds = loadDelaySeconds
@@ -68,6 +68,7 @@ final class ServiceRig: Sendable {
             reporter:
               poll_seconds: \(pollSeconds)
               deadline_minutes: \(deadlineMinutes)
+              warn_after_minutes: \(warnAfterMinutes)
             """, file: "rig.yaml")
         try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
         outbox = try Outbox(path: configuration.databasePath)
@@ -101,7 +102,7 @@ final class ServiceRig: Sendable {
 
     /// Starts the batcher and the reporter, and with `actions` the after-load actions too (a restarted daemon: same
     /// outbox, fresh services).
-    func start(actions: Bool = false) {
+    func start(actions: Bool = false, health: Bool = false) {
         var services: [any Service] = []
         for rule in configuration.watches {
             if let stream = rule.stream {
@@ -114,6 +115,7 @@ final class ServiceRig: Sendable {
             }
         }
         if actions { services.append(ActionService(context: context, clock: clock)) }
+        if health { services.append(HealthService(context: context, clock: clock)) }
         started.withLock { $0 = services.count }
         let all = services
         let task = Task {

@@ -121,6 +121,21 @@ struct ServicesOnAManualClockTests {
         #expect(await rig.fixture.emulator.statistics().loadHistoryScanCalls == 0)
     }
 
+    @Test func aFileWaitingPastTheThresholdIsWarnedOnceAndTheHealthIsStoredForStatus() async throws {
+        // Snowflake never loads it: it waits from its submission to the 3-minute deadline.
+        let rig = try ServiceRig(pollSeconds: 5, deadlineMinutes: 3, loadDelaySeconds: 86_400, warnAfterMinutes: 1)
+        rig.start(health: true)
+        let path = try await rig.drop("slow.csv", rows: 1)
+        try await rig.run(until: "slow.csv ends at the deadline") { try await rig.state(of: path) == .notReported }
+        await rig.stop()
+        let warnings = rig.log.messages.filter { $0.contains("has waited") }
+        #expect(warnings.count == 1, "once, not at every tick: \(warnings)")
+        #expect(warnings.first?.contains("slow.csv has waited 6") == true)
+        let summary = try #require(try await rig.outbox.summary().first)
+        #expect(summary.lastSuccessAt != nil, "the last successful call is stored for status")
+        #expect(summary.backoffUntil == nil)
+    }
+
     @Test func aFileWithNoReportEndsNotReportedAtTheDeadline() async throws {
         // Snowflake never loads it: no report, no history.
         let rig = try ServiceRig(pollSeconds: 30, deadlineMinutes: 60, loadDelaySeconds: 1_000_000)

@@ -66,7 +66,9 @@ public enum ConfigurationLoader {
                 default: BatchingSettings.defaultLingerMilliseconds, range: 0...600_000))
         let reporterNode = reader.mapping(
             top["reporter"], path: "reporter",
-            allowed: ["poll_seconds", "deadline_minutes", "stream_poll_seconds", "stream_stall_minutes"])
+            allowed: [
+                "poll_seconds", "deadline_minutes", "stream_poll_seconds", "stream_stall_minutes", "warn_after_minutes",
+            ])
         var reporter = ReporterSettings(
             pollSeconds: reader.number(
                 reporterNode["poll_seconds"], path: "reporter.poll_seconds",
@@ -81,6 +83,9 @@ public enum ConfigurationLoader {
         reporter.streamStallMinutes = reader.number(
             reporterNode["stream_stall_minutes"], path: "reporter.stream_stall_minutes",
             default: ReporterSettings.defaultStreamStallMinutes, range: 0.01...(24 * 60))
+        reporter.warnAfterMinutes = reader.number(
+            reporterNode["warn_after_minutes"], path: "reporter.warn_after_minutes",
+            default: ReporterSettings.defaultWarnAfterMinutes, range: 0.01...(14 * 24 * 60))
         let scanNode = reader.mapping(top["scan"], path: "scan", allowed: ["periodic_seconds"])
         let scanning = ScanSettings(
             periodicSeconds: reader.number(

@@ -154,6 +154,9 @@ public struct ReporterSettings: Sendable {
     /// Stream mode: appended rows whose commit has not moved for this long are reported (journal, `status`).
     public var streamStallMinutes = defaultStreamStallMinutes
     public static let defaultStreamStallMinutes = CommitWatch.defaultStallSeconds / 60
+    /// A file still unfinished this long after its discovery is reported once, at warning, with its fields.
+    public var warnAfterMinutes = defaultWarnAfterMinutes
+    public static let defaultWarnAfterMinutes = 30.0
 }
 
 /// The safety-net scans.

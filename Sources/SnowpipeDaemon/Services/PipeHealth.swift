@@ -11,6 +11,7 @@ final class PipeHealth: Sendable {
     let pipe: String
     private let backoff: Mutex<PipeBackoff>
     private let alerts = Mutex(AlertLatch())
+    private let lastSuccess = Mutex<Date?>(nil)
 
     init(pipe: String, policy: RetryPolicy = RetryPolicy()) {
         self.pipe = pipe
@@ -31,7 +32,11 @@ final class PipeHealth: Sendable {
     func succeeded(files: Int? = nil, now: Date) {
         backoff.withLock { _ = $0.record(.success, files: files, now: now.timeIntervalSince1970, random: 0) }
         alerts.withLock { $0.clear() }
+        lastSuccess.withLock { $0 = now }
     }
+
+    /// When a call of this pipe last succeeded (nil: none since the daemon started).
+    var lastSuccessAt: Date? { lastSuccess.withLock { $0 } }
 
     /// How to log a failed call (`AlertLatch`): a problem that needs an operator is an error the first time since
     /// the pipe last succeeded (with `advice` appended), a warning after; any other failure is a warning.

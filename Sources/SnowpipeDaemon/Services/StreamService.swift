@@ -172,6 +172,7 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
             self.continuation = response.nextContinuationToken
             planner.appended(now: context.now().timeIntervalSince1970)
             context.metrics.request(pipe: rule.pipe, operation: "appendRows", status: 200)
+            health.succeeded(now: context.now())
             context.metrics.appended(pipe: rule.pipe, rows: chunk.rows, bytes: chunk.payload.count)
             logger.debug(
                 "appended \(chunk.rows) row(s) through \(token)",
