@@ -1,6 +1,13 @@
 // swift-tools-version:6.2
 import PackageDescription
 
+/// Which build `snowpiped --version` names: the commit this manifest was evaluated at (a release or package build
+/// from a clone), `+changes` when the tree had uncommitted changes.
+let build: String = {
+    guard let git = Context.gitInformation else { return "unknown build" }
+    return "commit " + String(git.currentCommit.prefix(12)) + (git.hasUncommittedChanges ? "+changes" : "")
+}()
+
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
@@ -50,6 +57,9 @@ let package = Package(
             pkgConfig: "libzstd",
             providers: [.apt(["libzstd-dev"])]
         ),
+        // The build's identity for `--version` (a C string set from the manifest; Swift settings carry no values).
+        .target(name: "CBuildInfo", cSettings: [.define("SNOWPIPED_BUILD", to: "\"\(build)\"")]),
+
         // glibc's <malloc.h> (mallopt), for the daemon's memory settings.
         .systemLibrary(name: "CMalloc"),
 
@@ -172,6 +182,7 @@ let package = Package(
         .executableTarget(
             name: "snowpiped",
             dependencies: [
+                "CBuildInfo",
                 "CMalloc",
                 "IngestCore",
                 "Outbox",

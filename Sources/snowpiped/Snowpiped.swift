@@ -1,16 +1,20 @@
 import ArgumentParser
+import CBuildInfo
 import SnowpipeDaemon
 
 /// The `snowpiped` command line: one subcommand per file.
 @main
 struct Snowpiped: AsyncParsableCommand {
-    /// The version reported by `--version` and in the User-Agent.
+    /// The version in the User-Agent and the package.
     static let version = "0.1.0"
+
+    /// What `--version` prints: the version and the build (the commit it was built from).
+    static var versionAndBuild: String { "\(version) (\(String(cString: snowpiped_build())))" }
 
     static let configuration = CommandConfiguration(
         commandName: "snowpiped",
         abstract: "Turns a directory into a reliable entry point to Snowflake (Snowpipe REST API).",
-        version: version,
+        version: versionAndBuild,
         subcommands: [
             RunCommand.self, ReloadCommand.self, StatusCommand.self, RetryCommand.self, BackfillCommand.self,
             CheckCommand.self,

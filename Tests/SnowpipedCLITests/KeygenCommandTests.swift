@@ -88,3 +88,15 @@ struct KeygenCommandTests {
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "keep me")
     }
 }
+
+@Suite("snowpiped --version names the build")
+struct VersionTests {
+    @Test func theVersionNamesTheCommitItWasBuiltFrom() async throws {
+        let result = try await ChildProcess.run(ChildProcess.product("snowpiped"), ["--version"])
+        #expect(result.status == 0)
+        let line = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        // `0.1.0 (commit 0123456789ab)`, `+changes` for an uncommitted tree; `unknown build` outside git.
+        #expect(line.hasPrefix("0.1.0 ("), "\(line)")
+        #expect(line.contains("commit ") || line.contains("unknown build"), "\(line)")
+    }
+}
