@@ -149,7 +149,8 @@ public enum Daemon {
             services.append(MetricsEndpoint.service(settings: settings, context: context, logger: logger))
         }
         let notifier = ServiceNotifier()
-        services.append(SystemdService(context: context, notifier: notifier, clock: clock))
+        services.append(
+            SystemdService(context: context, notifier: notifier, clock: clock) { signals.stopRequested })
         services.append(
             WatchService(context: context, clock: clock) {
                 notifier.ready(

@@ -25,9 +25,8 @@ public struct ServiceNotifier: Sendable {
     /// Keep-alive for `WatchdogSec=`.
     public func watchdog() { send(["WATCHDOG=1"]) }
 
-    /// A configuration reload has begun: said in STATUS only. `RELOADING=1` is for `Type=notify-reload` (systemd
-    /// 253); beside an `ExecReload=` on systemd 252 it races with `READY=1` (when READY=1 arrives before the reload
-    /// command has exited, the manager waits for another until its timeout, then kills the service).
+    /// A configuration reload has begun: said in STATUS only (`RELOADING=1` belongs to `Type=notify-reload`, systemd
+    /// 253; with `ExecReload=` the manager tracks the reload by that command).
     public func reloading() { send(["STATUS=reloading the configuration"]) }
 
     /// Shutdown has begun.

@@ -164,7 +164,8 @@ scrape | grep -q '^snowpiped_files{pipe="TRY_DB.PUBLIC.ORDERS_PIPE",state="LOADE
 cp $CONFIG /tmp/metrics.yaml
 printf 'batching:\n  max_files: 0\n' >>$CONFIG
 systemctl reload snowpiped 2>/tmp/reload.err && fail "systemctl reload accepted an invalid configuration"
-[ "$(systemctl is-active snowpiped)" = active ] || fail "an invalid reload stopped the service"
+[ "$(systemctl is-active snowpiped)" = active ] ||
+    fail "an invalid reload stopped the service: $(systemctl show -p ActiveState,SubState,Result,ReloadResult,MainPID snowpiped) $(cat /tmp/reload.err)"
 journalctl -u snowpiped --no-pager | grep -q "batching.max_files" || journalctl --no-pager -n 30 | grep -q "batching.max_files" ||
     fail "the refusal does not name batching.max_files"
 cp /tmp/metrics.yaml $CONFIG

@@ -13,11 +13,18 @@ final class SystemdService<C: Clock>: Service where C.Duration == Duration {
     let context: DaemonContext
     let notifier: ServiceNotifier
     let clock: C
+    /// True when the daemon itself is stopping, false when only this configuration's services are drained for a
+    /// reload: `STOPPING=1` during a reload would make systemd wait for an exit that never comes, then kill it.
+    let daemonStopping: @Sendable () -> Bool
 
-    init(context: DaemonContext, notifier: ServiceNotifier = ServiceNotifier(), clock: C) {
+    init(
+        context: DaemonContext, notifier: ServiceNotifier = ServiceNotifier(), clock: C,
+        daemonStopping: @escaping @Sendable () -> Bool = { true }
+    ) {
         self.context = context
         self.notifier = notifier
         self.clock = clock
+        self.daemonStopping = daemonStopping
     }
 
     func run() async throws {
@@ -46,6 +53,10 @@ final class SystemdService<C: Clock>: Service where C.Duration == Duration {
                 try? await self.clock.sleep(for: tick)
             }
         }
-        notifier.stopping(status: "stopping: finishing in-flight work (all state is durable)")
+        if daemonStopping() {
+            notifier.stopping(status: "stopping: finishing in-flight work (all state is durable)")
+        } else {
+            notifier.status("reloading the configuration: finishing in-flight work (all state is durable)")
+        }
     }
 }
