@@ -2,6 +2,7 @@ import Foundation
 import IngestCore
 import Outbox
 import Prometheus
+import Synchronization
 
 /// The daemon's Prometheus instruments (`snowpiped_` names, base units, `_total` counters), one registry per
 /// daemon. Services count events as they happen; the gauges that describe the outbox (files by state, oldest
@@ -12,6 +13,8 @@ import Prometheus
 public final class DaemonMetrics: Sendable {
     /// The registry the endpoint renders.
     public let registry = PrometheusCollectorRegistry()
+    /// `finished`'s instruments by pipe and status.
+    private let finishedInstruments = Mutex<[String: (Counter, ValueHistogram)]>([:])
 
     public init() {}
 
@@ -172,12 +175,22 @@ public final class DaemonMetrics: Sendable {
 
     /// A file reached its final status.
     func finished(_ file: FileRecord) {
-        registry.makeCounter(
-            descriptor: Self.filesFinishedTotal, labels: [("pipe", file.pipe), ("status", file.state.rawValue)]
-        ).increment()
-        registry.makeValueHistogram(
-            descriptor: Self.finalLatencySeconds, labels: [("pipe", file.pipe)], buckets: Self.latencyBuckets
-        ).record(max(0, (file.finishedAt ?? Date()).timeIntervalSince(file.discoveredAt)))
+        // Once per file, at burst rates: the instruments are looked up in the registry once per (pipe, status)
+        // (a registry lookup validates the name and labels each time).
+        let (counter, histogram) = finishedInstruments.withLock { cache in
+            let key = file.pipe + "\u{0}" + file.state.rawValue
+            if let known = cache[key] { return known }
+            let made = (
+                registry.makeCounter(
+                    descriptor: Self.filesFinishedTotal, labels: [("pipe", file.pipe), ("status", file.state.rawValue)]),
+                registry.makeValueHistogram(
+                    descriptor: Self.finalLatencySeconds, labels: [("pipe", file.pipe)], buckets: Self.latencyBuckets)
+            )
+            cache[key] = made
+            return made
+        }
+        counter.increment()
+        histogram.record(max(0, (file.finishedAt ?? Date()).timeIntervalSince(file.discoveredAt)))
     }
 
     // MARK: Snowflake calls
