@@ -36,6 +36,10 @@ struct MetricsEndpointTests {
             #expect(Self.value(first, "snowpiped_files_finished_total{\(pipe),status=\"LOADED\"}") == nil)
             for index in 0..<3 { harness.dropCSV("m\(index).csv", firstID: index, rows: 2, renameIn: true) }
             try await DaemonHarness.waitUntil("the files are LOADED") { try await states(harness)["LOADED"] == 3 }
+            // The outbox gauges are read at most every 10 s; the counters move at once.
+            try await DaemonHarness.waitUntil("the outbox gauges are read again") {
+                Self.value(try await Self.get(url).1, "snowpiped_files{\(pipe),state=\"LOADED\"}") == 3
+            }
             let (_, scrape) = try await Self.get(url)
             #expect(Self.value(scrape, "snowpiped_files_discovered_total{\(pipe)}") == 3)
             #expect(Self.value(scrape, "snowpiped_files_submitted_total{\(pipe)}") == 3)

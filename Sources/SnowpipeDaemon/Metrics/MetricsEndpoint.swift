@@ -40,8 +40,10 @@ enum MetricsEndpoint {
             logger: quiet)
     }
 
-    /// Reads the outbox gauges; a failed read keeps the previous values (the scrape still answers).
+    /// Reads the outbox gauges, at most every `DaemonMetrics.refreshInterval` (between two reads a scrape gets the
+    /// last values); a failed read keeps the previous values (the scrape still answers).
     static func refresh(_ context: DaemonContext) async {
+        guard context.metrics.refreshDue(now: context.now()) else { return }
         guard let summaries = try? await context.outbox.summary(), let ages = try? await context.outbox.ages() else {
             return
         }
