@@ -63,13 +63,17 @@ extension Outbox {
             for row in try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT pipe, MIN(discovered_at) AS oldest FROM files
-                    WHERE state IN ('pending', 'submitted') GROUP BY pipe
+                    SELECT pipe, MIN(discovered_at) AS oldest,
+                        MIN(CASE WHEN state = 'pending' THEN discovered_at END) AS oldest_pending,
+                        MIN(CASE WHEN state = 'submitted' THEN discovered_at END) AS oldest_submitted
+                    FROM files WHERE state IN ('pending', 'submitted') GROUP BY pipe
                     """)
             {
                 let pipe: String = row["pipe"]
-                let oldest: Double? = row["oldest"]
-                byPipe[pipe]?.oldestUnfinished = oldest.map { Date(timeIntervalSince1970: $0) }
+                func date(_ column: String) -> Date? { (row[column] as Double?).map(Date.init(timeIntervalSince1970:)) }
+                byPipe[pipe]?.oldestUnfinished = date("oldest")
+                byPipe[pipe]?.oldestPending = date("oldest_pending")
+                byPipe[pipe]?.oldestSubmitted = date("oldest_submitted")
             }
             for row in try Row.fetchAll(
                 db,
@@ -160,34 +164,7 @@ extension Outbox {
     }
 }
 
-/// When the oldest file of a pipe that waits for Snowflake was discovered.
-public struct PipeAges: Sendable, Equatable {
-    public var pipe: String
-    /// The oldest pending file (not yet accepted by insertFiles, or not yet streamed).
-    public var oldestPending: Date?
-    /// The oldest submitted file (accepted, final status not known yet).
-    public var oldestSubmitted: Date?
-}
-
 extension Outbox {
-    /// Per pipe, the discovery instants of its oldest pending and oldest submitted files.
-    public func ages() async throws(OutboxError) -> [PipeAges] {
-        try await read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT pipe, MIN(CASE WHEN state = 'pending' THEN discovered_at END),
-                        MIN(CASE WHEN state = 'submitted' THEN discovered_at END)
-                    FROM files WHERE state IN ('pending', 'submitted') GROUP BY pipe
-                    """
-            ).map { row in
-                PipeAges(
-                    pipe: row[0], oldestPending: (row[1] as Double?).map(Date.init(timeIntervalSince1970:)),
-                    oldestSubmitted: (row[2] as Double?).map(Date.init(timeIntervalSince1970:)))
-            }
-        }
-    }
-
     /// Bytes of the database file and its write-ahead log.
     public var sizeOnDisk: Int64 {
         [path, path + "-wal"].reduce(0) { total, file in

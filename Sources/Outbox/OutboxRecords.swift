@@ -177,6 +177,10 @@ public struct PipeSummary: Sendable, Equatable, Codable {
     public var counts: [String: Int]
     /// When the oldest unfinished (pending or submitted) file was discovered.
     public var oldestUnfinished: Date?
+    /// When the oldest pending file (not yet accepted by insertFiles, or not yet streamed) was discovered.
+    public var oldestPending: Date? = nil
+    /// When the oldest submitted file (accepted, final status not known yet) was discovered.
+    public var oldestSubmitted: Date? = nil
     /// Upload rules: why uploads to the pipe's stage are failing now, and since when (nil when they work).
     public var uploadProblem: String? = nil
     public var uploadProblemSince: Date? = nil

@@ -72,7 +72,6 @@ struct StatusCommand: AsyncParsableCommand {
     private func showSummary(outbox: Outbox) async throws {
         let summaries = try await outbox.summary()
         let problems = try await outbox.recentProblems(limit: 10)
-        let ages = Dictionary(try await outbox.ages().map { ($0.pipe, $0) }, uniquingKeysWith: { first, _ in first })
         let latencies = try await outbox.finalLatencies(since: Date().addingTimeInterval(-3600))
         if json {
             let object: [String: Any] = [
@@ -87,10 +86,8 @@ struct StatusCommand: AsyncParsableCommand {
                         entry["submitProblem"] = problem
                         entry["submitProblemSince"] = summary.submitProblemSince.map(Self.iso)
                     }
-                    if let oldest = ages[summary.pipe]?.oldestPending { entry["oldestPending"] = Self.iso(oldest) }
-                    if let oldest = ages[summary.pipe]?.oldestSubmitted {
-                        entry["oldestUnconfirmed"] = Self.iso(oldest)
-                    }
+                    if let oldest = summary.oldestPending { entry["oldestPending"] = Self.iso(oldest) }
+                    if let oldest = summary.oldestSubmitted { entry["oldestUnconfirmed"] = Self.iso(oldest) }
                     if let last = summary.lastSuccessAt { entry["lastSuccessfulCall"] = Self.iso(last) }
                     if let until = summary.backoffUntil, until > Date() {
                         entry["backoffUntil"] = Self.iso(until)
@@ -120,7 +117,7 @@ struct StatusCommand: AsyncParsableCommand {
             if let oldest = summary.oldestUnfinished {
                 print("  oldest unfinished: \(Self.age(of: oldest)) ago (\(Self.iso(oldest)))")
             }
-            if let oldest = ages[summary.pipe]?.oldestSubmitted {
+            if let oldest = summary.oldestSubmitted {
                 print("  oldest unconfirmed (accepted, no final status): \(Self.age(of: oldest)) ago")
             }
             if let last = summary.lastSuccessAt {

@@ -289,20 +289,16 @@ public final class DaemonMetrics: Sendable {
     // MARK: The outbox, read at each scrape
 
     /// Sets the outbox gauges from `snapshot` (per pipe) at `now`.
-    func refresh(_ snapshot: [PipeSummary], ages: [PipeAges], outboxBytes: Int64, settling: Int, now: Date) {
+    func refresh(_ snapshot: [PipeSummary], outboxBytes: Int64, settling: Int, now: Date) {
         for summary in snapshot {
             for state in FileState.allCases {
                 registry.makeGauge(descriptor: Self.files, labels: [("pipe", summary.pipe), ("state", state.rawValue)])
                     .set(Double(summary.counts[state.rawValue] ?? 0))
             }
-        }
-        let byPipe = Dictionary(ages.map { ($0.pipe, $0) }, uniquingKeysWith: { first, _ in first })
-        for summary in snapshot {
-            let age = byPipe[summary.pipe]
             registry.makeGauge(descriptor: Self.oldestPendingAgeSeconds, labels: [("pipe", summary.pipe)]).set(
-                age?.oldestPending.map { max(0, now.timeIntervalSince($0)) } ?? 0)
+                summary.oldestPending.map { max(0, now.timeIntervalSince($0)) } ?? 0)
             registry.makeGauge(descriptor: Self.oldestUnconfirmedAgeSeconds, labels: [("pipe", summary.pipe)]).set(
-                age?.oldestSubmitted.map { max(0, now.timeIntervalSince($0)) } ?? 0)
+                summary.oldestSubmitted.map { max(0, now.timeIntervalSince($0)) } ?? 0)
         }
         registry.makeGauge(descriptor: Self.outboxBytes)
             .set(Double(outboxBytes))

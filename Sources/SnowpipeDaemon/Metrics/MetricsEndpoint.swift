@@ -44,11 +44,9 @@ enum MetricsEndpoint {
     /// last values); a failed read keeps the previous values (the scrape still answers).
     static func refresh(_ context: DaemonContext) async {
         guard context.metrics.refreshDue(now: context.now()) else { return }
-        guard let summaries = try? await context.outbox.summary(), let ages = try? await context.outbox.ages() else {
-            return
-        }
+        guard let summaries = try? await context.outbox.summary() else { return }
         context.metrics.refresh(
-            summaries, ages: ages, outboxBytes: context.outbox.sizeOnDisk,
+            summaries, outboxBytes: context.outbox.sizeOnDisk,
             settling: context.settling.withLock { $0 }, now: context.now())
     }
 }
