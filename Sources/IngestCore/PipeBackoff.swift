@@ -127,6 +127,17 @@ public struct PipeBackoff: Sendable, Equatable {
     }
 }
 
+extension PipeBackoff.Decision {
+    /// The instant the pipe may call again after this decision; nil when nothing waits (a success, a renewal
+    /// resent at once, a split or a rejected file: the next call goes when the batcher is ready).
+    public var resumeAt: Double? {
+        switch self {
+        case .retry(let at), .refused(let at), .paused(let at), .pipeRefused(let at): return at
+        case .done, .renewTokenAndRetry, .splitBatch, .rejectFile: return nil
+        }
+    }
+}
+
 extension Duration {
     /// The duration in seconds.
     public var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }

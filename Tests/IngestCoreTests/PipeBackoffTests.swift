@@ -97,3 +97,20 @@ struct PipeBackoffTests {
         #expect(RetryPolicy.parseRetryAfter(nil) == nil)
     }
 }
+
+@Suite("A backoff decision says when the pipe may call again")
+struct BackoffDecisionResumeTests {
+    @Test(arguments: [
+        (PipeBackoff.Decision.retry(at: 5), 5.0 as Double?),
+        (.refused(retryAt: 6), 6),
+        (.paused(until: 7), 7),
+        (.pipeRefused(until: 8), 8),
+        (.done, nil),
+        (.renewTokenAndRetry, nil),
+        (.splitBatch, nil),
+        (.rejectFile, nil),
+    ])
+    func resumeAt(decision: PipeBackoff.Decision, expected: Double?) {
+        #expect(decision.resumeAt == expected)
+    }
+}

@@ -108,11 +108,8 @@ final class BatcherService<C: Clock>: Service where C.Duration == Duration {
         let now = context.now()
         let decision = health.record(error, files: batch.files.count, now: now, random: context.random())
         context.metrics.request(pipe: pipe, operation: "insertFiles", status: error.status)
-        switch decision {
-        case .retry(let until), .refused(let until), .paused(let until), .pipeRefused(let until):
+        if let until = decision.resumeAt {
             context.metrics.backedOff(pipe: pipe, seconds: until - now.timeIntervalSince1970)
-        case .splitBatch, .rejectFile, .renewTokenAndRetry, .done:
-            break
         }
         switch decision {
         case .splitBatch:
@@ -146,22 +143,21 @@ final class BatcherService<C: Clock>: Service where C.Duration == Duration {
             try await showPause(error, problemShown: &problemShown)
         case .paused(let until):
             planner.batchFormed()
-            let (level, advice) = health.alert(error)
+            let (level, note) = health.alert(error)
             logger.log(
                 level: level,
                 Logger.Message(
                     stringLiteral: "\(error.description); submissions to this pipe are paused for "
-                        + "\(Int(until - now.timeIntervalSince1970)) s, other pipes continue. \(advice)"))
+                        + "\(Int(until - now.timeIntervalSince1970)) s, other pipes continue\(note)"))
             try await showPause(error, problemShown: &problemShown)
         case .retry(let at), .refused(let at):
             planner.batchFormed()
-            let (level, advice) = health.alert(error)
+            let (level, note) = health.alert(error)
             logger.log(
                 level: level,
                 Logger.Message(
                     stringLiteral: "insertFiles failed (\(error.description)); retrying the same batch in "
-                        + String(format: "%.1f", at - now.timeIntervalSince1970) + " s"
-                        + (advice.isEmpty ? "" : ". \(advice)")),
+                        + String(format: "%.1f", at - now.timeIntervalSince1970) + " s" + note),
                 metadata: ["snowpipe.request_id": "\(batch.requestID)", "batch.size": "\(batch.files.count)"])
         case .renewTokenAndRetry, .done:
             // The client renews the token itself before a 401 reaches here; resend at once.

@@ -39,8 +39,9 @@ final class PipeHealth: Sendable {
     var lastSuccessAt: Date? { lastSuccess.withLock { $0 } }
 
     /// How to log a failed call (`AlertLatch`): a problem that needs an operator is an error the first time since
-    /// the pipe last succeeded (with `advice` appended), a warning after; any other failure is a warning.
-    func alert(_ error: SnowpipeError) -> (level: Logger.Level, advice: String) {
+    /// the pipe last succeeded, a warning after, and `note` (to append to the line) says what to do; any other
+    /// failure is a warning with an empty note.
+    func alert(_ error: SnowpipeError) -> (level: Logger.Level, note: String) {
         guard let problem = AlertLatch.problem(status: error.status, tokenRenewed: error.renewedToken) else {
             return (.warning, "")
         }
@@ -57,8 +58,8 @@ final class PipeHealth: Sendable {
                 + "default role lacks OPERATE and MONITOR on it: `snowpiped check` says which"
         }
         return first
-            ? (.error, advice + "; logged as an error once, then as warnings until a call succeeds")
-            : (.warning, "still: " + advice)
+            ? (.error, ". " + advice + "; logged as an error once, then as warnings until a call succeeds")
+            : (.warning, ". still: " + advice)
     }
 
     /// A failure the caller mends by repeating its work later (an upload round): the next attempt is not before

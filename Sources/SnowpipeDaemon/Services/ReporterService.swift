@@ -138,20 +138,15 @@ final class ReporterService<C: Clock>: Service where C.Duration == Duration {
 
     private func backOff(_ error: SnowpipeError) {
         let now = context.now()
-        let until: Double
-        switch health.record(error, now: now, random: context.random()) {
-        case .retry(let at), .refused(let at), .paused(let at), .pipeRefused(let at): until = at
-        case .renewTokenAndRetry, .done, .splitBatch, .rejectFile: until = now.timeIntervalSince1970
-        }
+        let until = health.record(error, now: now, random: context.random()).resumeAt ?? now.timeIntervalSince1970
         context.metrics.request(pipe: pipe, operation: error.operation, status: error.status)
         context.metrics.backedOff(pipe: pipe, seconds: until - now.timeIntervalSince1970)
-        let (level, advice) = health.alert(error)
+        let (level, note) = health.alert(error)
         logger.log(
             level: level,
             Logger.Message(
                 stringLiteral: "\(error.description); retrying in "
-                    + String(format: "%.1f", until - now.timeIntervalSince1970) + " s"
-                    + (advice.isEmpty ? "" : ". \(advice)")))
+                    + String(format: "%.1f", until - now.timeIntervalSince1970) + " s" + note))
     }
 
     static func loadReport(_ entry: FileLoadReport) -> LoadReport {

@@ -317,19 +317,18 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
         case .renewToken:
             _ = try? await client.exchange(pipe: rule.pipe)
         case .retry(let at):
-            let (level, advice) = health.alert(error)
+            let (level, note) = health.alert(error)
             logger.log(
                 level: level,
                 Logger.Message(
-                    stringLiteral: "\(error.description); retrying in \(String(format: "%.1f", at - now)) s"
-                        + (advice.isEmpty ? "" : ". \(advice)")))
+                    stringLiteral: "\(error.description); retrying in \(String(format: "%.1f", at - now)) s\(note)"))
         case .paused(let until):
-            let (level, advice) = health.alert(error)
+            let (level, note) = health.alert(error)
             logger.log(
                 level: level,
                 Logger.Message(
-                    stringLiteral: "\(error.description); streaming to this pipe is paused for \(Int(until - now)) s. "
-                        + advice))
+                    stringLiteral: "\(error.description); streaming to this pipe is paused for \(Int(until - now)) s"
+                        + note))
         }
     }
 }
