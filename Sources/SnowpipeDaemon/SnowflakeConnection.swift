@@ -76,21 +76,22 @@ public final class SnowflakeConnection: Sendable {
 
     /// A client over this connection.
     public func client(retrying: SnowpipeClient.Retrying, version: String) -> SnowpipeClient {
-        let tokens = self.tokens
-        return SnowpipeClient(
-            endpoint: endpoint, transport: transport,
-            tokens: TokenSource(current: { try await tokens.token() }, renew: { try await tokens.renew() }),
-            retrying: retrying, version: version)
+        client(tokens: tokens, retrying: retrying, version: version)
     }
 
     /// A client that signs with `key` only (never the other key of a rotation): for `check`, which asks
     /// Snowflake about each key.
     public func client(signingWith key: PrivateKey, version: String) -> SnowpipeClient {
-        let tokens = TokenCache(key: key, account: settings.account, user: settings.user)
-        return SnowpipeClient(
+        client(
+            tokens: TokenCache(key: key, account: settings.account, user: settings.user),
+            retrying: .init(maximumAttempts: 1), version: version)
+    }
+
+    private func client(tokens: TokenCache, retrying: SnowpipeClient.Retrying, version: String) -> SnowpipeClient {
+        SnowpipeClient(
             endpoint: endpoint, transport: transport,
             tokens: TokenSource(current: { try await tokens.token() }, renew: { try await tokens.renew() }),
-            retrying: .init(maximumAttempts: 1), version: version)
+            retrying: retrying, version: version)
     }
 
     /// A Snowpipe Streaming client over this connection (its key-pair JWTs for the account host).
