@@ -92,13 +92,16 @@ public enum Backfill {
 
     /// The stage paths of the pipe's load history over the 14 days Snowpipe remembers, paged on `rangeEndTime`.
     static func loadHistory(pipe: String, client: SnowpipeClient, now: Date) async throws -> Set<String> {
-        var start = SnowpipeTimestamp.format(seconds: now.timeIntervalSince1970 - SnowpipeLimits.loadMetadataSeconds)
+        // The reporter's paging rules (`HistoryScan`): on `rangeEndTime` while incomplete, until a page stands still.
+        var scan = HistoryScan(
+            from: now.timeIntervalSince1970 - SnowpipeLimits.loadMetadataSeconds, resumingAt: nil,
+            advancesCursor: false, 10_000)
         var paths = Set<String>()
-        for _ in 0..<10_000 {
-            let page = try await client.loadHistoryScan(pipe: pipe, start: start, end: nil)
+        var more = true
+        while more {
+            let page = try await client.loadHistoryScan(pipe: pipe, start: scan.start, end: nil)
             paths.formUnion(page.files.map(\.path))
-            guard page.completeResult == false, let next = page.rangeEndTime, next != start else { break }
-            start = next
+            more = scan.pageRead(rangeEndTime: page.rangeEndTime, completeResult: page.completeResult)
         }
         return paths
     }
