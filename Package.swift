@@ -203,6 +203,7 @@ let package = Package(
             name: "TestSupport",
             dependencies: [
                 "Codecs",
+                "FileWatching",
                 "IngestCore",
                 "SnowflakeAuth",
                 "SnowpipeEmulator",
@@ -258,7 +259,8 @@ let package = Package(
         .testTarget(
             name: "SnowpipeDaemonTests",
             dependencies: [
-                "Codecs", "IngestCore", "Outbox", "SnowflakeAuth", "SnowpipeAPI", "SnowpipeDaemon", "SnowpipeEmulator",
+                "Codecs", "FileWatching", "IngestCore", "Outbox", "SnowflakeAuth", "SnowpipeAPI", "SnowpipeDaemon",
+                "SnowpipeEmulator",
                 "StageStorage", "TestSupport", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

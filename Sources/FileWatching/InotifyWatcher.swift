@@ -9,19 +9,9 @@ import Synchronization
 /// Masks: `IN_CLOSE_WRITE` and `IN_MOVED_TO` for files (a file is taken when complete), `IN_CREATE` /
 /// `IN_MOVED_TO` with `IN_ISDIR` for new directories, `IN_DELETE_SELF` / `IN_MOVE_SELF` / `IN_UNMOUNT` for
 /// lost roots, `IN_Q_OVERFLOW` for lost events.
-public final class InotifyWatcher: Sendable {
-    /// One watched tree.
-    public struct Root: Sendable, Equatable {
-        public var path: String
-        public var recursive: Bool
-        public var filter: GlobFilter
-
-        public init(path: String, recursive: Bool, filter: GlobFilter) {
-            self.path = path
-            self.recursive = recursive
-            self.filter = filter
-        }
-    }
+public final class InotifyWatcher: WatchEventSource {
+    /// One watched tree (kept under this name for callers of the concrete watcher).
+    public typealias Root = WatchRoot
 
     private struct Watch {
         var path: String

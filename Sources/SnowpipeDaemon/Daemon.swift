@@ -152,12 +152,14 @@ public enum Daemon {
         services.append(
             SystemdService(context: context, notifier: notifier, clock: clock) { signals.stopRequested })
         services.append(
-            WatchService(context: context, clock: clock) {
-                notifier.ready(
-                    status: "watching \(configuration.watches.count) director(y/ies) for "
-                        + configuration.pipes.joined(separator: ", "))
-                onReady()
-            })
+            WatchService(
+                context: context, clock: clock,
+                onReady: {
+                    notifier.ready(
+                        status: "watching \(configuration.watches.count) director(y/ies) for "
+                            + configuration.pipes.joined(separator: ", "))
+                    onReady()
+                }))
         var groupConfiguration = ServiceGroupConfiguration(
             services: services.map { .init(service: $0) }, gracefulShutdownSignals: [], logger: logger)
         groupConfiguration.maximumGracefulShutdownDuration = shutdownGrace

@@ -38,7 +38,8 @@ final class ServiceRig: Sendable {
     /// stream-mode one on `streamPipe` (NDJSON), driven by the stream sender instead of the batcher and reporter.
     init(
         lingerMilliseconds: Int = 100, maxFiles: Int = 5000, pollSeconds: Double = 5, deadlineMinutes: Double = 60,
-        loadDelaySeconds: Double = 1, ruleExtra: String = "", streaming: Bool = false, warnAfterMinutes: Double = 30
+        loadDelaySeconds: Double = 1, ruleExtra: String = "", streaming: Bool = false, warnAfterMinutes: Double = 30,
+        settings: String = ""
     ) throws {
         fixture = try EmulatorFixture {
             $0.loadDelaySeconds = loadDelaySeconds
@@ -69,6 +70,7 @@ final class ServiceRig: Sendable {
               poll_seconds: \(pollSeconds)
               deadline_minutes: \(deadlineMinutes)
               warn_after_minutes: \(warnAfterMinutes)
+            \(settings)
             """, file: "rig.yaml")
         try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
         outbox = try Outbox(path: configuration.databasePath)
@@ -100,10 +102,13 @@ final class ServiceRig: Sendable {
     /// How many services sleep when all are idle.
     var serviceCount: Int { started.withLock { $0 } }
 
-    /// Starts the batcher and the reporter, and with `actions` the after-load actions too (a restarted daemon: same
-    /// outbox, fresh services).
-    func start(actions: Bool = false, health: Bool = false) {
+    /// Starts the batcher and the reporter, with `actions` the after-load actions too, and with `watcher` the
+    /// watcher service on that scripted event source (a restarted daemon: same outbox, fresh services).
+    func start(actions: Bool = false, health: Bool = false, watcher: ScriptedWatchEvents? = nil) {
         var services: [any Service] = []
+        if let watcher {
+            services.append(WatchService(context: context, clock: clock, eventSource: watcher.factory))
+        }
         for rule in configuration.watches {
             if let stream = rule.stream {
                 services.append(
@@ -167,6 +172,12 @@ final class ServiceRig: Sendable {
         return await fixture.emulator.statistics().apiRequests - before
     }
 
+    /// Runs the services for `duration` of virtual time, never jumping past its end (a test acts at that instant).
+    func advance(by duration: Duration) async throws {
+        let end = elapsed + duration
+        try await run(until: "\(duration) of virtual time passed", stoppingAt: end) { elapsed >= end }
+    }
+
     /// The virtual time passed since the start.
     var elapsed: Duration { clock.now.offset }
 
@@ -179,7 +190,8 @@ final class ServiceRig: Sendable {
     /// sleep, the clocks (daemon and emulator) jump to the earliest deadline. Fails after 30 s of real time or
     /// when the next deadline lies beyond `limit` of virtual time.
     func run(
-        until what: String, limit: Duration = .seconds(86_400), _ condition: () async throws -> Bool
+        until what: String, limit: Duration = .seconds(86_400), stoppingAt stop: Duration? = nil,
+        _ condition: () async throws -> Bool
     ) async throws {
         let real = ContinuousClock()
         let deadline = real.now + .seconds(30)
@@ -189,8 +201,9 @@ final class ServiceRig: Sendable {
         while try await condition() == false {
             guard real.now < deadline else { throw RigError("\(what): still not true after 30 s of real time") }
             quiet = clock.sleeperCount >= serviceCount ? quiet + 1 : 0
-            if quiet >= 3, let next = clock.nextDeadline {
+            if quiet >= 3, var next = clock.nextDeadline {
                 quiet = 0
+                if let stop, stop < next.offset { next = clock.now.advanced(by: stop - clock.now.offset) }
                 guard next.offset <= limit else {
                     throw RigError("\(what): not true within \(limit) of virtual time (next wake at \(next.offset))")
                 }

@@ -27,9 +27,17 @@ final class WatchService<C: Clock>: Service where C.Duration == Duration {
     /// Paths already reported as held by another pipe's history (rescans find them again; one warning is enough).
     private let heldReported = Mutex<Set<String>>([])
 
-    init(context: DaemonContext, clock: C, onReady: @escaping @Sendable () -> Void = {}) {
+    /// Where file-system events come from: inotify, or a scripted source on the rig.
+    let eventSource: WatchEventSourceFactory
+
+    init(
+        context: DaemonContext, clock: C,
+        eventSource: @escaping WatchEventSourceFactory = { try InotifyWatcher(roots: $0) },
+        onReady: @escaping @Sendable () -> Void = {}
+    ) {
         self.context = context
         self.clock = clock
+        self.eventSource = eventSource
         classifier = FileClassifier(rules: context.configuration.watches)
         self.onReady = onReady
     }
@@ -41,9 +49,9 @@ final class WatchService<C: Clock>: Service where C.Duration == Duration {
 
     func run() async throws {
         let rules = context.configuration.watches
-        let watcher = try InotifyWatcher(
-            roots: rules.indices.map {
-                InotifyWatcher.Root(
+        let watcher = try eventSource(
+            rules.indices.map {
+                WatchRoot(
                     path: rules[$0].directory, recursive: rules[$0].recursive, filter: classifier.filters[$0])
             })
         watcher.start()
@@ -63,7 +71,7 @@ final class WatchService<C: Clock>: Service where C.Duration == Duration {
         }
     }
 
-    private func loop(watcher: InotifyWatcher, inbox: Inbox) async {
+    private func loop(watcher: any WatchEventSource, inbox: Inbox) async {
         let rules = context.configuration.watches
         var schedule = WatchSchedule(
             periodicScan: context.configuration.scanning.periodicSeconds, now: context.now().timeIntervalSince1970)

@@ -1,0 +1,43 @@
+import FileWatching
+import Synchronization
+
+/// A `WatchEventSource` a test drives by hand: `emit` hands the watcher service a batch as inotify would, and
+/// `arm` only records which roots were armed (the scans of the service still read the real directories). With
+/// it the watcher runs on a manual clock: settle periods, periodic scans and lost roots take virtual time.
+public final class ScriptedWatchEvents: WatchEventSource {
+    public let events: AsyncStream<[WatchEvent]>
+    private let continuation: AsyncStream<[WatchEvent]>.Continuation
+    private let armed = Mutex<[Int]>([])
+    private let roots = Mutex<[WatchRoot]>([])
+
+    public init() {
+        (events, continuation) = AsyncStream.makeStream(of: [WatchEvent].self, bufferingPolicy: .unbounded)
+    }
+
+    /// The factory the watcher service takes; every call returns this source and remembers the roots.
+    public var factory: WatchEventSourceFactory {
+        { [self] roots in
+            self.roots.withLock { $0 = roots }
+            return self
+        }
+    }
+
+    /// The roots the service asked to watch.
+    public var watchedRoots: [WatchRoot] { roots.withLock { $0 } }
+
+    /// Every `arm(root:)` call, in order.
+    public var armedRoots: [Int] { armed.withLock { $0 } }
+
+    /// Delivers one batch of events.
+    public func emit(_ batch: [WatchEvent]) { continuation.yield(batch) }
+
+    public func start() {}
+
+    public func stop() { continuation.finish() }
+
+    @discardableResult
+    public func arm(root index: Int) -> [String] {
+        armed.withLock { $0.append(index) }
+        return []
+    }
+}
