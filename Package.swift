@@ -151,6 +151,7 @@ let package = Package(
             name: "SnowpipeEmulator",
             dependencies: [
                 "Codecs",
+                "HTTPSeam",
                 "StageStorage",
                 "SnowpipeHTTPClient",
                 "IngestCore",
@@ -204,7 +205,9 @@ let package = Package(
             dependencies: [
                 "Codecs",
                 "FileWatching",
+                "HTTPSeam",
                 "IngestCore",
+                "OpenSSLSupport",
                 "SnowflakeAuth",
                 "SnowpipeEmulator",
                 "SnowpipeAPI",

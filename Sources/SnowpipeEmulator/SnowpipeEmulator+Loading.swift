@@ -23,7 +23,8 @@ extension SnowpipeEmulator {
         let work = due.map { job in (job, pipes[job.pipe]!, policies[job.pipe]!) }
         let threshold = configuration.inProgressThresholdBytes
         let source = StagedObjectSource(
-            storage: configuration.stageStorage, stages: stages, materials: stageMaterials)
+            storage: configuration.stageStorage, stages: stages, materials: stageMaterials,
+            s3: configuration.stageStorage.map(stageS3))
         let results = await Self.execute(work, inProgressThreshold: threshold, source: source)
         let batches = results.filter { $0.insertRows }.map { (table: pipes[$0.job.pipe]!.table, rows: $0.outcome.rows) }
         let finishedAt = clock.now()

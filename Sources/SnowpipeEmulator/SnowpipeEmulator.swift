@@ -1,6 +1,8 @@
 import Foundation
+import HTTPSeam
 import IngestCore
 import Logging
+import SnowpipeHTTPClient
 import StageStorage
 
 /// A local Snowpipe: the `insertFiles` / `insertReport` / `loadHistoryScan` REST API with Snowflake's
@@ -55,11 +57,18 @@ public actor SnowpipeEmulator {
     let stages: [String: StageDefinition]
     /// The encryption material each PUT query handed out, by query id (a loader decrypts with it).
     var stageMaterials: [String: StageEncryptionMaterial] = [:]
+    /// How the emulator reaches its stage storage (S3 and STS): HTTP in production and the end-to-end tests, an
+    /// in-memory S3 on the test rig.
+    let stageTransport: any HTTPTransport
 
-    /// Builds the emulator from its configuration.
+    /// Builds the emulator from its configuration; `stageTransport` replaces HTTP to the stage storage.
     /// - Throws: `ConfigurationError` naming the pipe or user whose definition is wrong.
-    public init(configuration: EmulatorConfiguration, clock: EmulatorClock? = nil, logger: Logger? = nil) throws {
+    public init(
+        configuration: EmulatorConfiguration, clock: EmulatorClock? = nil, logger: Logger? = nil,
+        stageTransport: (any HTTPTransport)? = nil
+    ) throws {
         self.configuration = configuration
+        self.stageTransport = stageTransport ?? AsyncHTTPTransport.sharedBulk
         if let clock {
             self.clock = clock
         } else if let start = configuration.manualClockStart {

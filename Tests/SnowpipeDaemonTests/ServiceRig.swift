@@ -17,6 +17,8 @@ import TestSupport
 /// one that happens.
 final class ServiceRig: Sendable {
     static let pipe = "DB.S.CSV_PIPE"
+    /// The pipe of an upload-mode rig: it loads from the internal stage `DB.S.UP_STAGE` (in `MemoryS3`).
+    static let uploadPipe = "DB.S.UP_PIPE"
 
     let fixture: EmulatorFixture
     let clock: ManualClock
@@ -33,19 +35,48 @@ final class ServiceRig: Sendable {
 
     /// A streaming client over the in-process emulator, for a stream-mode rig.
     let streamingClient: StreamingClient
+    /// A session client (login, PUT) over the in-process emulator, for an upload-mode rig.
+    let sessionClient: SessionClient
+    /// The stage storage of an upload-mode rig.
+    let s3: MemoryS3?
+    /// The rule's pipe.
+    let rulePipe: String
 
     /// `ruleExtra` adds keys to the watch rule (each line indented by four spaces); `streaming` makes the rule a
-    /// stream-mode one on `streamPipe` (NDJSON), driven by the stream sender instead of the batcher and reporter.
+    /// stream-mode one on `streamPipe` (NDJSON), driven by the stream sender instead of the batcher and reporter;
+    /// `upload` makes it an upload-mode one on `uploadPipe`, its internal stage kept in that `MemoryS3`;
+    /// `settings` adds top-level keys.
     init(
         lingerMilliseconds: Int = 100, maxFiles: Int = 5000, pollSeconds: Double = 5, deadlineMinutes: Double = 60,
         loadDelaySeconds: Double = 1, ruleExtra: String = "", streaming: Bool = false, warnAfterMinutes: Double = 30,
-        settings: String = ""
+        settings: String = "", upload: MemoryS3? = nil
     ) throws {
-        fixture = try EmulatorFixture {
+        s3 = upload
+        fixture = try EmulatorFixture(stageTransport: upload) {
             $0.loadDelaySeconds = loadDelaySeconds
             $0.streamingCommitDelaySeconds = 1
+            guard upload != nil else { return }
+            $0.stageStorage = StageStorageSettings(
+                endpoint: "http://127.0.0.1:1", region: "us-east-1", bucket: "sfc-rig", accessKeyID: "ADMIN",
+                secretAccessKey: "admin-secret", roleARN: "arn:aws:iam::123456789012:role/snowflake-put")
+            $0.stages = [StageDefinition(name: "DB.S.UP_STAGE", encryption: .full)]
+            $0.pipes.append(
+                PipeDefinition(
+                    name: Self.uploadPipe, stageDirectory: "", table: "DB.S.T",
+                    columns: [
+                        .init(name: "ID", type: .number), .init(name: "NAME", type: .varchar),
+                        .init(name: "AMOUNT", type: .float),
+                    ],
+                    format: .init(type: .csv, skipHeader: 1), stage: "DB.S.UP_STAGE"))
+            $0.users[0].pipes.append(Self.uploadPipe)
         }
-        let rule = streaming ? "    mode: stream\n    format: ndjson\n" + ruleExtra : ruleExtra
+        rulePipe = streaming ? Self.streamPipe : upload != nil ? Self.uploadPipe : Self.pipe
+        let uploadRule =
+            "    stage:\n      kind: internal\n      name: DB.S.UP_STAGE\n      path: landing\n"
+            + "      endpoint: http://127.0.0.1:1\n"
+        let rule =
+            streaming
+            ? "    mode: stream\n    format: ndjson\n" + ruleExtra : upload != nil ? uploadRule + ruleExtra : ruleExtra
         clock = ManualClock(start: EmulatorFixture.start)
         let keyPath = state.write("key.p8", try TestKeys.primary.pkcs8PEM())
         configuration = try ConfigurationLoader.parse(
@@ -61,7 +92,7 @@ final class ServiceRig: Sendable {
             state_directory: \(state.path)/state
             watch:
               - directory: \(fixture.stage.path)
-                pipe: \(streaming ? Self.streamPipe : Self.pipe)
+                pipe: \(rulePipe)
             \(rule)
             batching:
               max_files: \(maxFiles)
@@ -87,6 +118,10 @@ final class ServiceRig: Sendable {
             transport: EmulatorTransport(fixture.emulator),
             jwt: TokenSource(current: { try await tokens.token() }, renew: { try await tokens.renew() }),
             version: "0.0.0-test", now: { clock.date })
+        sessionClient = SessionClient(
+            endpoint: SnowflakeEndpoint(scheme: "http", host: "127.0.0.1", port: 1),
+            transport: EmulatorTransport(fixture.emulator), account: "myorg-myacct", user: "ingest_user",
+            version: "0.0.0-test", loginToken: { try await tokens.token() })
         let log = self.log
         var logger = Logger(label: "rig") { _ in log }
         logger.logLevel = .info
@@ -114,6 +149,12 @@ final class ServiceRig: Sendable {
                 services.append(
                     StreamService(context: context, rule: rule, settings: stream, client: streamingClient, clock: clock)
                 )
+            } else if let s3, rule.upload != nil {
+                services.append(
+                    UploadService(
+                        context: context, pipe: rule.pipe, session: sessionClient, transport: s3, clock: clock))
+                services.append(BatcherService(context: context, pipe: rule.pipe, clock: clock))
+                services.append(ReporterService(context: context, pipe: rule.pipe, clock: clock))
             } else {
                 services.append(BatcherService(context: context, pipe: rule.pipe, clock: clock))
                 services.append(ReporterService(context: context, pipe: rule.pipe, clock: clock))

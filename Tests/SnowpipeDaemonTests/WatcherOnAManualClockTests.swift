@@ -3,8 +3,8 @@ import Foundation
 import IngestCore
 import Outbox
 import SnowpipeEmulator
-import Testing
 import TestSupport
+import Testing
 
 @testable import SnowpipeDaemon
 

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPSeam
 import SnowflakeAuth
 import SnowpipeEmulator
 
@@ -20,7 +21,15 @@ public struct EmulatorFixture: Sendable {
     public let configuration: EmulatorConfiguration
 
     /// Builds the fixture; `adjust` can change the configuration first.
-    public init(adjust: (inout EmulatorConfiguration) -> Void = { _ in }) throws {
+    /// How the emulator reaches its stage storage (nil: HTTP).
+    let stageTransport: (any HTTPTransport)?
+
+    /// Builds the fixture; `adjust` can change the configuration first; `stageTransport` serves the stage
+    /// storage in memory (`MemoryS3`).
+    public init(
+        stageTransport: (any HTTPTransport)? = nil, adjust: (inout EmulatorConfiguration) -> Void = { _ in }
+    ) throws {
+        self.stageTransport = stageTransport
         let stage = TemporaryDirectory("stage")
         self.stage = stage
         let columns = [
@@ -58,14 +67,14 @@ public struct EmulatorFixture: Sendable {
         adjust(&configuration)
         self.configuration = configuration
         clock = EmulatorClock(manualStart: Self.start)
-        emulator = try SnowpipeEmulator(configuration: configuration, clock: clock)
+        emulator = try SnowpipeEmulator(configuration: configuration, clock: clock, stageTransport: stageTransport)
     }
 
     /// The same fixture with a new emulator built from the same configuration, database and clock: what a
     /// restarted emulator process would be.
     public func restarted() throws -> EmulatorFixture {
         var copy = self
-        copy.emulator = try SnowpipeEmulator(configuration: configuration, clock: clock)
+        copy.emulator = try SnowpipeEmulator(configuration: configuration, clock: clock, stageTransport: stageTransport)
         return copy
     }
 

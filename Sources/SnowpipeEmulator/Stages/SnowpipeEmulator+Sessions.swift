@@ -146,7 +146,7 @@ extension SnowpipeEmulator {
         }
         let credentials: AWSCredentials
         do {
-            credentials = try await Self.stageS3(storage).assumeRole(
+            credentials = try await stageS3(storage).assumeRole(
                 roleARN: storage.roleARN, sessionName: "snowflake-put", credentials: Self.admin(storage))
         } catch {
             logger.error("cannot mint stage credentials", metadata: ["error": "\(error)"])
@@ -216,7 +216,7 @@ extension SnowpipeEmulator {
         AWSCredentials(accessKeyID: storage.accessKeyID, secretAccessKey: storage.secretAccessKey)
     }
 
-    static func stageS3(_ storage: StageStorageSettings) -> S3Client {
-        S3Client(endpoint: storageEndpoint(storage), region: storage.region, transport: AsyncHTTPTransport.sharedBulk)
+    nonisolated func stageS3(_ storage: StageStorageSettings) -> S3Client {
+        S3Client(endpoint: Self.storageEndpoint(storage), region: storage.region, transport: stageTransport)
     }
 }

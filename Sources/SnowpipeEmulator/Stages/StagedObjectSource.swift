@@ -10,16 +10,18 @@ struct StagedObjectSource: Sendable {
     let storage: StageStorageSettings?
     let stages: [String: StageDefinition]
     let materials: [String: StageEncryptionMaterial]
+    /// The client of `storage`.
+    let s3: S3Client?
 
     func fetch(pipe: PipeDefinition, path: String) async -> Result<[UInt8], LoadFailure> {
-        guard let name = pipe.stage, let stage = stages[name.uppercased()], let storage else {
+        guard let name = pipe.stage, let stage = stages[name.uppercased()], let storage, let s3 else {
             return .failure(.system("pipe \(pipe.name) has no stage storage"))
         }
         let key = stage.keyPrefix + pipe.locationPrefix + path
         let location = "s3://\(storage.bucket)/\(stage.keyPrefix)\(pipe.locationPrefix)"
         let object: (body: [UInt8], info: S3ObjectInfo)
         do {
-            object = try await SnowpipeEmulator.stageS3(storage).get(
+            object = try await s3.get(
                 bucket: storage.bucket, key: key, credentials: SnowpipeEmulator.admin(storage))
         } catch let error where error.status == 404 {
             return .failure(
