@@ -236,12 +236,19 @@ final class ServiceRig: Sendable {
     ) async throws {
         let real = ContinuousClock()
         let deadline = real.now + .seconds(30)
-        // All services asleep on three checks in a row (1 ms apart): a service just woken by a signal may still count
+        // All services asleep on three checks in a row (0.1 ms apart): a service just woken by a signal may still count
         // as a sleeper for an instant (its timeout sleep not cancelled yet), and jumping then would skip its work.
+        // The condition may scan the outbox: it is asked before every jump, and every 10 ms while services work.
         var quiet = 0
-        while try await condition() == false {
+        if try await condition() { return }
+        var asked = real.now
+        while true {
             guard real.now < deadline else { throw RigError("\(what): still not true after 30 s of real time") }
             quiet = clock.sleeperCount >= serviceCount ? quiet + 1 : 0
+            if quiet >= 3 || asked.duration(to: real.now) > .milliseconds(10) {
+                if try await condition() { return }
+                asked = real.now
+            }
             if quiet >= 3, var next = clock.nextDeadline {
                 quiet = 0
                 if let stop, stop < next.offset { next = clock.now.advanced(by: stop - clock.now.offset) }
@@ -253,7 +260,7 @@ final class ServiceRig: Sendable {
                 clock.advance(to: next)
             }
             await Task.yield()
-            try await real.sleep(for: .milliseconds(1))
+            try await real.sleep(for: .microseconds(100))
         }
     }
 

@@ -41,7 +41,7 @@ struct ServicesOnAManualClockTests {
         var discovered: [DiscoveredFile] = []
         for index in range {
             let text = "ID,NAME,AMOUNT\n\(index),n,1.5\n"
-            let path = rig.fixture.stage.write("f\(index).csv", text)
+            let path = rig.fixture.stage.create("f\(index).csv", text)
             discovered.append(
                 DiscoveredFile(
                     pipe: ServiceRig.pipe, localPath: path, stagePath: "f\(index).csv", size: Int64(text.utf8.count),
@@ -235,29 +235,32 @@ struct ActionsOnAManualClockTests {
 
 @Suite("The pruner on the manual clock")
 struct PrunerOnAManualClockTests {
-    @Test func rowsBehind5000KeptFilesArePrunedWhenTheirFilesAreGone() async throws {
+    @Test func rowsBehindTwoFullPagesOfKeptFilesArePrunedWhenTheirFilesAreGone() async throws {
         let rig = try ServiceRig()
         let directory = TemporaryDirectory("prune")
         var discovered: [DiscoveredFile] = []
-        for index in 0..<5100 {
-            let path = directory.write("f\(index).csv", "x")
+        var unreadable = 0
+        for index in 0..<150 {
+            let path = directory.create("f\(index).csv", "x")
             var info = stat()
-            #expect(lstat(path, &info) == 0)
+            if lstat(path, &info) != 0 { unreadable += 1 }
             discovered.append(
                 DiscoveredFile(
                     pipe: ServiceRig.pipe, localPath: path, stagePath: "f\(index).csv", size: Int64(info.st_size),
                     mtimeNanoseconds: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
                     rejection: "finished for the test"))
         }
+        #expect(unreadable == 0)
         let rows = try await rig.outbox.record(discovered, now: rig.clock.date)
         try await rig.outbox.actionDone(ids: rows.map(\.id))
-        // The 100 newest files are deleted from disk; the 5000 oldest stay where they were (after_load: keep).
-        for index in 5000..<5100 { try FileManager.default.removeItem(atPath: directory.path + "/f\(index).csv") }
+        // Pages of 50 rows: the 50 newest files are deleted from disk; the 100 oldest (two full pages) stay where
+        // they were (after_load: keep), so a pager that stopped at a page removing nothing would never reach them.
+        for index in 100..<150 { try FileManager.default.removeItem(atPath: directory.path + "/f\(index).csv") }
         rig.clock.advance(by: .seconds(Int64(rig.configuration.retention.finishedDays * 86_400) + 60))
-        let pruner = PrunerService(context: rig.context, clock: rig.clock)
-        #expect(await pruner.pruneOnce() == 100)
+        let pruner = PrunerService(context: rig.context, clock: rig.clock, pageSize: 50)
+        #expect(await pruner.pruneOnce() == 50)
         #expect(await pruner.pruneOnce() == 0)
         let left = try await rig.outbox.summary().first?.counts["REJECTED"]
-        #expect(left == 5000)
+        #expect(left == 100)
     }
 }

@@ -12,10 +12,13 @@ final class PrunerService<C: Clock>: Service where C.Duration == Duration {
 
     let context: DaemonContext
     let clock: C
+    /// Rows read per page (a test makes it small to page past kept files with a few hundred rows).
+    let pageSize: Int
 
-    init(context: DaemonContext, clock: C) {
+    init(context: DaemonContext, clock: C, pageSize: Int = PrunePager.defaultPageSize) {
         self.context = context
         self.clock = clock
+        self.pageSize = pageSize
     }
 
     func run() async throws {
@@ -33,7 +36,7 @@ final class PrunerService<C: Clock>: Service where C.Duration == Duration {
         let cutoff = context.now().addingTimeInterval(-context.configuration.retention.finishedDays * 86_400)
         var deleted = 0
         do {
-            var pager = PrunePager()
+            var pager = PrunePager(pageSize: pageSize)
             while pager.done == false {
                 let candidates = try await context.outbox.finished(
                     before: cutoff, after: pager.after, limit: pager.pageSize)
