@@ -51,8 +51,8 @@ public actor SessionClient {
             "PUT \(Self.quoted("file://" + source)) \(target) SOURCE_COMPRESSION=\(sourceCompression) "
             + "AUTO_COMPRESS=FALSE OVERWRITE=FALSE PARALLEL=1"
         do {
-            let data = try await query(sql)
-            return try PutAnswer.decode(data)
+            let data: PutPayload = try await query(sql)
+            return try PutAnswer(data)
         } catch var error {
             error.operation = "PUT into @\(stage)"
             throw error
@@ -75,31 +75,26 @@ public actor SessionClient {
     public func close() async {
         guard let session else { return }
         self.session = nil
-        _ = try? await exchange(
-            "POST", "/session", query: [("delete", "true")], token: session.token, body: [:])
+        let _: SessionAnswer<IgnoredPayload>? = try? await exchange(
+            "POST", "/session", query: [("delete", "true")], token: session.token, body: LogoutRequest())
     }
 
     /// Runs `sql` in the session: on 390112 the session is renewed once (a failed renewal logs in again); on
     /// 390114 or 390104 (or 390112 after a renewal) it logs in again once; any other refusal is thrown.
-    func query(_ sql: String) async throws(SessionError) -> [String: Any] {
+    func query<Payload: Decodable>(_ sql: String) async throws(SessionError) -> Payload {
         var renewal = CredentialRenewal(canStartOver: true)
         while true {
             if session == nil { try await login() }
             sequence += 1
-            let body: [String: Any] = [
-                "sqlText": sql, "asyncExec": false, "sequenceId": sequence, "isInternal": false,
-                "parameters": [String: Any](), "queryContextDTO": [String: Any](),
-            ]
-            let answer = try await exchange(
+            let answer: SessionAnswer<Payload> = try await exchange(
                 "POST", "/queries/v1/query-request", query: [("requestId", UUID().uuidString.lowercased())],
-                token: session?.token, body: body, accept: "application/json")
-            if answer["success"] as? Bool == true {
-                guard let data = answer["data"] as? [String: Any] else {
-                    throw SessionError(.malformed("no data in a successful answer"))
-                }
+                token: session?.token, body: QueryRequest(sqlText: sql, sequenceId: sequence),
+                accept: "application/json")
+            if answer.success {
+                guard let data = answer.data else { throw SessionError(.malformed("no data in a successful answer")) }
                 return data
             }
-            let code = answer["code"] as? String ?? "?"
+            let code = answer.code ?? "?"
             let refusal: CredentialRenewal.Refusal? =
                 switch code {
                 case "390112": .expired
@@ -112,7 +107,7 @@ public actor SessionClient {
             case .startOver:
                 session = nil
             case .giveUp:
-                throw SessionError(.refused(code: code), message: answer["message"] as? String)
+                throw SessionError(.refused(code: code), message: answer.message)
             }
         }
     }
@@ -125,54 +120,52 @@ public actor SessionClient {
             throw SessionError(.authentication("\(error)"))
         }
         logins += 1
-        let body: [String: Any] = [
-            "data": [
-                "ACCOUNT_NAME": Self.accountName(account), "LOGIN_NAME": user, "AUTHENTICATOR": "SNOWFLAKE_JWT",
-                "TOKEN": token, "CLIENT_APP_ID": Self.clientAppID, "CLIENT_APP_VERSION": Self.clientAppVersion,
-                "CLIENT_ENVIRONMENT": [
-                    "APPLICATION": "snowpiped/\(version)", "OS": "Linux", "OS_VERSION": "", "OCSP_MODE": "FAIL_OPEN",
-                ],
-                "SESSION_PARAMETERS": [String: Any](),
-            ] as [String: Any]
-        ]
-        let answer = try await exchange(
-            "POST", "/session/v1/login-request", query: [("requestId", UUID().uuidString.lowercased())], token: nil,
-            body: body)
-        guard answer["success"] as? Bool == true, let data = answer["data"] as? [String: Any],
-            let sessionToken = data["token"] as? String, let master = data["masterToken"] as? String
-        else {
-            var error = SessionError(
-                .refused(code: answer["code"] as? String ?? "?"), message: answer["message"] as? String)
+        let body = LoginRequest(
+            data: .init(
+                accountName: Self.accountName(account), loginName: user, token: token, clientAppID: Self.clientAppID,
+                clientAppVersion: Self.clientAppVersion,
+                clientEnvironment: .init(application: "\(SnowpipeClient.userAgentProduct)/\(version)")))
+        let answer: SessionAnswer<LoginPayload>
+        do {
+            answer = try await exchange(
+                "POST", "/session/v1/login-request", query: [("requestId", UUID().uuidString.lowercased())],
+                token: nil, body: body)
+        } catch var error {
             error.operation = "login as \(user)"
             throw error
         }
-        session = (sessionToken, master)
+        guard answer.success, let data = answer.data else {
+            var error = SessionError(.refused(code: answer.code ?? "?"), message: answer.message)
+            error.operation = "login as \(user)"
+            throw error
+        }
+        session = (data.token, data.masterToken)
     }
 
     private func renew() async throws(SessionError) {
         guard let current = session else { throw SessionError(.refused(code: "390114")) }
-        let answer = try await exchange(
+        let answer: SessionAnswer<RenewalPayload> = try await exchange(
             "POST", "/session/token-request", query: [("requestId", UUID().uuidString.lowercased())],
-            token: current.master, body: ["oldSessionToken": current.token, "requestType": "RENEW"])
-        guard answer["success"] as? Bool == true, let data = answer["data"] as? [String: Any],
-            let token = data["sessionToken"] as? String
-        else { throw SessionError(.refused(code: answer["code"] as? String ?? "?")) }
-        session = (token, data["masterToken"] as? String ?? current.master)
+            token: current.master, body: RenewalRequest(oldSessionToken: current.token))
+        guard answer.success, let data = answer.data else { throw SessionError(.refused(code: answer.code ?? "?")) }
+        session = (data.sessionToken, data.masterToken ?? current.master)
     }
 
-    /// One HTTP exchange with a JSON body; the JSON object answered.
-    private func exchange(
-        _ method: String, _ path: String, query: [(String, String)], token: String?, body: [String: Any],
+    /// One HTTP exchange with a JSON body; the answer decoded (a 200 that is not the expected JSON is `malformed`).
+    private func exchange<Body: Encodable, Answer: Decodable>(
+        _ method: String, _ path: String, query: [(String, String)], token: String?, body: Body,
         accept: String = "application/snowflake"
-    ) async throws(SessionError) -> [String: Any] {
-        var headers = [
-            ("Content-Type", "application/json"), ("Accept", accept),
-            ("User-Agent", "\(SnowpipeClient.userAgentProduct)/\(version) (Linux; Swift)"),
-        ]
-        if let token { headers.append(("Authorization", "Snowflake Token=\"\(token)\"")) }
-        let encoded = (try? JSONSerialization.data(withJSONObject: body)) ?? Data("{}".utf8)
-        let request = HTTPRequestData(
-            method: method, url: endpoint.url(path: path, query: query), headers: headers, body: Array(encoded))
+    ) async throws(SessionError) -> Answer {
+        let encoded: Data
+        do {
+            encoded = try JSONEncoder().encode(body)
+        } catch {
+            throw SessionError(.malformed("cannot encode the request: \(error)"))
+        }
+        let request = SnowflakeRequest.make(
+            method, url: endpoint.url(path: path, query: query), credential: token.map { .session($0) } ?? .none,
+            userAgent: SnowflakeRequest.userAgent(version: version), accept: accept, contentType: "application/json",
+            body: Array(encoded))
         let response: HTTPResponseData
         do {
             response = try await transport.send(request)
@@ -180,9 +173,10 @@ public actor SessionClient {
             throw SessionError(.transport(error))
         }
         guard response.status == 200 else { throw SessionError(.http(response.status)) }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] else {
-            throw SessionError(.malformed("not a JSON object"))
+        do {
+            return try JSONDecoder().decode(Answer.self, from: Data(response.body))
+        } catch {
+            throw SessionError(.malformed("not the expected JSON: \(error)"))
         }
-        return object
     }
 }

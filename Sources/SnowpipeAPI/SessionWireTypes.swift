@@ -51,20 +51,145 @@ public struct PutAnswer: Sendable, Equatable {
         return (String(location[..<slash]), prefix)
     }
 
-    /// Reads the `data` object of a successful answer.
-    static func decode(_ data: [String: Any]) throws(SessionError) -> PutAnswer {
-        guard data["command"] as? String == "UPLOAD", let stage = data["stageInfo"] as? [String: Any],
-            let location = stage["location"] as? String, let creds = stage["creds"] as? [String: Any]
-        else { throw SessionError(.malformed("the PUT answer has no UPLOAD command, stageInfo or creds")) }
-        let material = data["encryptionMaterial"] as? [String: Any]
-        return PutAnswer(
-            queryID: data["queryId"] as? String ?? "", locationType: stage["locationType"] as? String ?? "",
-            location: location, region: stage["region"] as? String ?? "",
-            endPoint: (stage["endPoint"] as? String).flatMap { $0.isEmpty ? nil : $0 },
-            clientSideEncrypted: stage["isClientSideEncrypted"] as? Bool ?? false,
-            awsKeyID: creds["AWS_KEY_ID"] as? String ?? "", awsSecretKey: creds["AWS_SECRET_KEY"] as? String ?? "",
-            awsToken: creds["AWS_TOKEN"] as? String ?? "", masterKey: material?["queryStageMasterKey"] as? String,
-            materialQueryID: material?["queryId"] as? String, smkID: (material?["smkId"] as? NSNumber)?.int64Value,
-            threshold: (data["threshold"] as? NSNumber)?.intValue ?? StageLimits.defaultMultipartThreshold)
+    /// The answer's `data` as the upload uses it.
+    init(_ data: PutPayload) throws(SessionError) {
+        guard data.command == "UPLOAD", let stage = data.stageInfo else {
+            throw SessionError(.malformed("the PUT answer has no UPLOAD command or stageInfo"))
+        }
+        let material = data.encryptionMaterial
+        self.init(
+            queryID: data.queryId ?? "", locationType: stage.locationType ?? "", location: stage.location,
+            region: stage.region ?? "", endPoint: stage.endPoint.flatMap { $0.isEmpty ? nil : $0 },
+            clientSideEncrypted: stage.isClientSideEncrypted ?? false, awsKeyID: stage.creds.keyID ?? "",
+            awsSecretKey: stage.creds.secretKey ?? "", awsToken: stage.creds.token ?? "",
+            masterKey: material?.queryStageMasterKey, materialQueryID: material?.queryId, smkID: material?.smkId,
+            threshold: data.threshold ?? StageLimits.defaultMultipartThreshold)
+    }
+
+}
+
+/// The `data` of a `PUT`'s `query-request` answer: only the fields the upload reads (the connector's
+/// `SnowflakeFileTransferAgent` reads the same ones).
+struct PutPayload: Decodable {
+    struct StageInfo: Decodable {
+        struct Credentials: Decodable {
+            var keyID: String?
+            var secretKey: String?
+            var token: String?
+
+            enum CodingKeys: String, CodingKey {
+                case keyID = "AWS_KEY_ID", secretKey = "AWS_SECRET_KEY", token = "AWS_TOKEN"
+            }
+        }
+
+        var locationType: String?
+        var location: String
+        var region: String?
+        var endPoint: String?
+        var isClientSideEncrypted: Bool?
+        var creds: Credentials
+    }
+
+    struct Material: Decodable {
+        var queryStageMasterKey: String?
+        var queryId: String?
+        var smkId: Int64?
+    }
+
+    var command: String?
+    var queryId: String?
+    var threshold: Int?
+    var stageInfo: StageInfo?
+    var encryptionMaterial: Material?
+}
+
+/// Every driver-session answer: `{"success", "code", "message", "data"}`. `data` is read only from a successful
+/// answer (a refusal's `data` holds other things, e.g. `sqlState`); `code` is a string in Snowflake's answers, a
+/// number is accepted too.
+struct SessionAnswer<Payload: Decodable>: Decodable {
+    var success: Bool
+    var code: String?
+    var message: String?
+    var data: Payload?
+
+    enum CodingKeys: String, CodingKey { case success, code, message, data }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        success = try c.decodeIfPresent(Bool.self, forKey: .success) ?? false
+        if let text = try? c.decodeIfPresent(String.self, forKey: .code) {
+            code = text
+        } else {
+            code = (try? c.decodeIfPresent(Int.self, forKey: .code)).flatMap { $0.map(String.init) }
+        }
+        message = try? c.decodeIfPresent(String.self, forKey: .message)
+        data = success ? try c.decodeIfPresent(Payload.self, forKey: .data) : nil
     }
 }
+
+/// `data` of a login answer.
+struct LoginPayload: Decodable {
+    var token: String
+    var masterToken: String
+}
+
+/// `data` of a session renewal answer.
+struct RenewalPayload: Decodable {
+    var sessionToken: String
+    var masterToken: String?
+}
+
+/// An answer whose `data` is not read.
+struct IgnoredPayload: Decodable {}
+
+/// `POST /session/v1/login-request`: the connector's key-pair login body (`fidelity-facts.md`, "Driver login").
+struct LoginRequest: Encodable {
+    struct Environment: Encodable {
+        var application: String
+        var os = "Linux"
+        var osVersion = ""
+        var ocspMode = "FAIL_OPEN"
+
+        enum CodingKeys: String, CodingKey {
+            case application = "APPLICATION", os = "OS", osVersion = "OS_VERSION", ocspMode = "OCSP_MODE"
+        }
+    }
+
+    struct Body: Encodable {
+        var accountName: String
+        var loginName: String
+        var authenticator = "SNOWFLAKE_JWT"
+        var token: String
+        var clientAppID: String
+        var clientAppVersion: String
+        var clientEnvironment: Environment
+        var sessionParameters: [String: String] = [:]
+
+        enum CodingKeys: String, CodingKey {
+            case accountName = "ACCOUNT_NAME", loginName = "LOGIN_NAME", authenticator = "AUTHENTICATOR"
+            case token = "TOKEN", clientAppID = "CLIENT_APP_ID", clientAppVersion = "CLIENT_APP_VERSION"
+            case clientEnvironment = "CLIENT_ENVIRONMENT", sessionParameters = "SESSION_PARAMETERS"
+        }
+    }
+
+    var data: Body
+}
+
+/// `POST /queries/v1/query-request`: one synchronous statement.
+struct QueryRequest: Encodable {
+    var sqlText: String
+    var asyncExec = false
+    var sequenceId: Int
+    var isInternal = false
+    var parameters: [String: String] = [:]
+    var queryContextDTO: [String: String] = [:]
+}
+
+/// `POST /session/token-request`: renew the session token with the master token.
+struct RenewalRequest: Encodable {
+    var oldSessionToken: String
+    var requestType = "RENEW"
+}
+
+/// `POST /session?delete=true`: an empty object.
+struct LogoutRequest: Encodable {}

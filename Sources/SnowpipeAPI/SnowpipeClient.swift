@@ -65,7 +65,7 @@ public struct SnowpipeClient: Sendable {
         self.transport = transport
         self.tokens = tokens
         self.retrying = retrying
-        self.userAgent = "\(Self.userAgentProduct)/\(version) (Linux; Swift)"
+        self.userAgent = SnowflakeRequest.userAgent(version: version)
     }
 
     /// Registers files with the pipe (≤ 5000; the caller plans batches). Asks for `skippedFiles`.
@@ -120,15 +120,12 @@ public struct SnowpipeClient: Sendable {
         var attempts = 0
         while true {
             attempts += 1
-            var headers: [(name: String, value: String)] = [
-                ("User-Agent", userAgent), ("Accept", "application/json"), ("Authorization", "Bearer \(token)"),
-                ("X-Snowflake-Authorization-Token-Type", "KEYPAIR_JWT"),
-            ]
-            if method == "POST" { headers.append(("Content-Type", "application/json")) }
             var attemptError: SnowpipeError
             do {
                 let response = try await transport.send(
-                    HTTPRequestData(method: method, url: url, headers: headers, body: body))
+                    SnowflakeRequest.make(
+                        method, url: url, credential: .keyPairJWT(token), userAgent: userAgent,
+                        contentType: method == "POST" ? "application/json" : nil, body: body))
                 if (200..<300).contains(response.status) {
                     do {
                         return try JSONDecoder().decode(Response.self, from: Data(response.body))
@@ -138,7 +135,7 @@ public struct SnowpipeClient: Sendable {
                             attempts: attempts)
                     }
                 } else {
-                    let envelope = try? JSONDecoder().decode(SnowflakeErrorBody.self, from: Data(response.body))
+                    let envelope = SnowflakeRequest.envelope(response.body)
                     var httpError = failure(.http(status: response.status), attempts: attempts, envelope: envelope)
                     httpError.serverDate = response.headers["date"]
                     httpError.retryAfter = RetryPolicy.parseRetryAfter(response.headers["retry-after"])

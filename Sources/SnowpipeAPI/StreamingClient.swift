@@ -26,7 +26,7 @@ public actor StreamingClient {
         self.account = account
         self.transport = transport
         self.jwt = jwt
-        self.userAgent = "\(SnowpipeClient.userAgentProduct)/\(version) (Linux; Swift)"
+        self.userAgent = SnowflakeRequest.userAgent(version: version)
         self.now = now
     }
 
@@ -54,15 +54,13 @@ public actor StreamingClient {
         pipe: String, channel: String, continuationToken: String, offsets: ChunkOffsets, rows: [UInt8],
         encoding: String?
     ) async throws(SnowpipeError) -> AppendRowsResponse {
-        var headers = [("Content-Type", "application/x-ndjson")]
-        if let encoding { headers.append(("Content-Encoding", encoding)) }
         return try await call(
             "appendRows", pipe: pipe, method: "POST",
             path: "/v2/streaming/data" + String(channelPath(pipe, channel).dropFirst("/v2/streaming".count)) + "/rows",
             query: [
                 ("continuationToken", continuationToken), ("offsetToken", offsets.last),
                 ("startOffsetToken", offsets.first), ("endOffsetToken", offsets.last),
-            ], headers: headers,
+            ], contentType: "application/x-ndjson", extra: encoding.map { [("Content-Encoding", $0)] } ?? [],
             body: rows)
     }
 
@@ -109,7 +107,7 @@ public actor StreamingClient {
     public func exchange(pipe: String) async throws(SnowpipeError) -> (endpoint: SnowflakeEndpoint, token: String) {
         let requestID = UUID().uuidString.lowercased()
         func failure(_ kind: SnowpipeError.Kind, _ operation: String, _ body: [UInt8] = []) -> SnowpipeError {
-            let envelope = try? JSONDecoder().decode(SnowflakeErrorBody.self, from: Data(body))
+            let envelope = SnowflakeRequest.envelope(body)
             return SnowpipeError(
                 kind: kind, operation: operation, pipe: pipe, requestID: requestID, code: envelope?.code,
                 message: envelope?.message)
@@ -120,21 +118,18 @@ public actor StreamingClient {
         } catch {
             throw failure(.authentication("\(error)"), "hostname")
         }
-        let headers: [(name: String, value: String)] = [
-            ("User-Agent", userAgent), ("Authorization", "Bearer \(keyPairToken)"),
-            ("X-Snowflake-Authorization-Token-Type", "KEYPAIR_JWT"),
-        ]
         /// One account-host call whose 200 answer is bare text (or `{field: text}`).
         func text(
-            _ operation: String, _ method: String, _ path: String, _ extra: (name: String, value: String),
+            _ operation: String, _ method: String, _ path: String, accept: String? = nil, contentType: String? = nil,
             _ body: [UInt8] = [], field: String
         ) async throws(SnowpipeError) -> String {
             let response: HTTPResponseData
             do {
                 response = try await transport.send(
-                    HTTPRequestData(
-                        method: method, url: account.baseURL + path + "?requestId=\(requestID)",
-                        headers: headers + [extra], body: body))
+                    SnowflakeRequest.make(
+                        method, url: account.baseURL + path + "?requestId=\(requestID)",
+                        credential: .keyPairJWT(keyPairToken), userAgent: userAgent,
+                        accept: accept, contentType: contentType, body: body))
             } catch {
                 throw failure(.transport(error), operation)
             }
@@ -151,7 +146,7 @@ public actor StreamingClient {
             host = ingest
         } else {
             let name = try await text(
-                "hostname", "GET", "/v2/streaming/hostname", ("Accept", "application/json"), field: "hostname")
+                "hostname", "GET", "/v2/streaming/hostname", accept: "application/json", field: "hostname")
             host = SnowflakeEndpoint(scheme: account.scheme, host: Self.dashedHost(name), port: account.port)
             ingest = host
         }
@@ -159,8 +154,8 @@ public actor StreamingClient {
             "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&scope="
             + SnowflakeEndpoint.percentEncode(host.host)
         let token = try await text(
-            "scopedToken", "POST", "/oauth/token", ("Content-Type", "application/x-www-form-urlencoded"),
-            Array(form.utf8), field: "token")
+            "scopedToken", "POST", "/oauth/token", contentType: "application/x-www-form-urlencoded", Array(form.utf8),
+            field: "token")
         let expiresAt = Self.expiry(ofJWT: token) ?? now().timeIntervalSince1970 + 3600
         scoped = (token, expiresAt)
         return (host, token)
@@ -168,7 +163,7 @@ public actor StreamingClient {
 
     private func call<Response: Decodable>(
         _ operation: String, pipe: String, method: String, path: String, query: [(String, String)] = [],
-        headers extra: [(String, String)] = [("Content-Type", "application/json")], body: [UInt8] = []
+        contentType: String = "application/json", extra: [(name: String, value: String)] = [], body: [UInt8] = []
     ) async throws(SnowpipeError) -> Response {
         let requestID = UUID().uuidString.lowercased()
         let queryText = (query + [("requestId", requestID)]).map { "\($0.0)=\(SnowflakeEndpoint.percentEncode($0.1))" }
@@ -176,16 +171,12 @@ public actor StreamingClient {
         var renewal = CredentialRenewal(canStartOver: false)
         while true {
             let (endpoint, token) = try await scopedToken(pipe: pipe)
-            var headers: [(name: String, value: String)] = [
-                ("User-Agent", userAgent), ("Accept", "application/json"), ("Authorization", "Bearer \(token)"),
-                ("X-Snowflake-Authorization-Token-Type", "OAUTH"),
-            ]
-            headers += extra.map { (name: $0.0, value: $0.1) }
             let response: HTTPResponseData
             do {
                 response = try await transport.send(
-                    HTTPRequestData(
-                        method: method, url: endpoint.baseURL + path + "?" + queryText, headers: headers, body: body))
+                    SnowflakeRequest.make(
+                        method, url: endpoint.baseURL + path + "?" + queryText, credential: .oauth(token),
+                        userAgent: userAgent, contentType: contentType, extra: extra, body: body))
             } catch {
                 throw SnowpipeError(kind: .transport(error), operation: operation, pipe: pipe, requestID: requestID)
             }
@@ -194,7 +185,7 @@ public actor StreamingClient {
                 continue
             }
             guard (200..<300).contains(response.status) else {
-                let envelope = try? JSONDecoder().decode(SnowflakeErrorBody.self, from: Data(response.body))
+                let envelope = SnowflakeRequest.envelope(response.body)
                 var error = SnowpipeError(
                     kind: .http(status: response.status), operation: operation, pipe: pipe, requestID: requestID,
                     code: envelope?.code, message: envelope?.message)
