@@ -237,7 +237,8 @@ let package = Package(
         .testTarget(
             name: "SnowpipeAPITests",
             dependencies: [
-                "SnowpipeAPI", "IngestCore", "SnowflakeAuth", "SnowpipeEmulator", "SnowpipeHTTPClient", "TestSupport",
+                "HTTPSeam", "SnowpipeAPI", "IngestCore", "SnowflakeAuth", "SnowpipeEmulator", "SnowpipeHTTPClient",
+                "TestSupport",
             ],
             swiftSettings: swiftSettings
         ),

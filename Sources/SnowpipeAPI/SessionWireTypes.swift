@@ -78,7 +78,9 @@ struct PutPayload: Decodable {
             var token: String?
 
             enum CodingKeys: String, CodingKey {
-                case keyID = "AWS_KEY_ID", secretKey = "AWS_SECRET_KEY", token = "AWS_TOKEN"
+                case keyID = "AWS_KEY_ID"
+                case secretKey = "AWS_SECRET_KEY"
+                case token = "AWS_TOKEN"
             }
         }
 
@@ -151,7 +153,10 @@ struct LoginRequest: Encodable {
         var ocspMode = "FAIL_OPEN"
 
         enum CodingKeys: String, CodingKey {
-            case application = "APPLICATION", os = "OS", osVersion = "OS_VERSION", ocspMode = "OCSP_MODE"
+            case application = "APPLICATION"
+            case os = "OS"
+            case osVersion = "OS_VERSION"
+            case ocspMode = "OCSP_MODE"
         }
     }
 
@@ -166,9 +171,14 @@ struct LoginRequest: Encodable {
         var sessionParameters: [String: String] = [:]
 
         enum CodingKeys: String, CodingKey {
-            case accountName = "ACCOUNT_NAME", loginName = "LOGIN_NAME", authenticator = "AUTHENTICATOR"
-            case token = "TOKEN", clientAppID = "CLIENT_APP_ID", clientAppVersion = "CLIENT_APP_VERSION"
-            case clientEnvironment = "CLIENT_ENVIRONMENT", sessionParameters = "SESSION_PARAMETERS"
+            case accountName = "ACCOUNT_NAME"
+            case loginName = "LOGIN_NAME"
+            case authenticator = "AUTHENTICATOR"
+            case token = "TOKEN"
+            case clientAppID = "CLIENT_APP_ID"
+            case clientAppVersion = "CLIENT_APP_VERSION"
+            case clientEnvironment = "CLIENT_ENVIRONMENT"
+            case sessionParameters = "SESSION_PARAMETERS"
         }
     }
 
