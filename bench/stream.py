@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "python"))
 from emulator_process import make_tls  # noqa: E402  (the SDK tests' test CA, one recipe)
 from harness import BenchBase  # noqa: E402
-from run import NotifySocket, cpu_seconds, drop_caches, follow, memory_kb, percentile, wait_for  # noqa: E402
+from measure import NotifySocket, cpu_seconds, drop_caches, follow, memory_kb, percentile, wait_for  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PIPES = {name: f"BENCH.PUBLIC.{name.upper()}_PIPE" for name in ("small", "large", "trickle", "sdk_small", "sdk_large")}

@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "python"))
 from emulator_process import Moto  # noqa: E402  (the tests' moto fixture, one recipe)
 from harness import BenchBase  # noqa: E402
-from run import cpu_seconds, drop_caches, follow, memory_kb, wait_for  # noqa: E402
+from measure import cpu_seconds, drop_caches, follow, memory_kb, wait_for  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STAGE = "BENCH.PUBLIC.UP_STAGE"
