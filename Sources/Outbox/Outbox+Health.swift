@@ -44,6 +44,27 @@ extension Outbox {
         }
     }
 
+    /// Stores how many files the watcher holds until they are complete (settling).
+    public func recordSettling(_ count: Int, now: Date) async throws(OutboxError) {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO daemon_facts (id, settling, stored_at) VALUES (1, ?, ?)
+                    ON CONFLICT (id) DO UPDATE SET settling = excluded.settling, stored_at = excluded.stored_at
+                    """,
+                arguments: [count, Self.seconds(now)])
+        }
+    }
+
+    /// The settling count the daemon stored last, and when (nil: never stored).
+    public func settling() async throws(OutboxError) -> (count: Int, storedAt: Date)? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT settling, stored_at FROM daemon_facts WHERE id = 1").map {
+                (count: $0[0], storedAt: Date(timeIntervalSince1970: $0[1]))
+            }
+        }
+    }
+
     /// Per pipe, p50 and p99 of discovery → final status over the files finished since `since`.
     public func finalLatencies(since: Date) async throws(OutboxError) -> [String: LatencySummary] {
         let from = Self.seconds(since)

@@ -20,7 +20,7 @@ import GRDB
 ///   after a HEAD verified the object's size and digest); only such files are batched for insertFiles.
 enum OutboxSchema {
     /// The version this build writes.
-    static let currentVersion = 6
+    static let currentVersion = 7
 
     static func migrate(_ db: Database) throws {
         let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
@@ -137,6 +137,19 @@ enum OutboxSchema {
                     ALTER TABLE pipes ADD COLUMN backoff_until REAL;
                     ALTER TABLE pipes ADD COLUMN backoff_reason TEXT;
                     PRAGMA user_version = 6;
+                    """)
+        }
+        if version < 7 {
+            // What only the watcher knows, for `status`: how many files wait to be complete (settling), stored by
+            // the daemon every few seconds when it changes. One row.
+            try db.execute(
+                sql: """
+                    CREATE TABLE daemon_facts (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        settling INTEGER NOT NULL,
+                        stored_at REAL NOT NULL
+                    );
+                    PRAGMA user_version = 7;
                     """)
         }
     }

@@ -49,28 +49,30 @@ struct StatusCommand: AsyncParsableCommand {
             throw CheckFailure("no outbox at \(settings.databasePath) yet: has `snowpiped run` started?")
         }
         let outbox: Outbox
+        let running = StateDirectoryLock.runningDaemon(stateDirectory: settings.stateDirectory) != nil
         do {
             // While no daemon runs and its WAL is checkpointed away, the file alone is the whole truth: read it
             // as immutable, so a member of the snowpiped group (who may not create `-shm` in the state
             // directory) can read it too.
             var walInfo = stat()
             let walEmpty = stat(settings.databasePath + "-wal", &walInfo) != 0 || walInfo.st_size == 0
-            let stopped = StateDirectoryLock.runningDaemon(stateDirectory: settings.stateDirectory) == nil
             // Waiting watches a daemon's writes: never immutable then.
             outbox = try Outbox(
-                path: settings.databasePath, readOnly: true, immutable: stopped && walEmpty && wait == nil)
+                path: settings.databasePath, readOnly: true, immutable: !running && walEmpty && wait == nil)
         } catch {
             throw CheckFailure("\(error) (is \(settings.databasePath) readable by you? see README: status access)")
         }
         if let path {
             try await showFile(path, outbox: outbox)
         } else {
-            try await showSummary(outbox: outbox)
+            try await showSummary(outbox: outbox, daemonRunning: running)
         }
     }
 
-    private func showSummary(outbox: Outbox) async throws {
+    /// `daemonRunning`: the watcher's settling count (stored every few seconds) is shown only while it runs.
+    private func showSummary(outbox: Outbox, daemonRunning: Bool) async throws {
         let summaries = try await outbox.summary()
+        let settling = daemonRunning ? try await outbox.settling() : nil
         let problems = try await outbox.recentProblems(limit: 10)
         let latencies = try await outbox.finalLatencies(since: Date().addingTimeInterval(-3600))
         if json {
@@ -101,9 +103,15 @@ struct StatusCommand: AsyncParsableCommand {
                     return entry
                 },
                 "recentProblems": problems.map(Self.fileObject),
+                "settling": settling?.count ?? 0,
             ]
             print(try Self.jsonText(object))
             return
+        }
+        if let settling, settling.count > 0 {
+            print(
+                "settling: \(settling.count) file(s) written but not yet quiet for settle_seconds (not in the outbox "
+                    + "yet; as of \(Self.iso(settling.storedAt)))")
         }
         if summaries.isEmpty { print("no files recorded yet") }
         let order = ["pending", "submitted"] + FileState.allCases.filter(\.isTerminal).map(\.rawValue)

@@ -120,6 +120,32 @@ struct DeliveryTests {
         }
     }
 
+    @Test func statusCountsTheFilesStillSettlingAsTheStatusLineDoes() async throws {
+        try await DaemonHarness.withDaemon(settleSeconds: 3600) { harness in
+            // Written in place (closed after writing, not renamed in): it waits its hour of quiet, outside the outbox.
+            let path = harness.drop + "/slow.csv"
+            let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            #expect(descriptor >= 0)
+            let text = Array("ID,NAME,AMOUNT\n1,a,1.5\n".utf8)
+            #expect(text.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) } == text.count)
+            close(descriptor)
+            let deadline = ContinuousClock.now + .seconds(30)
+            var shown = ""
+            while ContinuousClock.now < deadline {
+                let status = try await ChildProcess.run(
+                    ChildProcess.product("snowpiped"), ["status", "--config", harness.configPath])
+                shown = status.output
+                if shown.contains("settling: 1 file(s)") { break }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            #expect(shown.contains("settling: 1 file(s) written but not yet quiet"), "\(shown)")
+            let json = try await ChildProcess.run(
+                ChildProcess.product("snowpiped"), ["status", "--config", harness.configPath, "--json"])
+            #expect(json.stdout.contains("\"settling\" : 1"), "\(json.output)")
+            #expect(await harness.stop() == 0)
+        }
+    }
+
     @Test func continueOnErrorEndsPartiallyLoaded() async throws {
         try await DaemonHarness.withDaemon(pipe: "DB.S.CONT_PIPE") { harness in
             _ = FileManager.default.createFile(

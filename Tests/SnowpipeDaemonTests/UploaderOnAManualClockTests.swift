@@ -66,5 +66,8 @@ struct UploaderOnAManualClockTests {
         #expect(try await rig.fixture.emulator.rows(of: "DB.S.T").count == 2)
         let received = await rig.fixture.emulator.receivedPaths(pipe: ServiceRig.uploadPipe)
         #expect(received.values.sorted() == [1, 1], "\(received)")
+        // Each failed write is one file's retry, counted by S3's error code.
+        let text = String(decoding: rig.context.metrics.exposition(), as: UTF8.self)
+        #expect(text.contains(#"snowpiped_upload_retries_total{pipe="DB.S.UP_PIPE",code="SlowDown"} 5"#), "\(text)")
     }
 }

@@ -19,6 +19,9 @@ public final class DaemonMetrics: Sendable {
     /// burst cost the daemon ~25% more CPU per file when every scrape read them).
     static let refreshInterval: TimeInterval = 10
 
+    /// Every metric in the Prometheus text format, as the endpoint serves it.
+    func exposition() -> [UInt8] { registry.emitToBuffer() }
+
     /// True (and the instant recorded) when the outbox gauges are due for a new read at `now`.
     func refreshDue(now: Date) -> Bool {
         lastRefresh.withLock { last in
@@ -100,6 +103,19 @@ public final class DaemonMetrics: Sendable {
             namespace: "snowpiped", metricName: "uploaded_bytes_total", unitName: "",
             helpText: "Bytes of files uploaded to the stage (before encryption).")
     }
+    static var uploadRetriesTotal: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "snowpiped", metricName: "upload_retries_total", unitName: "",
+            helpText: "Files whose upload failed for now, by cause: the S3 error code (or s3_http_<status>, "
+                + "s3_no_answer), snowflake_<code> for the PUT's session, not_verified, local.")
+    }
+
+    static var stageCredentialRenewalsTotal: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "snowpiped", metricName: "stage_credential_renewals_total", unitName: "",
+            helpText: "Stage credentials renewed (a new PUT answer) after S3 refused the old ones as expired.")
+    }
+
     static var uploadFailuresTotal: MetricNameDescriptor {
         MetricNameDescriptor(
             namespace: "snowpiped", metricName: "upload_failures_total", unitName: "",
@@ -250,7 +266,17 @@ public final class DaemonMetrics: Sendable {
         registry.makeCounter(descriptor: Self.uploadedBytesTotal, labels: [("pipe", pipe)]).increment(by: bytes)
     }
 
-    /// An upload failed and will be retried.
+    /// One file's upload failed for now (`code`: `StageUploader.Outcome.retry`'s cause).
+    func uploadRetry(pipe: String, code: String) {
+        registry.makeCounter(descriptor: Self.uploadRetriesTotal, labels: [("pipe", pipe), ("code", code)]).increment()
+    }
+
+    /// The stage's temporary credentials expired and were renewed.
+    func stageCredentialsRenewed(pipe: String) {
+        registry.makeCounter(descriptor: Self.stageCredentialRenewalsTotal, labels: [("pipe", pipe)]).increment()
+    }
+
+    /// An upload round failed and backs off.
     func uploadFailed(pipe: String) {
         registry.makeCounter(descriptor: Self.uploadFailuresTotal, labels: [("pipe", pipe)]).increment()
     }

@@ -25,7 +25,7 @@ enum MetricsEndpoint {
             headers[.contentType] = contentType
             return Response(
                 status: .ok, headers: headers,
-                body: .init(byteBuffer: ByteBuffer(bytes: context.metrics.registry.emitToBuffer())))
+                body: .init(byteBuffer: ByteBuffer(bytes: context.metrics.exposition())))
         }
         var quiet = logger
         quiet.logLevel = .warning  // one info line per scrape would fill the journal

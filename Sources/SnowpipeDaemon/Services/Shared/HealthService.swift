@@ -3,11 +3,12 @@ import IngestCore
 import Logging
 import Outbox
 import ServiceLifecycle
+import Synchronization
 
 /// Keeps `snowpiped status` told of what only the running daemon knows, and says when a file waits too long:
 /// every few seconds it stores each pipe's last successful call and current backoff in the outbox (only when they
-/// changed), and logs once, at warning with the file's fields, any file unfinished `warn_after_minutes` after its
-/// discovery.
+/// changed) and the number of files settling (the watcher's, which `status` counts beside the outbox's), and logs
+/// once, at warning with the file's fields, any file unfinished `warn_after_minutes` after its discovery.
 final class HealthService<C: Clock>: Service where C.Duration == Duration {
     /// How often the health is stored and the oldest files looked at.
     static var interval: Duration { .seconds(5) }
@@ -26,6 +27,7 @@ final class HealthService<C: Clock>: Service where C.Duration == Duration {
 
     private func loop() async {
         var stored: [String: PipeHealthRecord] = [:]
+        var storedSettling: Int? = nil
         var warned = Set<Int64>()
         let loop = ServiceLoop(
             name: "health", heartbeats: context.heartbeats, wake: nil, clock: clock, logger: context.logger)
@@ -34,6 +36,11 @@ final class HealthService<C: Clock>: Service where C.Duration == Duration {
             if changed.isEmpty == false {
                 try await context.outbox.recordHealth(changed)
                 for record in changed { stored[record.pipe] = record }
+            }
+            let settling = context.settling.withLock { $0 }
+            if settling != storedSettling {
+                try await context.outbox.recordSettling(settling, now: context.now())
+                storedSettling = settling
             }
             try await warnAboutOldFiles(&warned)
             return .wait(Self.interval)

@@ -19,8 +19,10 @@ actor StageUploader {
         case staged(StagedObject, reused: Bool)
         /// Can never be uploaded under its name: ended `REJECTED` with this reason.
         case rejected(String)
-        /// Failed for now (network, throttling, credentials): try again after a backoff.
-        case retry(String)
+        /// Failed for now (network, throttling, credentials): try again after a backoff. `code` names the cause for
+        /// the metrics: an S3 error code, `s3_http_<status>`, `s3_no_answer`, `snowflake_<code>` (the PUT's session),
+        /// `not_verified`, or `local` (this host: reading, spooling, encrypting).
+        case retry(String, code: String = "local")
     }
 
     /// A PUT answer is reused for this long (its temporary credentials last longer; an `ExpiredToken` renews it).
@@ -32,12 +34,15 @@ actor StageUploader {
     /// Where a large file is compressed to before its upload (the state directory).
     let spoolDirectory: String
     let now: @Sendable () -> Date
+    /// Called when expired stage credentials are renewed (the metrics count it).
+    let onCredentialRenewal: @Sendable () -> Void
     private var answers: [String: (answer: PutAnswer, at: Date)] = [:]
 
     init(
         session: SessionClient, transport: any HTTPTransport, settings: UploadSettings, spoolDirectory: String,
-        now: @escaping @Sendable () -> Date
+        now: @escaping @Sendable () -> Date, onCredentialRenewal: @escaping @Sendable () -> Void = {}
     ) {
+        self.onCredentialRenewal = onCredentialRenewal
         self.session = session
         self.transport = transport
         self.settings = settings
@@ -76,7 +81,7 @@ actor StageUploader {
             do {
                 answer = try await putAnswer(directory: directory, source: file.localPath, compression: compression)
             } catch {
-                return .retry(error.description)
+                return .retry(error.description, code: Self.retryCode(error))
             }
             guard answer.locationType == "S3" else {
                 return .rejected(
@@ -91,11 +96,12 @@ actor StageUploader {
                 || (error.status == 400 && error.code == nil)) && renewal.refused(.expired) == .renew
             {
                 answers[directory] = nil
+                onCredentialRenewal()
             } catch let error as S3Error {
                 answers[directory] = nil
-                return .retry("\(error) (\(self.hint(error)))")
+                return .retry("\(error) (\(self.hint(error)))", code: Self.retryCode(error))
             } catch {
-                return .retry("\(error)")
+                return .retry("\(error)", code: Self.retryCode(error))
             }
         }
     }
@@ -133,7 +139,7 @@ actor StageUploader {
             uploadedSize = Int64(body.count)
             if try await putIfAbsent(target, body: body, metadata: metadata, headers: headers) {
                 return try await judgeExisting(target, staged: staged)
-                    ?? .retry("\(object) was taken, then gone: retrying the upload")
+                    ?? .retry("\(object) was taken, then gone: retrying the upload", code: "not_verified")
             }
         }
         let info = try await target.s3.head(bucket: target.bucket, key: target.key, credentials: target.credentials)
@@ -142,8 +148,8 @@ actor StageUploader {
         {
         case .alreadyStaged: return .staged(staged, reused: false)
         case .notVerified(let message), .collision(let message):
-            return .retry("\(object) not verified after its upload: \(message)")
-        case .upload: return .retry("\(object) not verified after its upload")
+            return .retry("\(object) not verified after its upload: \(message)", code: "not_verified")
+        case .upload: return .retry("\(object) not verified after its upload", code: "not_verified")
         }
     }
 
@@ -184,6 +190,26 @@ actor StageUploader {
             .retry("cannot read the file for its upload (\(String(cString: strerror(code))))")
         case .encryption(let message):
             .retry("cannot encrypt the file for its upload: \(message)")
+        }
+    }
+
+    /// The metrics' name for why an upload failed for now (a bounded set: S3's error codes, Snowflake's session
+    /// codes, HTTP statuses).
+    static func retryCode(_ error: any Error) -> String {
+        switch error {
+        case let error as S3Error:
+            if let code = error.code, code.isEmpty == false { return code }
+            return error.status == 0 ? "s3_no_answer" : "s3_http_\(error.status)"
+        case let error as SessionError:
+            switch error.kind {
+            case .refused(let code): return "snowflake_\(code)"
+            case .http(let status): return "snowflake_http_\(status)"
+            case .transport: return "snowflake_no_answer"
+            case .malformed: return "snowflake_malformed"
+            case .authentication: return "snowflake_authentication"
+            }
+        default:
+            return "local"
         }
     }
 

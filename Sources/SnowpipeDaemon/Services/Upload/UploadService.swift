@@ -25,10 +25,12 @@ final class UploadService<C: Clock>: Service where C.Duration == Duration {
         self.context = context
         self.pipe = pipe
         rules = context.configuration.watches.filter { $0.pipe == pipe && $0.upload != nil }
+        let metrics = context.metrics
         uploaders = rules.map {
             StageUploader(
                 session: session, transport: transport, settings: $0.upload!,
-                spoolDirectory: context.configuration.stateDirectory, now: context.now)
+                spoolDirectory: context.configuration.stateDirectory, now: context.now,
+                onCredentialRenewal: { metrics.stageCredentialsRenewed(pipe: pipe) })
         }
         self.clock = clock
         logger = context.logger(forPipe: pipe)
@@ -126,7 +128,8 @@ final class UploadService<C: Clock>: Service where C.Duration == Duration {
                             context.announce(ended)
                         }
                         context.actionWake.signal()
-                    case .retry(let message):
+                    case .retry(let message, let code):
+                        context.metrics.uploadRetry(pipe: pipe, code: code)
                         if failure == nil { failure = "\(file.localPath): \(message)" }
                     }
                 } catch {
