@@ -19,6 +19,7 @@ let package = Package(
     products: [
         .executable(name: "snowpiped", targets: ["snowpiped"]),
         .executable(name: "snowpipe-emulator", targets: ["snowpipe-emulator"]),
+        .executable(name: "snowpiped-replay", targets: ["snowpiped-replay"]),
         .library(name: "SnowpipeEmulator", targets: ["SnowpipeEmulator"]),
     ],
     dependencies: [
@@ -177,6 +178,18 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "snowpiped-replay",
+            dependencies: [
+                "IngestCore",
+                "SnowflakeAuth",
+                "SnowpipeDaemon",
+                "SnowpipeEmulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -33,13 +33,7 @@ public final class SnowflakeConnection: Sendable {
         tokens = TokenCache(
             keys: [key] + (nextKey.map { [$0] } ?? []), account: settings.account, user: settings.user,
             onSwitch: onKeySwitch)
-        if let host = settings.host {
-            endpoint = SnowflakeEndpoint(scheme: settings.scheme, host: host, port: settings.port)
-        } else {
-            var endpoint = SnowflakeEndpoint.forAccount(settings.account)
-            endpoint.port = settings.port
-            self.endpoint = endpoint
-        }
+        endpoint = Self.endpoint(settings)
         do {
             transport = try AsyncHTTPTransport(
                 caCertificatePath: settings.caFile,
@@ -51,6 +45,16 @@ public final class SnowflakeConnection: Sendable {
     }
 
     /// Loads the private key with its passphrase; errors name the file or source, never the secret.
+    /// The account's endpoint: `host` when the configuration names one, else the account's own host name.
+    static func endpoint(_ settings: SnowflakeSettings) -> SnowflakeEndpoint {
+        guard let host = settings.host else {
+            var endpoint = SnowflakeEndpoint.forAccount(settings.account)
+            endpoint.port = settings.port
+            return endpoint
+        }
+        return SnowflakeEndpoint(scheme: settings.scheme, host: host, port: settings.port)
+    }
+
     public static func loadKey(_ settings: SnowflakeSettings, path: String, environment: [String: String])
         throws(SetupError) -> PrivateKey
     {

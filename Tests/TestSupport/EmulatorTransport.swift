@@ -2,26 +2,8 @@ import Foundation
 import SnowpipeAPI
 import SnowpipeEmulator
 
-/// An `HTTPTransport` that hands requests straight to an in-process emulator: no sockets. A dropped
-/// connection fault becomes `TransportError.connectionLost`; a delay fault is ignored (time is virtual here).
-public struct EmulatorTransport: HTTPTransport {
-    public let emulator: SnowpipeEmulator
-
-    public init(_ emulator: SnowpipeEmulator) { self.emulator = emulator }
-
-    public func send(_ request: HTTPRequestData) async throws(TransportError) -> HTTPResponseData {
-        guard let components = URLComponents(string: request.url) else { throw .other("bad URL \(request.url)") }
-        var query: [String: String] = [:]
-        for item in components.queryItems ?? [] { query[item.name] = item.value ?? "" }
-        var headers: [String: String] = [:]
-        for header in request.headers { headers[header.name] = header.value }
-        let response = await emulator.handle(
-            EmulatorRequest(
-                method: request.method, path: components.path, query: query, headers: headers, body: request.body))
-        if response.dropConnection { throw .connectionLost("connection closed by the emulator (injected)") }
-        return HTTPResponseData(status: response.status, headers: response.headers, body: response.body)
-    }
-}
+/// The tests' name for the emulator's in-process transport.
+public typealias EmulatorTransport = InProcessTransport
 
 /// Records every request passing through another transport (for asserting what was sent).
 public actor RecordingTransport: HTTPTransport {

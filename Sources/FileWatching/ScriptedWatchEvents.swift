@@ -1,9 +1,8 @@
-import FileWatching
 import Synchronization
 
-/// A `WatchEventSource` a test drives by hand: `emit` hands the watcher service a batch as inotify would, and
-/// `arm` only records which roots were armed (the scans of the service still read the real directories). With
-/// it the watcher runs on a manual clock: settle periods, periodic scans and lost roots take virtual time.
+/// A `WatchEventSource` driven by hand: `emit` hands the watcher service a batch as inotify would, and `arm` only
+/// records which roots were armed (the service's scans still read the real directories). The tests run the watcher
+/// on a manual clock with it, and the benchmark's replay feeds it a fixed stream of events.
 public final class ScriptedWatchEvents: WatchEventSource {
     public let events: AsyncStream<[WatchEvent]>
     private let continuation: AsyncStream<[WatchEvent]>.Continuation
