@@ -158,6 +158,10 @@ def table(results, summary):
              fmt(ratio(ours.get("cpu_us_per_file"), python.get("cpu_us_per_file")), 2) + "x"))
         add(("peak RSS, MB", fmt(ours.get("peak_rss_mb")), fmt(python.get("peak_rss_mb")),
              fmt(ratio(ours.get("peak_rss_mb"), python.get("peak_rss_mb")), 2) + "x"))
+    replayed = results.get("callgrind_replay", {})
+    add((f"Instructions (callgrind replay of {fmt(replayed.get('files'))} files, emulator in process)", "", "", ""))
+    add(("instructions per file (watcher, outbox, batches, reports, log lines)",
+         fmt(replayed.get("instructions_per_file"), 0), "", ""))
     lines = ["| Measure | snowpiped | Reference | Ratio |", "|---|---|---|---|"]
     for measure, ours, reference, note in rows:
         if ours == "" and reference == "" and note == "":

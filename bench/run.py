@@ -23,6 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import BenchBase  # noqa: E402
 from measure import (NotifySocket, Scraper, cpu_seconds, drop_caches, fill_finished_rows,  # noqa: E402
                      memory_kb, outbox_bytes, percentile, wait_for)
+from replay import replay  # noqa: E402
 from report import machine, summarize, table, write_report  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -421,6 +422,13 @@ class Bench(BenchBase):
         print(f"   profiling into {output}", flush=True)
         return profiler
 
+    def callgrind_replay(self):
+        """Instructions per file of the daemon's work (bench/replay.py): 20,000 files, 2,000 with --quick."""
+        files = 2000 if self.quick else 20_000
+        result = replay(self.exe("snowpiped-replay"), os.path.join(self.work, "replay"), files)
+        self.results["callgrind_replay"] = result
+        return {k: v for k, v in result.items() if k != "top_functions"}
+
     def fresh_dir(self, name):
         path = os.path.join(self.stage, name)
         os.makedirs(path)
@@ -463,6 +471,7 @@ def main():
         ("latency", bench.latency), ("Python burst", lambda: bench.python("burst", 0)),
         ("Python paced", lambda: bench.python("paced", 2000)), ("snowpiped paced", lambda: bench.paced_daemon(2000)),
         ("footprint", bench.footprint),
+        ("callgrind replay", bench.callgrind_replay),
     ]
     try:
         bench.setup()

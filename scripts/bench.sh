@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SCRATCH=.build-release
-for product in snowpiped snowpipe-emulator; do
+for product in snowpiped snowpipe-emulator snowpiped-replay; do
     swift build -c release --static-swift-stdlib --scratch-path "$SCRATCH" --product "$product"
 done
 BIN=$(swift build -c release --static-swift-stdlib --scratch-path "$SCRATCH" --show-bin-path)
