@@ -7,8 +7,9 @@ import ServiceLifecycle
 import SnowflakeAuth
 import SnowpipeAPI
 
-/// A fixed piece of the daemon's work, to count its instructions (`make bench`'s callgrind scenario, issue 24): the
-/// files at `paths` announced as moved in, in batches of `eventBatch` (as the inotify reader hands them over),
+/// A fixed piece of the daemon's work, to count its instructions (`make bench`'s callgrind scenario, issue 24): once
+/// the watcher is ready, `moveIn` puts files into the (empty) watched directory and returns their paths; they are
+/// announced as moved in, in batches of `eventBatch` (as the inotify reader hands them over),
 /// recorded by the watcher service, submitted by the batcher and followed by the reporter until each has its final
 /// status, through `transport` (the emulator in the same process: no sockets, no other process). The services,
 /// outbox and clients are the daemon's own; only the event source is scripted. Repeatable: with the whole backlog
@@ -24,8 +25,8 @@ public enum Replay {
 
     /// Runs the replay; returns when every file has a final status (or after `timeout`).
     public static func run(
-        configuration: DaemonConfiguration, key: PrivateKey, paths: [String], transport: any HTTPTransport,
-        logger: Logger, eventBatch: Int = 512, timeout: Duration = .seconds(3600)
+        configuration: DaemonConfiguration, key: PrivateKey, moveIn: @Sendable () throws -> [String],
+        transport: any HTTPTransport, logger: Logger, eventBatch: Int = 512, timeout: Duration = .seconds(3600)
     ) async throws -> Result {
         try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
         let outbox = try Outbox(path: configuration.databasePath)
@@ -54,6 +55,7 @@ public enum Replay {
         while events.armedRoots.count < configuration.watches.count {
             try await Task.sleep(for: .milliseconds(5))
         }
+        let paths = try moveIn()
         for start in stride(from: 0, to: paths.count, by: max(1, eventBatch)) {
             events.emit(paths[start..<min(start + eventBatch, paths.count)].map { .fileMovedIn($0) })
         }

@@ -10,14 +10,16 @@ import SnowpipeEmulator
 /// `snowpiped-replay`: the daemon's work on a fixed set of files, in one process with the emulator (`Replay`), for
 /// counting instructions under `valgrind --tool=callgrind` (`make bench`; issue 24). Run it with `--files 0` and
 /// with `--files N` over the same work directory: the difference divided by N is the instructions per file, the
-/// fixed costs (start-up, the emulator, the key) cancelling out.
+/// fixed costs (start-up, the emulator, the key) cancelling out. The files are made once in `<work>/pool` and
+/// renamed into the empty watched directory `<work>/stage` once the watcher is ready (as a writer drops files),
+/// then renamed back, so a run creates nothing and its start-up scan finds nothing.
 @main
 struct ReplayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "snowpiped-replay",
         abstract: "Replay the daemon's work on N files against the in-process emulator (for instruction counts).")
 
-    @Option(help: "Work directory: the files (made once, kept), the key, a fresh state directory per run.")
+    @Option(help: "Work directory: the files (made once in pool/, kept), the key, a fresh state directory per run.")
     var work: String
 
     @Option(help: "How many of the directory's files to replay (they are created when missing).")
@@ -33,8 +35,11 @@ struct ReplayCommand: AsyncParsableCommand {
 
     func run() async throws {
         let stage = work + "/stage"
+        let pool = work + "/pool"
+        try? FileManager.default.removeItem(atPath: stage)
         try FileManager.default.createDirectory(atPath: stage, withIntermediateDirectories: true)
-        let paths = try Self.files(in: stage, count: files)
+        try FileManager.default.createDirectory(atPath: pool, withIntermediateDirectories: true)
+        let names = try Self.files(in: pool, count: files)
         let key = try Self.key(at: work + "/replay-key.p8")
         let state = work + "/state"
         try? FileManager.default.removeItem(atPath: state)
@@ -75,8 +80,10 @@ struct ReplayCommand: AsyncParsableCommand {
         let loader = Task { await emulator.runLoader() }
         defer { loader.cancel() }
         let result = try await Replay.run(
-            configuration: configuration, key: key, paths: paths, transport: InProcessTransport(emulator),
+            configuration: configuration, key: key,
+            moveIn: { try Self.rename(names, from: pool, to: stage) }, transport: InProcessTransport(emulator),
             logger: logger)
+        _ = try Self.rename(names, from: stage, to: pool)
         let finished = result.finished.map { "\"\($0.key.rawValue)\": \($0.value)" }.sorted().joined(separator: ", ")
         print("{\"files\": \(result.files), \"seconds\": \(result.seconds), \"finished\": {\(finished)}}")
         guard result.finished.values.reduce(0, +) == result.files else {
@@ -84,10 +91,21 @@ struct ReplayCommand: AsyncParsableCommand {
         }
     }
 
-    /// The first `count` files `f%07d.csv` of `directory`, each created (one row) when missing.
+    /// Renames `names` from one directory to the other; returns their new paths.
+    static func rename(_ names: [String], from source: String, to target: String) throws -> [String] {
+        try names.map { name in
+            guard Glibc.rename(source + "/" + name, target + "/" + name) == 0 else {
+                throw ValidationError("cannot move \(source)/\(name) to \(target): errno \(errno)")
+            }
+            return target + "/" + name
+        }
+    }
+
+    /// The names of the first `count` files `f%07d.csv` of `directory`, each created (one row) when missing.
     static func files(in directory: String, count: Int) throws -> [String] {
         (0..<count).map { index in
-            let path = directory + "/" + String(format: "f%07d.csv", index)
+            let name = String(format: "f%07d.csv", index)
+            let path = directory + "/" + name
             if access(path, F_OK) != 0 {
                 let text = Array("ID,NAME\n\(index),n\(index)\n".utf8)
                 let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
@@ -95,7 +113,7 @@ struct ReplayCommand: AsyncParsableCommand {
                 _ = text.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
                 close(descriptor)
             }
-            return path
+            return name
         }
     }
 

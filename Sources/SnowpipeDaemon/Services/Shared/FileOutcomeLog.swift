@@ -19,17 +19,20 @@ public enum FileOutcomeLog {
         public static let requestID = "snowpipe.request_id"
     }
 
+    /// Nothing is built when the logger's level drops the entry (`LOADED` lines under `log_level: warning`).
     public static func log(_ file: FileRecord, logger: Logger) {
+        let level = level(file.state)
+        guard logger.logLevel <= level else { return }
         var metadata: Logger.Metadata = [
-            Key.pipe: "\(file.pipe)", Key.path: "\(file.localPath)", Key.stagePath: "\(file.stagePath)",
-            Key.status: "\(file.state.rawValue)",
+            Key.pipe: .string(file.pipe), Key.path: .string(file.localPath), Key.stagePath: .string(file.stagePath),
+            Key.status: .string(file.state.rawValue),
         ]
-        if let rows = file.rowsInserted { metadata[Key.rowsInserted] = "\(rows)" }
-        if let rows = file.rowsParsed { metadata[Key.rowsParsed] = "\(rows)" }
-        if let errors = file.errorsSeen { metadata[Key.errors] = "\(errors)" }
-        if let error = file.firstError ?? file.detail { metadata[Key.firstError] = "\(error)" }
-        if let requestID = file.requestID { metadata[Key.requestID] = "\(requestID)" }
-        logger.log(level: level(file.state), "\(message(file))", metadata: metadata)
+        if let rows = file.rowsInserted { metadata[Key.rowsInserted] = .string(String(rows)) }
+        if let rows = file.rowsParsed { metadata[Key.rowsParsed] = .string(String(rows)) }
+        if let errors = file.errorsSeen { metadata[Key.errors] = .string(String(errors)) }
+        if let error = file.firstError ?? file.detail { metadata[Key.firstError] = .string(error) }
+        if let requestID = file.requestID { metadata[Key.requestID] = .string(requestID) }
+        logger.log(level: level, Logger.Message(stringLiteral: message(file)), metadata: metadata)
     }
 
     static func level(_ state: FileState) -> Logger.Level {
