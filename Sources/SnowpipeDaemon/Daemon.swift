@@ -19,8 +19,8 @@ public enum Daemon {
 
     /// Runs until SIGTERM/SIGINT.
     /// - Parameter reload: reads the configuration again (on SIGHUP); throws its problems.
-    /// - Parameter onReady: called once the outbox is open, watches are armed and the startup scan committed (again
-    ///   after each reload).
+    /// - Parameter onReady: called once the outbox is open and the watches are armed (again after each reload); the
+    ///   start-up scan follows it (DESIGN.md: READY once the outbox is open and watches are armed).
     /// - Parameter signals: installed by the caller as early as possible (see `SignalShutdown`).
     public static func run(
         configuration: DaemonConfiguration, version: String, logger: Logger, signals: SignalShutdown,

@@ -22,7 +22,10 @@ final class WatchService<C: Clock>: Service where C.Duration == Duration {
     let context: DaemonContext
     let clock: C
     let classifier: FileClassifier
-    /// Called once every root is armed or known missing and the startup scan is committed (READY).
+    /// Called once every root is armed or known missing (READY), before the start-up scan: from then on a new file
+    /// is seen by its event, and every file already there is found by the scan that follows (a crash before the
+    /// scan is committed leaves them to the next start's scan). READY does not wait for a large backlog's scan,
+    /// which took 5 s for 100,000 files (and would take a systemd start timeout for a few million).
     let onReady: @Sendable () -> Void
     /// Paths already reported as held by another pipe's history (rescans find them again; one warning is enough).
     private let heldReported = Mutex<Set<String>>([])
@@ -86,6 +89,7 @@ final class WatchService<C: Clock>: Service where C.Duration == Duration {
                     metadata: ["snowpipe.pipe": "\(rules[index].pipe)"])
             }
         }
+        onReady()
         let found = await scan(
             rules.indices.filter { !schedule.lost.contains($0) }.map { rules[$0].directory }, settling: &settling)
         if context.freshOutbox, found > 0 {
@@ -96,7 +100,6 @@ final class WatchService<C: Clock>: Service where C.Duration == Duration {
                         + "were loaded before (an outbox deleted or purged), Snowpipe skips the paths it received in "
                         + "the last 14 days (they end SKIPPED) but loads older ones again: move those away first"))
         }
-        onReady()
         var lastCommit = clock.now.advanced(by: .zero - Self.commitInterval)
         while Task.isCancelled == false {
             context.heartbeats.beat("watcher")
