@@ -185,6 +185,15 @@ struct StreamSenderOnAManualClockTests {
         }
         // The commit comes 1 s after the append, read on the next 1 s status poll: seconds, not real time.
         #expect(rig.elapsed <= .seconds(5))
+        // Once both ended, nothing waits for a commit, and the gauges say so (set at each status read and append).
+        let scrape = String(decoding: rig.context.metrics.exposition(), as: UTF8.self)
+        func gauge(_ name: String) -> Double? {
+            scrape.split(separator: "\n").first { $0.hasPrefix(name + #"{pipe="DB.S.JSON_PIPE"} "#) }
+                .flatMap { Double($0.split(separator: " ").last ?? "") }
+        }
+        #expect(gauge("snowpiped_stream_commit_wait_seconds") == 0, "\(scrape)")
+        #expect(gauge("snowpiped_stream_uncommitted_files") == 0, "\(scrape)")
+        #expect(gauge("snowpiped_stream_rows_appended_total") == 8, "\(scrape)")
         #expect(try await rig.requests(during: .seconds(86_400)) == 0)
         await rig.stop()
         let ids = try await rig.fixture.emulator.rows(of: "DB.S.EVENTS").compactMap { $0[0].flatMap { Int($0) } }

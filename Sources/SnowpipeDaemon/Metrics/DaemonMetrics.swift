@@ -151,6 +151,13 @@ public final class DaemonMetrics: Sendable {
             namespace: "snowpiped", metricName: "stream_channel_reopens_total", unitName: "",
             helpText: "Streaming channel reopens by reason.")
     }
+    static var streamCommitWaitSeconds: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "snowpiped", metricName: "stream_commit_wait_seconds", unitName: "",
+            helpText: "How long appended rows have waited with the committed offset not moving (0: nothing waits): "
+                + "the lag between the last appended and the last committed offset, in time.")
+    }
+
     static var streamUncommittedFiles: MetricNameDescriptor {
         MetricNameDescriptor(
             namespace: "snowpiped", metricName: "stream_uncommitted_files", unitName: "",
@@ -310,6 +317,11 @@ public final class DaemonMetrics: Sendable {
     /// last appended and the last committed offset, in files).
     func uncommittedFiles(pipe: String, _ files: Int) {
         registry.makeGauge(descriptor: Self.streamUncommittedFiles, labels: [("pipe", pipe)]).set(Double(max(0, files)))
+    }
+
+    /// How long appended rows have waited for the commit to move, at a status read (0: nothing waits).
+    func commitWait(pipe: String, seconds: Double) {
+        registry.makeGauge(descriptor: Self.streamCommitWaitSeconds, labels: [("pipe", pipe)]).set(max(0, seconds))
     }
 
     // MARK: The outbox, read at each scrape

@@ -174,6 +174,7 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
             context.metrics.request(pipe: rule.pipe, operation: "appendRows", status: 200)
             health.succeeded(now: context.now())
             context.metrics.appended(pipe: rule.pipe, rows: chunk.rows, bytes: chunk.payload.count)
+            context.metrics.uncommittedFiles(pipe: rule.pipe, session.appended.count)
             logger.debug(
                 "appended \(chunk.rows) row(s) through \(token)",
                 metadata: ["stream.files": "\(queue[..<min(index + 1, queue.count)].map(\.file.sequence))"])
@@ -243,6 +244,8 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
         let now = context.now().timeIntervalSince1970
         planner.polled(now: now, waiting: session.waiting)
         try await report(commitWatch.observe(committed: session.committed, waiting: session.waiting, now: now))
+        context.metrics.commitWait(pipe: rule.pipe, seconds: commitWatch.waitingSince.map { now - $0 } ?? 0)
+        context.metrics.uncommittedFiles(pipe: rule.pipe, session.appended.count)
     }
 
     /// Tells the operator when the channel's commit stalls and when it moves again (journal and `status`).
