@@ -12,7 +12,8 @@ import SnowpipeEmulator
 /// with `--files N` over the same work directory: the difference divided by N is the instructions per file, the
 /// fixed costs (start-up, the emulator, the key) cancelling out. The files are made once in `<work>/pool` and
 /// renamed into the empty watched directory `<work>/stage` once the watcher is ready (as a writer drops files),
-/// then renamed back, so a run creates nothing and its start-up scan finds nothing.
+/// then renamed back, so a run creates nothing and its start-up scan finds nothing. No periodic scan: under
+/// valgrind a run lasts minutes, and rescans of every file every 300 s made the count grow with the run's length.
 @main
 struct ReplayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -70,6 +71,8 @@ struct ReplayCommand: AsyncParsableCommand {
                 pipe: \(pipe)
             reporter:
               poll_seconds: 1
+            scan:
+              periodic_seconds: 0
             """, file: "replay.yaml")
         let toStandardError = log == "stderr"
         var logger = Logger(label: "snowpiped-replay") { label -> any LogHandler in
