@@ -8,6 +8,7 @@ import SnowflakeAuth
 import SnowpipeAPI
 import SnowpipeEmulator
 import Synchronization
+import Systemd
 import TestSupport
 
 @testable import SnowpipeDaemon
@@ -50,7 +51,7 @@ final class ServiceRig: Sendable {
     init(
         lingerMilliseconds: Int = 100, maxFiles: Int = 5000, pollSeconds: Double = 5, deadlineMinutes: Double = 60,
         loadDelaySeconds: Double = 1, ruleExtra: String = "", streaming: Bool = false, warnAfterMinutes: Double = 30,
-        settings: String = "", upload: MemoryS3? = nil
+        settings: String = "", upload: MemoryS3? = nil, heartbeatSeconds: Int64 = 3600
     ) throws {
         s3 = upload
         fixture = try EmulatorFixture(stageTransport: upload) {
@@ -129,8 +130,8 @@ final class ServiceRig: Sendable {
         context = DaemonContext(
             configuration: configuration, outbox: outbox, client: client, logger: logger, now: { clock.date },
             random: { 0.5 },
-            // No watchdog here: a long heartbeat lets idle services sleep long stretches of virtual time.
-            heartbeatInterval: .seconds(3600))
+            // No watchdog by default: a long heartbeat lets idle services sleep long stretches of virtual time.
+            heartbeatInterval: .seconds(heartbeatSeconds), monotonic: { clock.now.offset })
     }
 
     private let started = Mutex(2)
@@ -140,8 +141,12 @@ final class ServiceRig: Sendable {
 
     /// Starts the batcher and the reporter, with `actions` the after-load actions too, and with `watcher` the
     /// watcher service on that scripted event source (a restarted daemon: same outbox, fresh services).
-    func start(actions: Bool = false, health: Bool = false, watcher: ScriptedWatchEvents? = nil) {
+    func start(
+        actions: Bool = false, health: Bool = false, watcher: ScriptedWatchEvents? = nil,
+        systemd: (any ServiceNotifying)? = nil
+    ) {
         var services: [any Service] = []
+        if let systemd { services.append(SystemdService(context: context, notifier: systemd, clock: clock)) }
         if let watcher {
             services.append(WatchService(context: context, clock: clock, eventSource: watcher.factory))
         }

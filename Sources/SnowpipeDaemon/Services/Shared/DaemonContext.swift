@@ -51,9 +51,10 @@ final class DaemonContext: Sendable {
         metrics: DaemonMetrics = DaemonMetrics(),
         now: @escaping @Sendable () -> Date = { Date() },
         random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
-        heartbeatInterval: Duration = .seconds(10)
+        heartbeatInterval: Duration = .seconds(10),
+        monotonic: (@Sendable () -> Duration)? = nil
     ) {
-        heartbeats = Heartbeats(interval: heartbeatInterval)
+        heartbeats = Heartbeats(interval: heartbeatInterval, now: monotonic)
         self.configuration = configuration
         self.outbox = outbox
         self.client = client

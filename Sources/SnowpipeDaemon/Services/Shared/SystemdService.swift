@@ -11,14 +11,14 @@ final class SystemdService<C: Clock>: Service where C.Duration == Duration {
     static var statusInterval: Duration { .seconds(5) }
 
     let context: DaemonContext
-    let notifier: ServiceNotifier
+    let notifier: any ServiceNotifying
     let clock: C
     /// True when the daemon itself is stopping, false when only this configuration's services are drained for a
     /// reload: `STOPPING=1` during a reload would make systemd wait for an exit that never comes, then kill it.
     let daemonStopping: @Sendable () -> Bool
 
     init(
-        context: DaemonContext, notifier: ServiceNotifier = ServiceNotifier(), clock: C,
+        context: DaemonContext, notifier: any ServiceNotifying = ServiceNotifier(), clock: C,
         daemonStopping: @escaping @Sendable () -> Bool = { true }
     ) {
         self.context = context
