@@ -5,6 +5,12 @@ import Logging
 extension SnowpipeEmulator {
     /// `POST /v1/data/pipes/{pipe}/insertFiles`: validates the list as Snowflake does, skips paths the pipe
     /// received within the dedup window and paths outside its PATTERN, and queues the rest for loading.
+    ///
+    /// Statuses follow `reference/protocol-notes.md` (insertFiles, "Status codes", from the current REST page and
+    /// the troubleshooting page): 415 for another Content-Type, 500 for a body that is not JSON, 400 for no files,
+    /// a path over 1,024 bytes or a stopped pipe. `snowpipe-rest-api.txt`, an older page, lists only a generic
+    /// "400 invalid format"; where the two differ the newer, more specific one is followed. The daemon never sends
+    /// either kind of body, and takes 415 and 500 as the pipe's (it pauses and retries), never as a bad file.
     func insertFiles(_ request: EmulatorRequest, pipe: PipeDefinition, now: Date) -> EmulatorResponse {
         let contentType =
             (request.header("content-type") ?? "").split(separator: ";").first
