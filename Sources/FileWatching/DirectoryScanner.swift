@@ -14,50 +14,10 @@ public struct ScannedFile: Sendable, Equatable {
 
 /// Walks directories with readdir + fstatat (no Foundation, no per-file allocations beyond the path).
 public enum DirectoryScanner {
-    /// Lists files under `root` (recursively when asked), skipping directories the filter excludes.
-    /// Directories are reported through `directory` as they are entered (so callers can watch them).
-    public static func scan(
-        _ root: String, recursive: Bool, filter: GlobFilter, directory: (String) -> Void = { _ in }
-    ) -> [ScannedFile] {
-        var files: [ScannedFile] = []
-        var stack = [root]
-        while let current = stack.popLast() {
-            directory(current)
-            guard let handle = opendir(current) else { continue }
-            defer { closedir(handle) }
-            let descriptor = dirfd(handle)
-            while let entry = readdir(handle) {
-                let nameBytes = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    Array(raw.prefix { $0 != 0 })
-                }
-                if nameBytes == [46] || nameBytes == [46, 46] { continue }
-                let decoded = String(validating: nameBytes, as: UTF8.self)
-                let name = decoded ?? String(decoding: nameBytes, as: UTF8.self)
-                var info = Glibc.stat()
-                let status = nameBytes.withUnsafeBufferPointer { buffer -> Int32 in
-                    var cString = Array(buffer) + [0]
-                    return cString.withUnsafeMutableBufferPointer { pointer in
-                        pointer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: pointer.count) {
-                            fstatat(descriptor, $0, &info, AT_SYMLINK_NOFOLLOW)
-                        }
-                    }
-                }
-                guard status == 0 else { continue }
-                let path = current == "/" ? "/" + name : current + "/" + name
-                let type = info.st_mode & S_IFMT
-                if type == S_IFDIR {
-                    if recursive, decoded != nil, filter.accepts(directoryName: name) { stack.append(path) }
-                    continue
-                }
-                guard filter.accepts(fileName: name) else { continue }
-                files.append(
-                    ScannedFile(
-                        path: path, size: Int64(info.st_size),
-                        mtimeNanoseconds: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
-                        isRegular: type == S_IFREG, invalidName: decoded == nil))
-            }
-        }
-        return files
+    /// Lists every file under `root` (recursively when asked), skipping directories the filter excludes (a
+    /// `DirectoryWalk` taken whole; a caller that may meet a large tree takes it in pieces instead).
+    public static func scan(_ root: String, recursive: Bool, filter: GlobFilter) -> [ScannedFile] {
+        DirectoryWalk(root, recursive: recursive, filter: filter).next(upTo: .max)
     }
 
     /// Stats one path without following symlinks; nil when it is gone.
