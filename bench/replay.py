@@ -1,7 +1,10 @@
 """The callgrind replay (issue 24): `snowpiped-replay` runs the daemon's watcher, batcher and reporter on a fixed
 set of files against the emulator in the same process, under `valgrind --tool=callgrind`, once with no file and
 once with N; (instructions(N) - instructions(0)) / N is the instructions per file. Instruction counts do not move
-with the machine's load, its frequency or the other core, so two builds are compared by them, change by change.
+with the machine's frequency or cache misses, so two builds are compared by them, change by change; what the
+daemon does per second of wall time (a report poll each 10 s, heartbeats) still adds a little more to a slower
+run, so compare runs made on an otherwise idle machine (the same build measured 0.96 M alone and 1.10 M beside a
+test run while it polled every second).
 The figure includes the emulator's work (its HTTP handling and loading: the same for any daemon that makes the
 same calls) and the log lines' formatting (written to /dev/null)."""
 import os

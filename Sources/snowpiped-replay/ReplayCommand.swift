@@ -12,8 +12,10 @@ import SnowpipeEmulator
 /// with `--files N` over the same work directory: the difference divided by N is the instructions per file, the
 /// fixed costs (start-up, the emulator, the key) cancelling out. The files are made once in `<work>/pool` and
 /// renamed into the empty watched directory `<work>/stage` once the watcher is ready (as a writer drops files),
-/// then renamed back, so a run creates nothing and its start-up scan finds nothing. No periodic scan: under
-/// valgrind a run lasts minutes, and rescans of every file every 300 s made the count grow with the run's length.
+/// then renamed back, so a run creates nothing and its start-up scan finds nothing. No periodic scan, and the
+/// default report poll (10 s): under valgrind a run lasts minutes, and whatever runs per second of wall time (a
+/// rescan of every file each 300 s, a report poll each second) made the count grow with the run's length and the
+/// machine's load (+15% for the same build beside a test run).
 @main
 struct ReplayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -69,8 +71,6 @@ struct ReplayCommand: AsyncParsableCommand {
             watch:
               - directory: \(stage)
                 pipe: \(pipe)
-            reporter:
-              poll_seconds: 1
             scan:
               periodic_seconds: 0
             """, file: "replay.yaml")
