@@ -3,8 +3,8 @@ set of files against the emulator in the same process, under `valgrind --tool=ca
 once with N; (instructions(N) - instructions(0)) / N is the instructions per file. Instruction counts do not move
 with the machine's frequency or cache misses, so two builds are compared by them, change by change; what the
 daemon does per second of wall time (a report poll each 10 s, heartbeats) still adds a little more to a slower
-run, so compare runs made on an otherwise idle machine (the same build measured 0.96 M alone and 1.10 M beside a
-test run while it polled every second).
+run, so compare runs made on an otherwise idle machine (a build doing less per file measured 1.10 M beside a
+test run, polling every second, against 0.96 M alone for its predecessor).
 The figure includes the emulator's work (its HTTP handling and loading: the same for any daemon that makes the
 same calls) and the log lines' formatting (written to /dev/null)."""
 import os

@@ -15,7 +15,7 @@ import SnowpipeEmulator
 /// then renamed back, so a run creates nothing and its start-up scan finds nothing. No periodic scan, and the
 /// default report poll (10 s): under valgrind a run lasts minutes, and whatever runs per second of wall time (a
 /// rescan of every file each 300 s, a report poll each second) made the count grow with the run's length and the
-/// machine's load (+15% for the same build beside a test run).
+/// machine's load (+15% beside a test run).
 @main
 struct ReplayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
