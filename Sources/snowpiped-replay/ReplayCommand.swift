@@ -15,7 +15,8 @@ import SnowpipeEmulator
 /// then renamed back, so a run creates nothing and its start-up scan finds nothing. No periodic scan, and the
 /// default report poll (10 s): under valgrind a run lasts minutes, and whatever runs per second of wall time (a
 /// rescan of every file each 300 s, a report poll each second) made the count grow with the run's length and the
-/// machine's load (+15% beside a test run).
+/// machine's load (+15% beside a test run). The events go to the watcher in one batch: in batches of 512, how
+/// many a transaction took depended on the run's timing, and recording them varied by ±20% from run to run.
 @main
 struct ReplayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -85,7 +86,7 @@ struct ReplayCommand: AsyncParsableCommand {
         let result = try await Replay.run(
             configuration: configuration, key: key,
             moveIn: { try Self.rename(names, from: pool, to: stage) }, transport: InProcessTransport(emulator),
-            logger: logger)
+            logger: logger, eventBatch: max(1, files))
         _ = try Self.rename(names, from: stage, to: pool)
         let finished = result.finished.map { "\"\($0.key.rawValue)\": \($0.value)" }.sorted().joined(separator: ", ")
         print("{\"files\": \(result.files), \"seconds\": \(result.seconds), \"finished\": {\(finished)}}")
