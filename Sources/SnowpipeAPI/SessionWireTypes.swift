@@ -65,7 +65,6 @@ public struct PutAnswer: Sendable, Equatable {
             masterKey: material?.queryStageMasterKey, materialQueryID: material?.queryId, smkID: material?.smkId,
             threshold: data.threshold ?? StageLimits.defaultMultipartThreshold)
     }
-
 }
 
 /// The `data` of a `PUT`'s `query-request` answer: only the fields the upload reads (the connector's
@@ -119,11 +118,7 @@ struct SessionAnswer<Payload: Decodable>: Decodable {
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         success = try c.decodeIfPresent(Bool.self, forKey: .success) ?? false
-        if let text = try? c.decodeIfPresent(String.self, forKey: .code) {
-            code = text
-        } else {
-            code = (try? c.decodeIfPresent(Int.self, forKey: .code)).flatMap { $0.map(String.init) }
-        }
+        code = c.decodeFlexibleCode(forKey: .code)
         message = try? c.decodeIfPresent(String.self, forKey: .message)
         data = success ? try c.decodeIfPresent(Payload.self, forKey: .data) : nil
     }

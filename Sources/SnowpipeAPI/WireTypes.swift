@@ -109,17 +109,20 @@ public struct SnowflakeErrorBody: Decodable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        if let text = try? c.decodeIfPresent(String.self, forKey: .code) {
-            code = text
-        } else if let number = try? c.decodeIfPresent(Int.self, forKey: .code) {
-            code = String(number)
-        }
+        code = c.decodeFlexibleCode(forKey: .code)
         message = try? c.decodeIfPresent(String.self, forKey: .message)
         success = try? c.decodeIfPresent(Bool.self, forKey: .success)
     }
 }
 
 extension KeyedDecodingContainer {
+    /// Snowflake's error code: a string (`"390112"`) in its answers, a number accepted too; nil when absent or
+    /// neither.
+    func decodeFlexibleCode(forKey key: Key) -> String? {
+        if let text = try? decodeIfPresent(String.self, forKey: key) { return text }
+        return (try? decodeIfPresent(Int.self, forKey: key)).flatMap { $0.map(String.init) }
+    }
+
     /// A boolean sent either as JSON `true`/`false` or as the string `"true"`/`"false"` (loadHistoryScan).
     func decodeFlexibleBool(forKey key: Key) throws -> Bool? {
         if let value = try? decodeIfPresent(Bool.self, forKey: key) { return value }
