@@ -7,22 +7,15 @@ public final class ScriptedWatchEvents: WatchEventSource {
     public let events: AsyncStream<[WatchEvent]>
     private let continuation: AsyncStream<[WatchEvent]>.Continuation
     private let armed = Mutex<[Int]>([])
-    private let roots = Mutex<[WatchRoot]>([])
 
     public init() {
         (events, continuation) = AsyncStream.makeStream(of: [WatchEvent].self, bufferingPolicy: .unbounded)
     }
 
-    /// The factory the watcher service takes; every call returns this source and remembers the roots.
+    /// The factory the watcher service takes; every call returns this source.
     public var factory: WatchEventSourceFactory {
-        { [self] roots in
-            self.roots.withLock { $0 = roots }
-            return self
-        }
+        { [self] _ in self }
     }
-
-    /// The roots the service asked to watch.
-    public var watchedRoots: [WatchRoot] { roots.withLock { $0 } }
 
     /// Every `arm(root:)` call, in order.
     public var armedRoots: [Int] { armed.withLock { $0 } }
