@@ -245,7 +245,6 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
         planner.polled(now: now, waiting: session.waiting)
         try await report(commitWatch.observe(committed: session.committed, waiting: session.waiting, now: now))
         context.metrics.commitWait(pipe: rule.pipe, seconds: commitWatch.waitingSince.map { now - $0 } ?? 0)
-        context.metrics.uncommittedFiles(pipe: rule.pipe, session.appended.count)
     }
 
     /// Tells the operator when the channel's commit stalls and when it moves again (journal and `status`).
@@ -278,7 +277,10 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
 
     // MARK: Outcomes
 
+    /// Ends these files as committed; sets the uncommitted-files gauge either way (a status read that ends nothing
+    /// still says how many wait).
     private func end(_ ids: [Int64]) async throws {
+        context.metrics.uncommittedFiles(pipe: rule.pipe, session.appended.count)
         guard ids.isEmpty == false else { return }
         let files = try await context.outbox.streamCommitted(ids: ids, now: context.now())
         for file in files {
@@ -286,7 +288,6 @@ actor StreamService<C: Clock>: Service where C.Duration == Duration {
             context.metrics.committed(pipe: rule.pipe, rows: file.rowsInserted ?? 0, rejected: file.errorsSeen ?? 0)
         }
         if files.isEmpty == false { context.actionWake.signal() }
-        context.metrics.uncommittedFiles(pipe: rule.pipe, session.appended.count)
     }
 
     private func abandon(_ cursor: FileCursor, reason: String) async throws {
