@@ -209,9 +209,9 @@ final class WatchService<C: Clock>: Service where C.Duration == Duration {
         }
     }
 
-    /// Files a scan takes from its walk and commits at a time: a large backlog is never held whole (100,000 files
-    /// listed and classified at once were ~20 MB of the start-up peak).
-    static var scanChunk: Int { 20_000 }
+    /// Files listed, classified and committed at a time, and rows per discovery transaction: a large backlog is
+    /// never held whole (100,000 files listed and classified at once were ~20 MB of the start-up peak).
+    static var chunk: Int { 20_000 }
 
     /// Scans directories, a chunk at a time; quiet files are recorded, recent ones wait to settle.
     /// - Returns: how many files of the rules it found (recorded now, or settling).
@@ -225,7 +225,7 @@ final class WatchService<C: Clock>: Service where C.Duration == Duration {
             let walk = DirectoryWalk(directory, recursive: rule.recursive, filter: classifier.filters[rootIndex])
             while Task.isCancelled == false {
                 // A directory walk blocks on the file system: off the cooperative pool.
-                let files = await BlockingWork.run { walk.next(upTo: Self.scanChunk) }
+                let files = await BlockingWork.run { walk.next(upTo: Self.chunk) }
                 if files.isEmpty { break }
                 context.heartbeats.beat("watcher")  // a scan of millions of files takes longer than the watchdog
                 var discovered: [DiscoveredFile] = []
@@ -286,8 +286,8 @@ final class WatchService<C: Clock>: Service where C.Duration == Duration {
     private func commit(_ files: [DiscoveredFile]) async -> Int {
         guard files.isEmpty == false else { return 0 }
         var recorded = 0
-        for chunk in stride(from: 0, to: files.count, by: 20_000) {
-            let part = Array(files[chunk..<min(chunk + 20_000, files.count)])
+        for start in stride(from: 0, to: files.count, by: Self.chunk) {
+            let part = Array(files[start..<min(start + Self.chunk, files.count)])
             while true {
                 do {
                     let recording = try await context.outbox.recordDiscovered(part, now: context.now())
