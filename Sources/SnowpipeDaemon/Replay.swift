@@ -31,10 +31,9 @@ public enum Replay {
         try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
         let outbox = try Outbox(path: configuration.databasePath)
         let settings = configuration.snowflake
-        let tokens = TokenCache(key: key, account: settings.account, user: settings.user)
-        let client = SnowpipeClient(
-            endpoint: SnowflakeConnection.endpoint(settings), transport: transport,
-            tokens: TokenSource(current: { try await tokens.token() }, renew: { try await tokens.renew() }),
+        let client = SnowflakeConnection.client(
+            settings: settings, transport: transport,
+            tokens: TokenCache(key: key, account: settings.account, user: settings.user),
             retrying: .init(maximumAttempts: 1), version: "replay")
         let context = DaemonContext(configuration: configuration, outbox: outbox, client: client, logger: logger)
         let events = ScriptedWatchEvents()

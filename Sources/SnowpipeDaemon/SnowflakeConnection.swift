@@ -92,8 +92,17 @@ public final class SnowflakeConnection: Sendable {
     }
 
     private func client(tokens: TokenCache, retrying: SnowpipeClient.Retrying, version: String) -> SnowpipeClient {
+        Self.client(settings: settings, transport: transport, tokens: tokens, retrying: retrying, version: version)
+    }
+
+    /// A Snowpipe client for `settings` over any transport, signing with `tokens`: the one construction behind the
+    /// daemon's, `check`'s and the replay's (which talks to the emulator in its own process).
+    static func client(
+        settings: SnowflakeSettings, transport: any HTTPTransport, tokens: TokenCache,
+        retrying: SnowpipeClient.Retrying, version: String
+    ) -> SnowpipeClient {
         SnowpipeClient(
-            endpoint: endpoint, transport: transport,
+            endpoint: endpoint(settings), transport: transport,
             tokens: TokenSource(current: { try await tokens.token() }, renew: { try await tokens.renew() }),
             retrying: retrying, version: version)
     }
