@@ -153,6 +153,7 @@ let package = Package(
             dependencies: [
                 "Codecs",
                 "HTTPSeam",
+                "OpenSSLSupport",
                 "StageStorage",
                 "SnowpipeHTTPClient",
                 "IngestCore",

@@ -30,8 +30,10 @@ public struct EmulatorStats: Codable, Sendable, Equatable {
     public var streamingRequests = 0
     /// Scoped tokens issued.
     public var scopedTokensIssued = 0
-    /// Appends accepted.
+    /// Appends accepted (file-mode ones included).
     public var streamingAppends = 0
+    /// File fragments read from the pipe's stage (the SDK's file mode).
+    public var streamingFileFragments = 0
     /// Streamed rows committed into tables.
     public var streamingRowsCommitted = 0
     /// Streamed rows rejected at commit (they did not fit the table).

@@ -57,6 +57,8 @@ public actor SnowpipeEmulator {
     let stages: [String: StageDefinition]
     /// The encryption material each PUT query handed out, by query id (a loader decrypts with it).
     var stageMaterials: [String: StageEncryptionMaterial] = [:]
+    /// The key each streaming pipe's `:pipe-info` hands out for the SDK's file mode, by pipe name (one per run).
+    var pipeFileKeys: [String: PipeFileKey] = [:]
     /// How the emulator reaches its stage storage (S3 and STS): HTTP in production and the end-to-end tests, an
     /// in-memory S3 on the test rig.
     let stageTransport: any HTTPTransport
@@ -68,7 +70,17 @@ public actor SnowpipeEmulator {
         stageTransport: (any HTTPTransport)? = nil
     ) throws {
         self.configuration = configuration
-        self.stageTransport = stageTransport ?? AsyncHTTPTransport.sharedBulk
+        if let stageTransport {
+            self.stageTransport = stageTransport
+        } else if let caFile = configuration.stageStorage?.caFile {
+            do {
+                self.stageTransport = try Self.bulkTransport(trusting: caFile)
+            } catch {
+                throw ConfigurationError("stageStorage.caFile \(caFile): cannot load the CA bundle: \(error)")
+            }
+        } else {
+            self.stageTransport = AsyncHTTPTransport.sharedBulk
+        }
         if let clock {
             self.clock = clock
         } else if let start = configuration.manualClockStart {

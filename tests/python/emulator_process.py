@@ -90,7 +90,7 @@ class Emulator:
             config["stageStorage"] = {
                 "endpoint": moto.endpoint, "region": moto.region, "bucket": moto.bucket,
                 "accessKeyID": moto.admin["accessKeyID"], "secretAccessKey": moto.admin["secretAccessKey"],
-                "roleARN": moto.role_arn}
+                "roleARN": moto.role_arn, "caFile": str(moto.ca) if moto.ca else None}
             config["stages"] = [{"name": UP_STAGE, "encryption": "SNOWFLAKE_FULL"}]
             config["pipes"].append({
                 "name": UP_PIPE, "stage": UP_STAGE, "table": TABLE,
@@ -132,13 +132,17 @@ class Emulator:
 class Moto:
     """tests/fixtures/moto_stage.py as a child process: a real S3 with signatures checked."""
 
-    def __init__(self):
+    def __init__(self, tls=None):
+        """`tls=(ca, cert, key)` serves HTTPS with that certificate."""
         script = Path(__file__).resolve().parents[1] / "fixtures" / "moto_stage.py"
-        self.process = subprocess.Popen([sys.executable, str(script)], stdin=subprocess.PIPE,
+        arguments = ["--tls", str(tls[1]), str(tls[2]), str(tls[0])] if tls else []
+        self.ca = tls[0] if tls else None
+        self.process = subprocess.Popen([sys.executable, str(script), *arguments], stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         announced = json.loads(self.process.stdout.readline())
         self.endpoint, self.region, self.bucket = announced["endpoint"], announced["region"], announced["bucket"]
         self.role_arn, self.admin = announced["roleARN"], announced["admin"]
+        self.temporary = announced["temporary"]  # STS credentials limited to the bucket
         self.port = int(self.endpoint.rsplit(":", 1)[1])
 
     def stop(self):

@@ -7,19 +7,25 @@ from pathlib import Path
 import pytest
 from snowflake.ingest.streaming import StreamingIngestClient
 
-from emulator_process import (STREAM_PIPE, STREAM_TABLE, USER, Emulator, generate_key, make_tls,
+from emulator_process import (STREAM_PIPE, STREAM_TABLE, USER, Emulator, Moto, generate_key, make_tls,
                               temporary_directory)
 
 DATABASE, SCHEMA, PIPE_NAME = STREAM_PIPE.split(".")
 
 
+@pytest.fixture(scope="module")
+def tls():
+    """One test CA for the module: the SDK reads SSL_CERT_FILE once per process for its S3 client (a second
+    CA in the same process is not trusted there), and for each client it builds for Snowflake."""
+    with temporary_directory() as tmp:
+        yield make_tls(Path(tmp))
+
+
 @pytest.fixture()
-def setup(monkeypatch):
+def setup(monkeypatch, tls):
     with temporary_directory() as tmp:
         workdir = Path(tmp)
         key = generate_key(workdir)
-        tls = make_tls(workdir)
-        # rustls-native-certs reads the trust store from SSL_CERT_FILE when the client is built.
         monkeypatch.setenv("SSL_CERT_FILE", str(tls[0]))
         emulator = Emulator(key, workdir, tls=tls, database=workdir / "emulator.sqlite")
         try:
@@ -28,9 +34,28 @@ def setup(monkeypatch):
             emulator.stop()
 
 
-def client(emulator, key, name):
+@pytest.fixture()
+def staged_setup(monkeypatch, tls):
+    """The emulator with stage storage: moto over HTTPS with the same test CA (the SDK's file mode reaches
+    `https://<storage_endpoint>` only)."""
+    with temporary_directory() as tmp:
+        workdir = Path(tmp)
+        key = generate_key(workdir)
+        monkeypatch.setenv("SSL_CERT_FILE", str(tls[0]))
+        moto = Moto(tls=tls)
+        try:
+            emulator = Emulator(key, workdir, tls=tls, database=workdir / "emulator.sqlite", moto=moto)
+            try:
+                yield emulator, key
+            finally:
+                emulator.stop()
+        finally:
+            moto.stop()
+
+
+def client(emulator, key, name, **extra):
     properties = {"account": "myorg-myacct", "user": USER, "url": emulator.url, "private_key": key.read_text()}
-    return StreamingIngestClient(name, DATABASE, SCHEMA, PIPE_NAME, properties=properties)
+    return StreamingIngestClient(name, DATABASE, SCHEMA, PIPE_NAME, properties={**properties, **extra})
 
 
 def table_rows(emulator):
@@ -84,3 +109,24 @@ def test_a_second_client_reopening_the_channel_sees_the_committed_offset(setup):
     assert sorted(int(row[0]) for row in table_rows(emulator)) == list(range(8))
     listed = emulator.admin("/admin/channels")
     assert listed == []
+
+
+def test_sdk_file_mode_writes_files_to_the_pipes_stage_and_every_row_lands_once(staged_setup):
+    """With more rows buffered than `max_buffered_kb_for_rowset_mode` allows (1 KB here; the SDK moves there on
+    its own as its input grows), the SDK writes encrypted zstd NDJSON files to the stage location `:pipe-info`
+    gave it and registers them with `/filebuffer`; the emulator reads them back, decrypts them and loads them."""
+    emulator, key = staged_setup
+    sdk = client(emulator, key, "files", max_buffered_kb_for_rowset_mode="1")
+    channel, _ = sdk.open_channel("FILES_CH")
+    for start in range(0, 5_000, 1_000):
+        channel.append_rows([{"id": i, "name": f"row {i}"} for i in range(start, start + 1_000)],
+                            str(start), str(start + 999))
+    channel.wait_for_commit(lambda token: token is not None and int(token) >= 4_999, timeout_seconds=60)
+    channel.close()
+    sdk.close()
+
+    stats = emulator.admin("/admin/stats")
+    assert stats["streamingFileFragments"] >= 1  # the file mode was used, not inline appends
+    rows = table_rows(emulator)
+    assert sorted(int(row[0]) for row in rows) == list(range(5_000))  # each row exactly once
+    assert {row[1] for row in rows if row[0] == "4321"} == {"row 4321"}

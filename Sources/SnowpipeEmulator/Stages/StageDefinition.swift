@@ -49,11 +49,15 @@ public struct StageStorageSettings: Codable, Sendable, Equatable {
     public var secretAccessKey: String
     /// The role whose temporary credentials a PUT hands out (STS AssumeRole).
     public var roleARN: String
+    /// A PEM CA bundle to trust for an `https://` endpoint (a test CA); the system store when absent. The
+    /// streaming SDK's file mode reaches the stage over HTTPS only, so its tests serve S3 with a test CA.
+    public var caFile: String?
 
     public init(
         endpoint: String, region: String, bucket: String, accessKeyID: String, secretAccessKey: String,
-        roleARN: String
+        roleARN: String, caFile: String? = nil
     ) {
+        self.caFile = caFile
         self.endpoint = endpoint
         self.region = region
         self.bucket = bucket

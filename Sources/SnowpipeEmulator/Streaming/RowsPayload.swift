@@ -27,8 +27,10 @@ enum RowsPayload {
         return try split(text)
     }
 
-    /// `body` decompressed according to `Content-Encoding`.
-    static func decode(_ body: [UInt8], encoding: String?) throws(StreamingError) -> [UInt8] {
+    /// `body` decompressed according to `Content-Encoding`, refused past `limit` bytes.
+    static func decode(
+        _ body: [UInt8], encoding: String?, limit: Int = maximumRequestBytes
+    ) throws(StreamingError) -> [UInt8] {
         let name = (encoding ?? "").trimmingCharacters(in: .whitespaces).lowercased()
         let decoded: [UInt8]
         switch name {
@@ -42,11 +44,11 @@ enum RowsPayload {
             }
         case "zstd":
             do {
-                decoded = try Zstd.decompress(body, limit: maximumRequestBytes)
+                decoded = try Zstd.decompress(body, limit: limit)
             } catch {
                 if error.exceededLimit {
                     throw .payloadTooLarge(
-                        "The decompressed rows are more than \(maximumRequestBytes) bytes. "
+                        "The decompressed rows are more than \(limit) bytes. "
                             + "Split the rows into several appends")
                 }
                 throw .invalidRows("Content-Encoding is zstd but the body is not a valid zstd stream: \(error.message)")
@@ -54,9 +56,9 @@ enum RowsPayload {
         default:
             throw .unsupportedEncoding(name)
         }
-        guard decoded.count <= maximumRequestBytes else {
+        guard decoded.count <= limit else {
             throw .payloadTooLarge(
-                "The decompressed rows are more than \(maximumRequestBytes) bytes. Split the rows into several appends")
+                "The decompressed rows are more than \(limit) bytes. Split the rows into several appends")
         }
         return decoded
     }

@@ -20,7 +20,7 @@ extension SnowpipeEmulator {
         }
         let response: EmulatorResponse
         do {
-            response = try processStreaming(request, route: route, now: clock.now())
+            response = try await processStreaming(request, route: route, now: clock.now())
         } catch {
             response = error.response
         }
@@ -29,7 +29,7 @@ extension SnowpipeEmulator {
 
     private func processStreaming(
         _ request: EmulatorRequest, route: StreamingRoute, now: Date
-    ) throws(StreamingError) -> EmulatorResponse {
+    ) async throws(StreamingError) -> EmulatorResponse {
         if route.isAccountEndpoint {
             let principal = try authenticateAccount(request, now: now)
             switch route {
@@ -42,11 +42,14 @@ extension SnowpipeEmulator {
         let grant = try authenticateIngest(request, now: now)
         switch route {
         case .pipeInfo(let name):
-            return pipeInfo(try resolvePipe(name, grant: grant), now: now)
+            return await pipeInfo(try resolvePipe(name, grant: grant), now: now)
         case .openChannel(let name, let channel):
             return try openChannel(request, pipe: try resolvePipe(name, grant: grant), channel: channel, now: now)
         case .appendRows(let name, let channel):
             return try appendRows(request, pipe: try resolvePipe(name, grant: grant), channel: channel, now: now)
+        case .appendFileFragments(let name, let channel):
+            return try await appendFileFragments(
+                request, pipe: try resolvePipe(name, grant: grant), channel: channel, now: now)
         case .dropChannel(let name, let channel):
             return try dropChannel(request, pipe: try resolvePipe(name, grant: grant), channel: channel)
         case .channelStatus(let name):
@@ -151,27 +154,6 @@ extension SnowpipeEmulator {
         return pipe
     }
 
-    /// `:pipe-info`: SDK-private; the official SDK needs a stage location even when it appends inline
-    /// (protocol-notes §3.3). The credentials are placeholders: inline appends never touch storage.
-    private func pipeInfo(_ pipe: PipeDefinition, now: Date) -> EmulatorResponse {
-        let parts = Self.nameParts(pipe.name)
-        let location: [String: Any?] = [
-            "expiry_time_ms": Int64((now.timeIntervalSince1970 + 3600) * 1000), "location_type": "S3",
-            "location": "snowpipe-emulator/\(pipe.table)/", "use_s3_regional_url": false, "region": "us-west-2",
-            "storage_account": nil, "storage_endpoint": nil, "bucket_name": "snowpipe-emulator",
-            "path_prefix": "\(pipe.table)/",
-            "creds": ["AWS_KEY_ID": "emulator", "AWS_SECRET_KEY": "emulator", "AWS_TOKEN": "emulator"],
-        ]
-        return .json(
-            200,
-            [
-                "database": parts.database, "schema": parts.schema, "pipe": parts.pipe, "owner": "SYSADMIN",
-                "valid": true, "rowset_stage_location": location, "durable_stage_location": location,
-                "transient_stage_location": location, "stage_location": location,
-                "encryption_info": ["pipe_key": "", "pipe_key_id": "", "diversifier": ""],
-            ])
-    }
-
     // MARK: Channels
 
     /// The key of a channel: its pipe and its name, case-insensitively (a unit separator between them: SQLite
@@ -223,14 +205,7 @@ extension SnowpipeEmulator {
         _ request: EmulatorRequest, pipe: PipeDefinition, channel name: String, now: Date
     ) throws(StreamingError) -> EmulatorResponse {
         let key = Self.channelKey(pipe: pipe.name, channel: name)
-        guard let channel = channels[key] else { throw .channelNotFound(name, pipe: pipe.name) }
-        guard let text = request.query["continuationToken"], text.isEmpty == false else {
-            throw .missingContinuationToken
-        }
-        guard let token = ContinuationToken(text) else { throw .invalidContinuationToken(text) }
-        guard token == channel.continuationToken, channel.isUsable else {
-            throw .staleContinuationToken
-        }
+        let token = try currentToken(request, channel: name, key: key, pipe: pipe)
         let rows = try RowsPayload.rows(body: request.body, contentEncoding: request.header("content-encoding"))
         let offsetToken =
             request.query["endOffsetToken"]
@@ -241,6 +216,21 @@ extension SnowpipeEmulator {
         stats.streamingAppends += 1
         wakeup.signal()
         return .json(200, ["next_continuation_token": next.description])
+    }
+
+    /// The request's `continuationToken`, if it is the channel's current one.
+    func currentToken(
+        _ request: EmulatorRequest, channel name: String, key: String, pipe: PipeDefinition
+    ) throws(StreamingError) -> ContinuationToken {
+        guard let channel = channels[key] else { throw .channelNotFound(name, pipe: pipe.name) }
+        guard let text = request.query["continuationToken"], text.isEmpty == false else {
+            throw .missingContinuationToken
+        }
+        guard let token = ContinuationToken(text) else { throw .invalidContinuationToken(text) }
+        guard token == channel.continuationToken, channel.isUsable else {
+            throw .staleContinuationToken
+        }
+        return token
     }
 
     private func dropChannel(

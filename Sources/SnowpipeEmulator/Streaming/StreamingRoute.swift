@@ -17,6 +17,10 @@ enum StreamingRoute: Equatable, Sendable {
     case dropChannel(PipeName, channel: String)
     /// `POST /v2/streaming/data/…/pipes/{pipe}/channels/{channel}/rows`.
     case appendRows(PipeName, channel: String)
+    /// `POST /v2/streaming/data/…/pipes/{pipe}/channels/{channel}/filebuffer` (SDK-private, the SDK's file mode:
+    /// rows in a file it wrote to the pipe's stage). The SDK 1.9.1 binary also names `/rows/filebuffer`; it was
+    /// seen sending `/filebuffer` only, and both are taken.
+    case appendFileFragments(PipeName, channel: String)
 
     /// A pipe as named in a path: `databases/{database}/schemas/{schema}/pipes/{pipe}`.
     struct PipeName: Equatable, Sendable, CustomStringConvertible {
@@ -35,7 +39,7 @@ enum StreamingRoute: Equatable, Sendable {
         case .channelStatus: return .channelStatus
         case .openChannel: return .openChannel
         case .dropChannel: return .dropChannel
-        case .appendRows: return .appendRows
+        case .appendRows, .appendFileFragments: return .appendRows
         }
     }
 
@@ -71,10 +75,13 @@ enum StreamingRoute: Equatable, Sendable {
         let schema = parts[3]
         let rest = Array(parts.dropFirst(5))
         if isData {
-            guard method == "POST", rest.count == 4, rest[1] == "channels", rest[3] == "rows", !rest[2].isEmpty else {
-                return nil
+            guard method == "POST", rest.count >= 4, rest[1] == "channels", !rest[2].isEmpty else { return nil }
+            let pipe = PipeName(database: database, schema: schema, pipe: rest[0])
+            switch rest.dropFirst(3) {
+            case ["rows"]: self = .appendRows(pipe, channel: rest[2])
+            case ["filebuffer"], ["rows", "filebuffer"]: self = .appendFileFragments(pipe, channel: rest[2])
+            default: return nil
             }
-            self = .appendRows(PipeName(database: database, schema: schema, pipe: rest[0]), channel: rest[2])
             return
         }
         if rest.count == 1, let colon = rest[0].lastIndex(of: ":") {
