@@ -286,6 +286,8 @@ let package = Package(
         .testTarget(
             name: "SnowpipeEmulatorTests",
             dependencies: [
+                "OpenSSLSupport",
+                "Codecs",
                 "SnowpipeEmulator",
                 "SnowpipeAPI",
                 "StageStorage",
