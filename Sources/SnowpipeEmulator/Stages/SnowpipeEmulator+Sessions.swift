@@ -146,10 +146,8 @@ extension SnowpipeEmulator {
         }
         let credentials: AWSCredentials
         do {
-            credentials = try await stageS3(storage).assumeRole(
-                roleARN: storage.roleARN, sessionName: "snowflake-put", credentials: Self.admin(storage))
+            credentials = try await mintCredentials(storage, for: "snowflake-put")
         } catch {
-            logger.error("cannot mint stage credentials", metadata: ["error": "\(error)"])
             return Self.failure("000603", "Processing aborted due to error 300002:\(error)", queryID: queryID)
         }
         var material: [String: Any]? = nil
@@ -214,6 +212,18 @@ extension SnowpipeEmulator {
 
     static func admin(_ storage: StageStorageSettings) -> AWSCredentials {
         AWSCredentials(accessKeyID: storage.accessKeyID, secretAccessKey: storage.secretAccessKey)
+    }
+
+    /// Temporary credentials for the stage storage, as Snowflake hands clients (STS AssumeRole of the
+    /// configured role); a failure is logged here.
+    func mintCredentials(_ storage: StageStorageSettings, for session: String) async throws(S3Error) -> AWSCredentials {
+        do {
+            return try await stageS3(storage).assumeRole(
+                roleARN: storage.roleARN, sessionName: session, credentials: Self.admin(storage))
+        } catch {
+            logger.error("cannot mint stage credentials", metadata: ["for": "\(session)", "error": "\(error)"])
+            throw error
+        }
     }
 
     nonisolated func stageS3(_ storage: StageStorageSettings) -> S3Client {

@@ -38,10 +38,8 @@ extension SnowpipeEmulator {
         if let storage = configuration.stageStorage {
             let credentials: AWSCredentials
             do {
-                credentials = try await stageS3(storage).assumeRole(
-                    roleARN: storage.roleARN, sessionName: "snowpipe-streaming", credentials: Self.admin(storage))
+                credentials = try await mintCredentials(storage, for: "snowpipe-streaming")
             } catch {
-                logger.error("cannot mint stage credentials for :pipe-info", metadata: ["error": "\(error)"])
                 return StreamingError(
                     status: 500, code: "ERR_INTERNAL_ERROR", message: "Cannot issue stage credentials"
                 ).response
