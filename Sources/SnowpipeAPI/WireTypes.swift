@@ -63,6 +63,11 @@ public struct InsertReportResponse: Decodable, Sendable, Equatable {
         case pipe, completeResult, nextBeginMark, files
     }
 
+    init(completeResult: Bool, files: [FileLoadReport]) {
+        self.completeResult = completeResult
+        self.files = files
+    }
+
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         pipe = try c.decodeIfPresent(String.self, forKey: .pipe)
@@ -85,6 +90,11 @@ public struct LoadHistoryScanResponse: Decodable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case pipe, completeResult, startTimeInclusive, endTimeExclusive, rangeStartTime, rangeEndTime, files
+    }
+
+    init(completeResult: Bool, files: [FileLoadReport]) {
+        self.completeResult = completeResult
+        self.files = files
     }
 
     public init(from decoder: any Decoder) throws {
