@@ -150,16 +150,13 @@ struct JSONScanner: ~Copyable {
     }
 
     /// Reads an object's members in order: `member` is given each key and reads (or skips) its value, answering
-    /// false to give up. False when the next value is not an object or a key comes twice (left to `JSONDecoder`,
-    /// whose choice between duplicates this reader does not guess).
+    /// false to give up. False when the next value is not an object. The caller refuses a key it reads twice
+    /// (`JSONDecoder`'s choice between duplicates is not guessed here); a skipped key may repeat harmlessly.
     mutating func readObject(_ member: (inout JSONScanner, String) -> Bool) -> Bool {
         guard take(UInt8(ascii: "{")) else { return false }
         if take(UInt8(ascii: "}")) { return true }
-        var seen: Set<String> = []
         repeat {
-            guard let key = readString(), seen.insert(key).inserted, take(UInt8(ascii: ":")), member(&self, key) else {
-                return false
-            }
+            guard let key = readString(), take(UInt8(ascii: ":")), member(&self, key) else { return false }
         } while take(UInt8(ascii: ","))
         return take(UInt8(ascii: "}"))
     }

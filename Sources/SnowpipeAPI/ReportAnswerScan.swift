@@ -10,12 +10,15 @@ protocol ScannedAnswer {
 extension InsertReportResponse: ScannedAnswer {
     static func scan(_ bytes: [UInt8]) -> InsertReportResponse? {
         var answer = InsertReportResponse(completeResult: true, files: [])
+        var seen = ReportAnswerScan.SeenKeys()
         let read = ReportAnswerScan.answer(bytes) { scanner, key in
             switch key {
-            case "pipe": return ReportAnswerScan.optionalString(&scanner, into: &answer.pipe)
-            case "completeResult": return ReportAnswerScan.flexibleBool(&scanner, into: &answer.completeResult)
-            case "nextBeginMark": return ReportAnswerScan.optionalString(&scanner, into: &answer.nextBeginMark)
-            case "files": return ReportAnswerScan.files(&scanner, into: &answer.files)
+            case "pipe": return seen.first(0) && ReportAnswerScan.optionalString(&scanner, into: &answer.pipe)
+            case "completeResult":
+                return seen.first(1) && ReportAnswerScan.flexibleBool(&scanner, into: &answer.completeResult)
+            case "nextBeginMark":
+                return seen.first(2) && ReportAnswerScan.optionalString(&scanner, into: &answer.nextBeginMark)
+            case "files": return seen.first(3) && ReportAnswerScan.files(&scanner, into: &answer.files)
             default: return scanner.skipValue()
             }
         }
@@ -45,6 +48,17 @@ extension LoadHistoryScanResponse: ScannedAnswer {
 
 /// The pieces both answers share, each with `Decodable`'s meaning for its field.
 enum ReportAnswerScan {
+    /// Which of an object's read keys were seen: a key read twice gives up (the caller's bit per key).
+    struct SeenKeys {
+        private var bits: UInt32 = 0
+
+        /// False when `bit` was already set.
+        mutating func first(_ bit: Int) -> Bool {
+            defer { bits |= 1 << bit }
+            return bits & (1 << bit) == 0
+        }
+    }
+
     /// The top-level object, then nothing but whitespace.
     static func answer(_ bytes: [UInt8], _ member: (inout JSONScanner, String) -> Bool) -> Bool {
         bytes.withUnsafeBufferPointer { buffer in
@@ -112,22 +126,24 @@ enum ReportAnswerScan {
         var path: String?
         var status: String?
         var entry = FileLoadReport(path: "", status: "")
+        var seen = SeenKeys()
         let read = scanner.readObject { scanner, key in
             switch key {
             case "path":
                 path = scanner.readString()
-                return path != nil
+                return seen.first(0) && path != nil
             case "status":
                 status = scanner.readString()
-                return status != nil
-            case "timeReceived": return optionalString(&scanner, into: &entry.timeReceived)
-            case "rowsInserted": return optionalInt64(&scanner, into: &entry.rowsInserted)
-            case "rowsParsed": return optionalInt64(&scanner, into: &entry.rowsParsed)
-            case "errorsSeen": return optionalInt64(&scanner, into: &entry.errorsSeen)
-            case "firstError": return optionalString(&scanner, into: &entry.firstError)
-            case "firstErrorLineNum": return optionalInt64(&scanner, into: &entry.firstErrorLineNum)
-            case "firstErrorColumnName": return optionalString(&scanner, into: &entry.firstErrorColumnName)
-            case "systemError": return optionalString(&scanner, into: &entry.systemError)
+                return seen.first(1) && status != nil
+            case "timeReceived": return seen.first(2) && optionalString(&scanner, into: &entry.timeReceived)
+            case "rowsInserted": return seen.first(3) && optionalInt64(&scanner, into: &entry.rowsInserted)
+            case "rowsParsed": return seen.first(4) && optionalInt64(&scanner, into: &entry.rowsParsed)
+            case "errorsSeen": return seen.first(5) && optionalInt64(&scanner, into: &entry.errorsSeen)
+            case "firstError": return seen.first(6) && optionalString(&scanner, into: &entry.firstError)
+            case "firstErrorLineNum": return seen.first(7) && optionalInt64(&scanner, into: &entry.firstErrorLineNum)
+            case "firstErrorColumnName":
+                return seen.first(8) && optionalString(&scanner, into: &entry.firstErrorColumnName)
+            case "systemError": return seen.first(9) && optionalString(&scanner, into: &entry.systemError)
             default: return scanner.skipValue()
             }
         }
