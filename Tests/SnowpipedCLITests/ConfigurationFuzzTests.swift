@@ -29,20 +29,8 @@ struct ConfigurationFuzzTests {
         """
     }
 
-    /// A deterministic generator (SplitMix64), so a failing case can be replayed from its seed.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     func mutate(_ text: String, seed: UInt64) -> [UInt8] {
-        var random = SplitMix(state: seed)
+        var random = SeededRandom(seed: seed)
         var bytes = Array(text.utf8)
         let splices = [
             "~", "null", "[", "{", "&a", "*a", "!!binary", "- ", ": ", "\"", "'", "\t", "\u{0}",
