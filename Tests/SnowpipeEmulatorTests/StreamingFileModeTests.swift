@@ -58,22 +58,39 @@ struct StreamingFileModeTests {
     func stage(
         _ ids: Range<Int>, name: String, info: PipeInfo, keyID: String? = nil, rowCount: Int? = nil
     ) async throws -> [String: Any] {
-        let text = ids.map { #"{"id":\#($0),"payload":{"n":\#($0)}}"# + "\n" }.joined() + "\n"
+        var fragment = try await stage(parts: [ids], name: name, info: info)[0]
+        if let keyID { fragment["master_key_id"] = keyID }
+        if let rowCount { fragment["fragment_row_count"] = rowCount }
+        return fragment
+    }
+
+    /// Writes one file of several parts, each compressed and encrypted on its own, and returns a fragment per part
+    /// (its byte range of the file).
+    func stage(parts: [Range<Int>], name: String, info: PipeInfo) async throws -> [[String: Any]] {
         let iv = (0..<16).map { UInt8($0 * 7 % 256) }
-        let sealed = try AESCounterMode.apply(Zstd.compress(Array(text.utf8))[...], key: info.key, iv: iv)
+        var file: [UInt8] = []
+        var ranges: [(ids: Range<Int>, start: Int, count: Int, text: Int)] = []
+        for ids in parts {
+            let text = ids.map { #"{"id":\#($0),"payload":{"n":\#($0)}}"# + "\n" }.joined() + "\n"
+            let sealed = try AESCounterMode.apply(Zstd.compress(Array(text.utf8))[...], key: info.key, iv: iv)
+            ranges.append((ids, file.count, sealed.count, text.utf8.count))
+            file += sealed
+        }
         let client = S3Client(
             endpoint: S3Endpoint(host: "127.0.0.1", port: 9443, pathStyle: true), region: "us-east-1", transport: s3)
-        try await client.put(bucket: info.bucket, key: info.prefix + name, body: sealed, credentials: info.credentials)
-        return [
-            "file_path": "\(info.bucket)/\(info.prefix)\(name)", "content_type": "application/x-ndjson",
-            "file_etag": "x", "file_length_bytes": sealed.count, "fragment_length_bytes": sealed.count,
-            "fragment_length_uncompressed_bytes": text.utf8.count,
-            "fragment_start_offset_token": "\(ids.lowerBound)", "fragment_end_offset_token": "\(ids.upperBound - 1)",
-            "fragment_row_count": rowCount ?? ids.count, "fragment_start_byte_offset": 0,
-            "diversifier": info.diversifier, "master_key_id": keyID ?? info.keyID,
-            "iv_base64": Data(iv).base64EncodedString(), "encryption_version": "AES-CTR-128.1",
-            "min_append_timestamp_ms": 0,
-        ]
+        try await client.put(bucket: info.bucket, key: info.prefix + name, body: file, credentials: info.credentials)
+        return ranges.map { part in
+            [
+                "file_path": "\(info.bucket)/\(info.prefix)\(name)", "content_type": "application/x-ndjson",
+                "file_etag": "x", "file_length_bytes": file.count, "fragment_length_bytes": part.count,
+                "fragment_length_uncompressed_bytes": part.text,
+                "fragment_start_offset_token": "\(part.ids.lowerBound)",
+                "fragment_end_offset_token": "\(part.ids.upperBound - 1)", "fragment_row_count": part.ids.count,
+                "fragment_start_byte_offset": part.start, "diversifier": info.diversifier,
+                "master_key_id": info.keyID, "iv_base64": Data(iv).base64EncodedString(),
+                "encryption_version": "AES-CTR-128.1", "min_append_timestamp_ms": 0,
+            ]
+        }
     }
 
     func register(_ fragments: [[String: Any]], channel: String, continuation: String, token: String) async
@@ -115,6 +132,22 @@ struct StreamingFileModeTests {
         let rows = try await fixture.emulator.rows(of: "DB.S.EVENTS")
         #expect(rows.map { Int($0[0] ?? "") ?? -1 } == Array(0..<500))
         #expect(await fixture.emulator.statistics().streamingFileFragments == 2)
+    }
+
+    @Test func fragmentsOfOneFileAreReadFromItsByteRangesWithOneRead() async throws {
+        let token = await fixture.scopedToken()
+        let info = try await pipeInfo(token: token)
+        let fragments = try await stage(parts: [0..<40, 40..<100, 100..<130], name: "joint.ndjson", info: info)
+        let continuation = await open("F3", token: token)
+        let before = s3.requestCount
+        let response = await register(fragments, channel: "F3", continuation: continuation, token: token)
+        #expect(response.status == 200, "\(response.text)")
+        #expect(s3.requestCount - before == 1)  // one GET for the three fragments
+        await fixture.emulator.advanceClock(by: 1)
+        let status = await fixture.channelStatuses(["F3"], scopedToken: token)["F3"]
+        #expect(status?["last_committed_offset_token"] as? String == "129")
+        let rows = try await fixture.emulator.rows(of: "DB.S.EVENTS")
+        #expect(rows.map { Int($0[0] ?? "") ?? -1 } == Array(0..<130))
     }
 
     @Test func aFragmentThatCannotBeTrustedIsRefusedWholeAndTheTokenStaysGood() async throws {

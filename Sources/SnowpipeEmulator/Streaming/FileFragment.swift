@@ -19,7 +19,7 @@ struct FileFragment: Decodable, Sendable, Equatable {
     let fragmentLengthBytes: Int
     let fragmentStartByteOffset: Int
     let fragmentRowCount: Int
-    let fragmentStartOffsetToken: String?
+    /// The offset token committed with the fragment's rows (its start token is not needed: rows are appended whole).
     let fragmentEndOffsetToken: String?
     let masterKeyID: String
     let ivBase64: String
@@ -32,7 +32,6 @@ struct FileFragment: Decodable, Sendable, Equatable {
         case fragmentLengthBytes = "fragment_length_bytes"
         case fragmentStartByteOffset = "fragment_start_byte_offset"
         case fragmentRowCount = "fragment_row_count"
-        case fragmentStartOffsetToken = "fragment_start_offset_token"
         case fragmentEndOffsetToken = "fragment_end_offset_token"
         case masterKeyID = "master_key_id"
         case ivBase64 = "iv_base64"

@@ -25,8 +25,6 @@ extension SnowpipeEmulator {
     /// pipe's key); without, it is a placeholder that only inline appends can live with.
     func pipeInfo(_ pipe: PipeDefinition, now: Date) async -> EmulatorResponse {
         let parts = Self.nameParts(pipe.name)
-        let fileKey = pipeFileKeys[pipe.name] ?? PipeFileKey.generate()
-        pipeFileKeys[pipe.name] = fileKey
         var location: [String: Any?] = [
             "expiry_time_ms": Int64((now.timeIntervalSince1970 + 3600) * 1000), "location_type": "S3",
             "location": "snowpipe-emulator/\(pipe.table)/", "use_s3_regional_url": false, "region": "us-west-2",
@@ -40,10 +38,10 @@ extension SnowpipeEmulator {
             do {
                 credentials = try await mintCredentials(storage, for: "snowpipe-streaming")
             } catch {
-                return StreamingError(
-                    status: 500, code: "ERR_INTERNAL_ERROR", message: "Cannot issue stage credentials"
-                ).response
+                return StreamingError.internalError("Cannot issue stage credentials").response
             }
+            let fileKey = pipeFileKeys[pipe.name] ?? PipeFileKey.generate()
+            pipeFileKeys[pipe.name] = fileKey
             let endpoint = Self.storageEndpoint(storage)
             let prefix = Self.fileModePrefix(of: pipe) + UUID().uuidString.lowercased() + "/"
             location["location"] = "\(storage.bucket)/\(prefix)"
@@ -75,8 +73,7 @@ extension SnowpipeEmulator {
     func appendFileFragments(
         _ request: EmulatorRequest, pipe: PipeDefinition, channel name: String, now: Date
     ) async throws(StreamingError) -> EmulatorResponse {
-        let key = Self.channelKey(pipe: pipe.name, channel: name)
-        let token = try currentToken(request, channel: name, key: key, pipe: pipe)
+        let token = try currentToken(request, channel: name, pipe: pipe)
         let fragments: [FileFragment]
         do {
             fragments = try JSONDecoder().decode([FileFragment].self, from: Data(request.body))
@@ -88,12 +85,14 @@ extension SnowpipeEmulator {
             throw .invalidRequest("This emulator has no stage storage, so it cannot read files: set `stageStorage`")
         }
         var rows: [JSONValue] = []
+        // Fragments of one file (ranges at different offsets) share one read of it.
+        var files: [String: [UInt8]] = [:]
         for fragment in fragments {
-            rows += try await self.rows(of: fragment, pipe: pipe, storage: storage)
+            rows += try await self.rows(of: fragment, pipe: pipe, storage: storage, files: &files)
         }
         // The reads above awaited: the channel may have been reopened or dropped meanwhile.
-        _ = try currentToken(request, channel: name, key: key, pipe: pipe)
-        let next = try channels[key]!.append(
+        _ = try currentToken(request, channel: name, pipe: pipe)
+        let next = try channels[Self.channelKey(pipe: pipe.name, channel: name)]!.append(
             token: token, rows: rows, offsetToken: last.fragmentEndOffsetToken, now: now,
             commitAt: now.addingTimeInterval(configuration.streamingCommitDelaySeconds))
         stats.streamingAppends += 1
@@ -102,9 +101,10 @@ extension SnowpipeEmulator {
         return .json(200, ["next_continuation_token": next.description])
     }
 
-    /// The rows of one fragment: its byte range of the staged file, decrypted and decompressed.
+    /// The rows of one fragment: its byte range of the staged file, decrypted and decompressed. `files` holds the
+    /// files already read for this request, by path.
     private func rows(
-        of fragment: FileFragment, pipe: PipeDefinition, storage: StageStorageSettings
+        of fragment: FileFragment, pipe: PipeDefinition, storage: StageStorageSettings, files: inout [String: [UInt8]]
     ) async throws(StreamingError) -> [JSONValue] {
         let folder = "\(storage.bucket)/\(Self.fileModePrefix(of: pipe))"
         guard fragment.filePath.hasPrefix(folder), fragment.filePath.count > folder.count else {
@@ -125,19 +125,12 @@ extension SnowpipeEmulator {
         guard fragment.contentType == "application/x-ndjson" else {
             throw .invalidRequest("content_type \(fragment.contentType) is not supported: send application/x-ndjson")
         }
-        let objectKey = String(fragment.filePath.dropFirst(storage.bucket.count + 1))
         let body: [UInt8]
-        do {
-            body = try await stageS3(storage).get(
-                bucket: storage.bucket, key: objectKey, credentials: Self.admin(storage)
-            ).body
-        } catch let error where error.status == 404 {
-            throw .invalidRequest("file_path \(fragment.filePath) does not exist in the stage")
-        } catch {
-            logger.error(
-                "cannot read a file fragment", metadata: ["file": "\(fragment.filePath)", "error": "\(error)"])
-            throw StreamingError(
-                status: 500, code: "ERR_INTERNAL_ERROR", message: "Cannot read \(fragment.filePath) from the stage")
+        if let read = files[fragment.filePath] {
+            body = read
+        } else {
+            body = try await readStaged(fragment.filePath, storage: storage)
+            files[fragment.filePath] = body
         }
         let start = fragment.fragmentStartByteOffset
         let end = start + fragment.fragmentLengthBytes
@@ -161,5 +154,20 @@ extension SnowpipeEmulator {
                     + "\(fragment.fragmentRowCount)")
         }
         return rows
+    }
+
+    /// A file the SDK wrote to the stage, read with the admin key.
+    private func readStaged(_ path: String, storage: StageStorageSettings) async throws(StreamingError) -> [UInt8] {
+        do {
+            return try await stageS3(storage).get(
+                bucket: storage.bucket, key: String(path.dropFirst(storage.bucket.count + 1)),
+                credentials: Self.admin(storage)
+            ).body
+        } catch let error where error.status == 404 {
+            throw .invalidRequest("file_path \(path) does not exist in the stage")
+        } catch {
+            logger.error("cannot read a file fragment", metadata: ["file": "\(path)", "error": "\(error)"])
+            throw .internalError("Cannot read \(path) from the stage")
+        }
     }
 }

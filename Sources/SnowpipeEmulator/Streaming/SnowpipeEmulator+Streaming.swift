@@ -205,7 +205,7 @@ extension SnowpipeEmulator {
         _ request: EmulatorRequest, pipe: PipeDefinition, channel name: String, now: Date
     ) throws(StreamingError) -> EmulatorResponse {
         let key = Self.channelKey(pipe: pipe.name, channel: name)
-        let token = try currentToken(request, channel: name, key: key, pipe: pipe)
+        let token = try currentToken(request, channel: name, pipe: pipe)
         let rows = try RowsPayload.rows(body: request.body, contentEncoding: request.header("content-encoding"))
         let offsetToken =
             request.query["endOffsetToken"]
@@ -220,9 +220,11 @@ extension SnowpipeEmulator {
 
     /// The request's `continuationToken`, if it is the channel's current one.
     func currentToken(
-        _ request: EmulatorRequest, channel name: String, key: String, pipe: PipeDefinition
+        _ request: EmulatorRequest, channel name: String, pipe: PipeDefinition
     ) throws(StreamingError) -> ContinuationToken {
-        guard let channel = channels[key] else { throw .channelNotFound(name, pipe: pipe.name) }
+        guard let channel = channels[Self.channelKey(pipe: pipe.name, channel: name)] else {
+            throw .channelNotFound(name, pipe: pipe.name)
+        }
         guard let text = request.query["continuationToken"], text.isEmpty == false else {
             throw .missingContinuationToken
         }

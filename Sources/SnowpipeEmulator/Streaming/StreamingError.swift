@@ -68,4 +68,9 @@ struct StreamingError: Error, Sendable, Equatable {
     }
 
     static let notFound = StreamingError(status: 404, code: "ERR_NOT_FOUND", message: "No such endpoint")
+
+    /// The emulator's own failure (its stage storage unreachable): a 500 the client retries.
+    static func internalError(_ message: String) -> StreamingError {
+        StreamingError(status: 500, code: "ERR_INTERNAL_ERROR", message: message)
+    }
 }
