@@ -80,10 +80,7 @@ class StreamBench(BenchBase):
                        "format": {"type": "NDJSON"}} for n in PIPES],
             "streamingCommitDelaySeconds": 0.2,
             "databasePath": os.path.join(self.work, "emulator.sqlite"),
-            "stageStorage": {"endpoint": moto.endpoint, "region": moto.region, "bucket": moto.bucket,
-                             "accessKeyID": moto.admin["accessKeyID"],
-                             "secretAccessKey": moto.admin["secretAccessKey"], "roleARN": moto.role_arn,
-                             "caFile": self.ca},
+            "stageStorage": moto.stage_storage(),
         }
         self.start_emulator(config, "--tls-cert", cert, "--tls-key", tls_key)
         self.context = ssl.create_default_context(cafile=self.ca)

@@ -87,10 +87,7 @@ class Emulator:
         }
         config["users"][0]["pipes"].append(STREAM_PIPE)
         if moto is not None:
-            config["stageStorage"] = {
-                "endpoint": moto.endpoint, "region": moto.region, "bucket": moto.bucket,
-                "accessKeyID": moto.admin["accessKeyID"], "secretAccessKey": moto.admin["secretAccessKey"],
-                "roleARN": moto.role_arn, "caFile": str(moto.ca) if moto.ca else None}
+            config["stageStorage"] = moto.stage_storage()
             config["stages"] = [{"name": UP_STAGE, "encryption": "SNOWFLAKE_FULL"}]
             config["pipes"].append({
                 "name": UP_PIPE, "stage": UP_STAGE, "table": TABLE,
@@ -142,8 +139,13 @@ class Moto:
         announced = json.loads(self.process.stdout.readline())
         self.endpoint, self.region, self.bucket = announced["endpoint"], announced["region"], announced["bucket"]
         self.role_arn, self.admin = announced["roleARN"], announced["admin"]
-        self.temporary = announced["temporary"]  # STS credentials limited to the bucket
         self.port = int(self.endpoint.rsplit(":", 1)[1])
+
+    def stage_storage(self):
+        """The emulator's `stageStorage` for this S3: its endpoint, admin key and role (and CA with TLS)."""
+        return {"endpoint": self.endpoint, "region": self.region, "bucket": self.bucket,
+                "accessKeyID": self.admin["accessKeyID"], "secretAccessKey": self.admin["secretAccessKey"],
+                "roleARN": self.role_arn, "caFile": str(self.ca) if self.ca else None}
 
     def stop(self):
         self.process.stdin.close()
